@@ -1,0 +1,41 @@
+"""Recording published checklists: the version a publish gets, and the history kept per guide."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from guides.domain.checklist import next_version
+from guides.serializers import checklist_of, serialize_guide
+
+
+@transaction.atomic
+def record_published_checklist(page, revision=None):
+    """Store the checklist of a just-published guide when it differs from the last one.
+
+    Returns the new ChecklistVersion, or None when the checklist is unchanged (a summary edit)."""
+    from guides.models import ChecklistVersion, GuidePage
+
+    checklist, digest = checklist_of(serialize_guide(page))
+    latest = (
+        ChecklistVersion.objects.select_for_update()
+        .filter(guide_id=page.pk)
+        .order_by("-version")
+        .first()
+    )
+    version = next_version(latest.version if latest else 0, latest.fingerprint if latest else None, digest)
+    created = None
+    if latest is None or version != latest.version:
+        created = ChecklistVersion.objects.create(
+            guide_id=page.pk,
+            version=version,
+            fingerprint=digest,
+            checklist=checklist,
+            revision=revision,
+            published_at=timezone.now(),
+        )
+    if page.checklist_version != version or page.checklist_fingerprint != digest:
+        GuidePage.objects.filter(pk=page.pk).update(checklist_version=version, checklist_fingerprint=digest)
+        page.checklist_version = version
+        page.checklist_fingerprint = digest
+    return created

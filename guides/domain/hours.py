@@ -1,0 +1,239 @@
+"""Opening hours of a service hall and the holiday calendar (incl. 调休 make-up workdays)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from types import MappingProxyType
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+__all__ = [
+    "WEEKDAY_LABELS",
+    "HallSchedule",
+    "OpeningStatus",
+    "Session",
+    "parse_session",
+    "parse_sessions",
+]
+
+WEEKDAY_LABELS: tuple[str, ...] = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+# How far ahead status() looks for the next opening; covers 春节 plus any weekend.
+_LOOKAHEAD_DAYS = 60
+
+_SESSION_RE = re.compile(r"^(\d{1,2}):(\d{2})\s*(?:-|~|至|到)\s*(\d{1,2}):(\d{2})$")
+# Dash look-alikes typed from Chinese input methods or pasted from Word.
+_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−﹣～〜", "-"))
+
+
+@dataclass(frozen=True, order=True)
+class Session:
+    """One opening period within a day, e.g. 09:00-12:00 (end is exclusive)."""
+
+    start: time
+    end: time
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is not None or self.end.tzinfo is not None:
+            raise ValueError("办公时段不应带时区，时区由办公时间表统一设定")
+        if self.start >= self.end:
+            raise ValueError(
+                f"办公时段的开始时间（{self.start:%H:%M}）必须早于结束时间（{self.end:%H:%M}）"
+            )
+
+    def display(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+    def __str__(self) -> str:
+        return self.display()
+
+
+def parse_session(text: str) -> Session:
+    """Parse ``"09:00-12:00"``; full-width digits/colons and 至/～ are accepted."""
+    normalized = unicodedata.normalize("NFKC", text).translate(_DASHES).strip()
+    match = _SESSION_RE.match(normalized)
+    if not match:
+        raise ValueError(f"无法识别办公时段“{text}”，格式应为 09:00-12:00")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    try:
+        start, end = time(h1, m1), time(h2, m2)
+    except ValueError:
+        raise ValueError(f"办公时段“{text}”中的时间无效") from None
+    return Session(start, end)
+
+
+def parse_sessions(text: str) -> tuple[Session, ...]:
+    """Parse ``"09:00-12:00，13:30-18:00"``; an empty string or 休息 means closed."""
+    normalized = unicodedata.normalize("NFKC", text).strip()
+    if normalized in ("", "休息"):
+        return ()
+    parts = [p for p in re.split(r"[,;、\s]+", normalized) if p]
+    return tuple(parse_session(p) for p in parts)
+
+
+def _validated_sessions(weekday: int, sessions: Iterable[Session]) -> tuple[Session, ...]:
+    ordered = tuple(sorted(sessions))
+    for earlier, later in zip(ordered, ordered[1:], strict=False):
+        # Touching sessions are rejected too: they are one session and would
+        # report a misleading closing time at the joint.
+        if later.start <= earlier.end:
+            raise ValueError(
+                f"{WEEKDAY_LABELS[weekday]}的办公时段{earlier.display()}与{later.display()}"
+                "重叠或相接，请合并为一个时段"
+            )
+    return ordered
+
+
+def _check_weekday(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 6:
+        raise ValueError(f"{what}必须是0（周一）到6（周日）之间的整数，收到“{value!r}”")
+    return value
+
+
+@dataclass(frozen=True)
+class OpeningStatus:
+    """Whether the hall is open at a moment, and when it closes or next opens."""
+
+    is_open: bool
+    closes_at: datetime | None = None
+    next_opening: datetime | None = None
+
+    def label(self) -> str:
+        return "现在办公中" if self.is_open else "已下班"
+
+    def next_opening_label(self, now: datetime) -> str | None:
+        """``今天 13:30 开始办公`` / ``明天 09:00 开始办公`` / ``10月8日（周四）09:00 开始办公``.
+
+        ``now`` is the viewer's current time (aware); days are compared in the
+        schedule's time zone. None when there is no known next opening.
+        """
+        if self.next_opening is None:
+            return None
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("当前时间必须带时区")
+        opening = self.next_opening
+        today = now.astimezone(opening.tzinfo).date()
+        day = opening.date()
+        clock = f"{opening:%H:%M}"
+        if day == today:
+            prefix = f"今天 {clock}"
+        elif day == today + timedelta(days=1):
+            prefix = f"明天 {clock}"
+        else:
+            year = f"{day.year}年" if day.year != today.year else ""
+            prefix = f"{year}{day.month}月{day.day}日（{WEEKDAY_LABELS[day.weekday()]}）{clock}"
+        return f"{prefix} 开始办公"
+
+
+@dataclass(frozen=True)
+class HallSchedule:
+    """Weekly opening hours plus the public-holiday calendar of one hall.
+
+    ``weekly`` maps weekday (0 = Monday … 6 = Sunday) to its sessions; missing
+    days are closed. ``closed_days`` are public holidays. ``makeup_workdays``
+    (调休上班) maps a normally free date to the weekday whose hours apply; a
+    plain iterable of dates is accepted and uses Monday's hours.
+    """
+
+    # Mappings are unhashable; leaving them out of the hash keeps the
+    # dataclass hashable (e.g. for caching) while equality still compares them.
+    weekly: Mapping[int, tuple[Session, ...]] = field(hash=False)
+    closed_days: frozenset[date] = frozenset()
+    makeup_workdays: Mapping[date, int] = field(default_factory=dict, hash=False)
+    tz: str = "Asia/Shanghai"
+
+    def __post_init__(self) -> None:
+        weekly: dict[int, tuple[Session, ...]] = {}
+        for weekday, sessions in self.weekly.items():
+            _check_weekday(weekday, "星期")
+            weekly[weekday] = _validated_sessions(weekday, sessions)
+        # Read-only copies so a frozen schedule cannot change behind our back.
+        object.__setattr__(self, "weekly", MappingProxyType(weekly))
+        object.__setattr__(self, "closed_days", frozenset(self.closed_days))
+
+        raw = self.makeup_workdays
+        makeup = dict(raw) if isinstance(raw, Mapping) else dict.fromkeys(raw, 0)
+        for day, weekday in makeup.items():
+            _check_weekday(weekday, f"调休上班日{day.isoformat()}对应的星期")
+        clash = sorted(self.closed_days & makeup.keys())
+        if clash:
+            raise ValueError(f"{clash[0].isoformat()}不能既是休息日又是调休上班日")
+        object.__setattr__(self, "makeup_workdays", MappingProxyType(makeup))
+
+        try:
+            ZoneInfo(self.tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"未知时区“{self.tz}”") from None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.tz)
+
+    def sessions_on(self, day: date) -> tuple[Session, ...]:
+        """Sessions of a calendar day, holidays and make-up workdays applied."""
+        if day in self.closed_days:
+            return ()
+        weekday = self.makeup_workdays.get(day, day.weekday())
+        return self.weekly.get(weekday, ())
+
+    def is_working_day(self, day: date) -> bool:
+        """Whether the hall opens at all on ``day`` (it may open on weekends)."""
+        return bool(self.sessions_on(day))
+
+    def is_statutory_working_day(self, day: date) -> bool:
+        """Statutory 工作日: Monday–Friday or a make-up workday, minus holidays.
+
+        Unlike :meth:`is_working_day` this ignores the hall's own weekend
+        service, which must not shorten legal time limits.
+        """
+        if day in self.closed_days:
+            return False
+        return day in self.makeup_workdays or day.weekday() < 5
+
+    def status(self, at: datetime) -> OpeningStatus:
+        """Opening status at an aware moment, evaluated in the schedule's time zone."""
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise ValueError("查询时间必须带时区")
+        zone = self.zone
+        local = at.astimezone(zone)
+        today = local.date()
+        for session in self.sessions_on(today):
+            start = datetime.combine(today, session.start, tzinfo=zone)
+            end = datetime.combine(today, session.end, tzinfo=zone)
+            if start <= local < end:
+                return OpeningStatus(is_open=True, closes_at=end)
+        for offset in range(_LOOKAHEAD_DAYS + 1):
+            day = today + timedelta(days=offset)
+            for session in self.sessions_on(day):
+                start = datetime.combine(day, session.start, tzinfo=zone)
+                if start > local:
+                    return OpeningStatus(is_open=False, next_opening=start)
+        return OpeningStatus(is_open=False)
+
+    def week_table(self) -> list[tuple[str, str]]:
+        """Rows like ``("周一至周五", "09:00-12:00，13:30-18:00")`` for display.
+
+        Consecutive weekdays with identical hours are merged: three or more as
+        “周一至周五”, two as “周六、周日”. Holidays are not part of this table.
+        """
+        rows: list[tuple[str, str]] = []
+        run_start = 0
+        for weekday in range(1, 8):
+            current = self.weekly.get(run_start, ())
+            if weekday < 7 and self.weekly.get(weekday, ()) == current:
+                continue
+            run_end = weekday - 1
+            first, last = WEEKDAY_LABELS[run_start], WEEKDAY_LABELS[run_end]
+            if run_end == run_start:
+                days = first
+            elif run_end == run_start + 1:
+                days = f"{first}、{last}"
+            else:
+                days = f"{first}至{last}"
+            hours = "，".join(s.display() for s in current) if current else "休息"
+            rows.append((days, hours))
+            run_start = weekday
+        return rows

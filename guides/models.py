@@ -1,0 +1,604 @@
+"""The guide record: departments, halls and windows as snippets, and the guide page with its
+materials, steps and situations as orderable inlines.
+
+Rules that do not depend on Wagtail (checklist fingerprint, time limits, opening hours,
+situations, phone formats) live in ``guides.domain``; this module only maps them onto models.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from modelcluster.models import ClusterableModel
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    InlinePanel,
+    MultiFieldPanel,
+    ObjectList,
+    TabbedInterface,
+)
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path
+from wagtail.models import Orderable, Page
+from wagtail.search import index
+
+from guides.choices import (
+    SECTION_BY_SLUG,
+    CalendarDayKind,
+    ItemType,
+    LimitUnit,
+    MaterialForm,
+    MaterialSource,
+    MaterialType,
+    Necessity,
+    ResultType,
+    Section,
+    Weekday,
+    WindowRole,
+)
+from guides.domain import hours
+from guides.domain.phones import InvalidPhone, normalize_phone
+from guides.domain.timelimits import TimeLimit, TimeUnit
+from guides.forms import GuidePageForm
+
+code_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$",
+    _("编码只能包含字母、数字、连字符、下划线和点"),
+)
+
+
+def validate_phone(value: str) -> None:
+    if not value:
+        return
+    try:
+        normalize_phone(value)
+    except InvalidPhone as error:
+        raise ValidationError(_("电话号码“%(value)s”无效：%(reason)s"), params={"value": value, "reason": str(error)}) from error
+
+
+class Department(index.Indexed, models.Model):
+    name = models.CharField(_("部门名称"), max_length=100, unique=True)
+    short_name = models.CharField(_("简称"), max_length=50, blank=True)
+    code = models.CharField(_("部门编码"), max_length=64, unique=True, validators=[code_validator])
+    phone = models.CharField(_("咨询电话"), max_length=40, blank=True, validators=[validate_phone])
+    complaint_phone = models.CharField(_("投诉电话"), max_length=40, blank=True, validators=[validate_phone])
+    sort_order = models.PositiveIntegerField(_("排序"), default=100)
+
+    panels = [
+        FieldPanel("name"),
+        FieldRowPanel([FieldPanel("short_name"), FieldPanel("code")]),
+        FieldRowPanel([FieldPanel("phone"), FieldPanel("complaint_phone")]),
+        FieldPanel("sort_order"),
+    ]
+    search_fields = [
+        index.SearchField("name"),
+        index.AutocompleteField("name"),
+        index.FilterField("code"),
+    ]
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name = _("部门")
+        verbose_name_plural = _("部门")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+
+class ServiceHall(index.Indexed, ClusterableModel):
+    name = models.CharField(_("大厅名称"), max_length=100, unique=True)
+    address = models.CharField(_("地址"), max_length=200)
+    floor_guide = models.TextField(_("楼层指引"), blank=True)
+    phone = models.CharField(_("大厅电话"), max_length=40, blank=True, validators=[validate_phone])
+
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("address"),
+        FieldPanel("phone"),
+        FieldPanel("floor_guide"),
+        InlinePanel("sessions", heading=_("每周办公时间"), label=_("时段")),
+        InlinePanel("calendar_days", heading=_("节假日与调休"), label=_("日期")),
+    ]
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta:
+        verbose_name = _("服务大厅")
+        verbose_name_plural = _("服务大厅")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def schedule(self) -> hours.HallSchedule:
+        """The domain schedule, from the prefetched or in-memory sessions and calendar days."""
+        weekly: dict[int, list[hours.Session]] = {day: [] for day in range(7)}
+        for session in self.sessions.all():
+            weekly[session.weekday].append(hours.Session(session.start, session.end))
+        closed = frozenset(d.date for d in self.calendar_days.all() if d.kind == CalendarDayKind.CLOSED)
+        makeup = {
+            d.date: d.hours_of_weekday
+            for d in self.calendar_days.all()
+            if d.kind == CalendarDayKind.WORKDAY
+        }
+        return hours.HallSchedule(
+            weekly={day: tuple(sorted(s, key=lambda x: x.start)) for day, s in weekly.items()},
+            closed_days=closed,
+            makeup_workdays=makeup,
+        )
+
+
+class HallSession(Orderable):
+    hall = ParentalKey(ServiceHall, on_delete=models.CASCADE, related_name="sessions")
+    weekday = models.PositiveSmallIntegerField(_("星期"), choices=Weekday.choices)
+    start = models.TimeField(_("开始"))
+    end = models.TimeField(_("结束"))
+
+    panels = [FieldRowPanel([FieldPanel("weekday"), FieldPanel("start"), FieldPanel("end")])]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("办公时段")
+
+    def clean(self) -> None:
+        if self.start and self.end and self.start >= self.end:
+            raise ValidationError({"end": _("结束时间必须晚于开始时间")})
+
+
+class HallCalendarDay(Orderable):
+    hall = ParentalKey(ServiceHall, on_delete=models.CASCADE, related_name="calendar_days")
+    date = models.DateField(_("日期"))
+    kind = models.CharField(_("类型"), max_length=10, choices=CalendarDayKind.choices)
+    hours_of_weekday = models.PositiveSmallIntegerField(
+        _("按哪天的时间办公"),
+        choices=Weekday.choices,
+        default=Weekday.MONDAY,
+        help_text=_("仅用于调休上班日"),
+    )
+    note = models.CharField(_("说明"), max_length=50, blank=True, help_text=_("例如：国庆节、春节调休"))
+
+    panels = [FieldRowPanel([FieldPanel("date"), FieldPanel("kind"), FieldPanel("hours_of_weekday"), FieldPanel("note")])]
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("节假日或调休日")
+
+
+class ServiceWindow(index.Indexed, models.Model):
+    hall = models.ForeignKey(ServiceHall, verbose_name=_("大厅"), on_delete=models.PROTECT, related_name="windows")
+    name = models.CharField(_("窗口名称"), max_length=100)
+    numbers = models.CharField(_("窗口号"), max_length=50, blank=True, help_text=_("例如：1-9 或 3"))
+    role = models.CharField(_("窗口职能"), max_length=20, choices=WindowRole.choices)
+    location = models.CharField(_("位置"), max_length=200, blank=True)
+
+    panels = [
+        FieldPanel("hall"),
+        FieldRowPanel([FieldPanel("name"), FieldPanel("numbers")]),
+        FieldPanel("role"),
+        FieldPanel("location"),
+    ]
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name"), index.FilterField("role")]
+
+    class Meta:
+        ordering = ["hall", "role", "name", "numbers"]
+        constraints = [
+            models.UniqueConstraint(fields=["hall", "name", "numbers"], name="unique_window_per_hall"),
+        ]
+        verbose_name = _("服务窗口")
+        verbose_name_plural = _("服务窗口")
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        if not self.numbers:
+            return self.name
+        suffix = "号" if not self.numbers.endswith("号") else ""
+        if "-" in self.numbers or "," in self.numbers:
+            return f"{self.name}（{self.numbers}{suffix}）"
+        return f"{self.name} {self.numbers}{suffix}"
+
+
+class LifeEvent(index.Indexed, models.Model):
+    """A life or business event (开办企业, 生育, 退休) that groups guides for browsing."""
+
+    name = models.CharField(_("主题名称"), max_length=50, unique=True)
+    slug = models.SlugField(_("网址标识"), max_length=50, unique=True)
+    audience = models.CharField(_("面向"), max_length=10, choices=[("个人", _("个人")), ("企业", _("企业"))], default="个人")
+    description = models.CharField(_("简介"), max_length=200, blank=True)
+    sort_order = models.PositiveIntegerField(_("排序"), default=100)
+
+    panels = [
+        FieldRowPanel([FieldPanel("name"), FieldPanel("slug")]),
+        FieldPanel("audience"),
+        FieldPanel("description"),
+        FieldPanel("sort_order"),
+    ]
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+        verbose_name = _("主题")
+        verbose_name_plural = _("主题")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GuideIndexPage(RoutablePageMixin, Page):
+    """The parent of every guide; lists them by section, department and life-event theme."""
+
+    intro = models.TextField(_("简介"), blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    subpage_types = ["guides.GuidePage"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = _("办事指南目录")
+
+    def guides(self):
+        return (
+            GuidePage.objects.live()
+            .descendant_of(self)
+            .select_related("department")
+            .order_by("section", "code")
+        )
+
+    def render_listing(self, request, *, heading: str, guides, description: str = ""):
+        from django.core.paginator import Paginator
+
+        page_number = request.GET.get("page") or 1
+        paginator = Paginator(guides, 30)
+        page_obj = paginator.get_page(page_number)
+        return self.render(
+            request,
+            context_overrides={
+                "listing_heading": heading,
+                "listing_description": description,
+                "page_obj": page_obj,
+                "guides": page_obj.object_list,
+            },
+            template="guides/guide_listing.html",
+        )
+
+    @path("")
+    def all_guides(self, request):
+        return self.render_listing(request, heading=self.title, description=self.intro, guides=self.guides())
+
+    @path("section/<slug:slug>/", name="section")
+    def section(self, request, slug):
+        section = SECTION_BY_SLUG.get(slug)
+        if section is None:
+            raise Http404
+        return self.render_listing(request, heading=Section(section).label, guides=self.guides().filter(section=section))
+
+    @path("department/<str:code>/", name="department")
+    def department(self, request, code):
+        department = get_object_or_404(Department, code=code)
+        return self.render_listing(
+            request,
+            heading=department.name,
+            description=_("咨询电话：%(phone)s") % {"phone": department.phone} if department.phone else "",
+            guides=self.guides().filter(department=department),
+        )
+
+    @path("theme/<slug:slug>/", name="theme")
+    def theme(self, request, slug):
+        theme = get_object_or_404(LifeEvent, slug=slug)
+        return self.render_listing(
+            request, heading=theme.name, description=theme.description, guides=self.guides().filter(themes=theme)
+        )
+
+
+class GuidePage(Page):
+    """One service item (事项) as published to citizens, kiosks and the intake system."""
+
+    # Identity
+    code = models.CharField(
+        _("实施编码"), max_length=64, unique=True, validators=[code_validator],
+        help_text=_("事项实施编码，全库唯一，用于短链接 /g/编码/ 和受理系统对接"),
+    )
+    basic_code = models.CharField(_("基本编码"), max_length=64, blank=True)
+    sub_item_code = models.CharField(_("业务办理项编码"), max_length=64, blank=True)
+    section = models.CharField(_("版块"), max_length=10, choices=Section.choices)
+    department = models.ForeignKey(Department, verbose_name=_("实施主体"), on_delete=models.PROTECT, related_name="guides")
+    item_type = models.CharField(_("事项类型"), max_length=20, choices=ItemType.choices)
+    service_objects = models.JSONField(_("服务对象"), default=list, blank=True)
+    themes = ParentalManyToManyField(LifeEvent, verbose_name=_("主题"), blank=True, related_name="guides")
+    is_popular = models.BooleanField(_("高频事项"), default=False, help_text=_("在首页“热门事项”中展示"))
+
+    # Basis and conditions
+    summary = models.TextField(_("事项简介"))
+    conditions = models.TextField(_("受理条件"))
+    quantity_limit = models.CharField(_("数量限制"), max_length=200, blank=True, help_text=_("无数量限制的留空"))
+
+    # Time limits
+    legal_limit_value = models.PositiveIntegerField(_("法定办结时限"), default=0)
+    legal_limit_unit = models.CharField(_("单位"), max_length=10, choices=LimitUnit.choices, default=LimitUnit.WORKING_DAYS)
+    legal_limit_note = models.CharField(_("法定时限说明"), max_length=200, blank=True)
+    promised_limit_value = models.PositiveIntegerField(_("承诺办结时限"), default=0)
+    promised_limit_unit = models.CharField(_("单位"), max_length=10, choices=LimitUnit.choices, default=LimitUnit.WORKING_DAYS)
+    promised_limit_note = models.CharField(_("承诺时限说明"), max_length=200, blank=True)
+
+    # Fees, visits, online
+    fee_charged = models.BooleanField(_("是否收费"), default=False)
+    visits = models.PositiveSmallIntegerField(_("到办事现场次数"), choices=[(0, "0"), (1, "1"), (2, "2")], default=1)
+    visits_note = models.CharField(_("到现场次数说明"), max_length=200, blank=True)
+    online = models.BooleanField(_("可网上办理"), default=False)
+    online_url = models.URLField(_("网上办理地址"), blank=True)
+
+    # Where and whom to ask
+    intake_window = models.ForeignKey(
+        ServiceWindow, verbose_name=_("受理窗口"), on_delete=models.PROTECT, related_name="intake_guides",
+        limit_choices_to={"role": WindowRole.INTAKE},
+    )
+    delivery_window = models.ForeignKey(
+        ServiceWindow, verbose_name=_("出件窗口"), on_delete=models.PROTECT, related_name="delivery_guides",
+        limit_choices_to={"role": WindowRole.DELIVERY}, null=True, blank=True,
+    )
+    phone = models.CharField(_("咨询电话"), max_length=40, validators=[validate_phone])
+    complaint_phone = models.CharField(_("监督投诉电话"), max_length=40, validators=[validate_phone])
+
+    # Result
+    result_name = models.CharField(_("办理结果"), max_length=200, blank=True)
+    result_type = models.CharField(_("结果类型"), max_length=10, choices=ResultType.choices, blank=True)
+    result_sample = models.ForeignKey(
+        "wagtaildocs.Document", verbose_name=_("结果样本"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+
+    # Checklist versioning: written by the publish path, never by editors; kept across revisions.
+    checklist_version = models.PositiveIntegerField(_("清单版本"), default=0, editable=False)
+    checklist_fingerprint = models.CharField(_("清单指纹"), max_length=64, blank=True, editable=False)
+
+    basic_panels = Page.content_panels + [
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("code"), FieldPanel("basic_code"), FieldPanel("sub_item_code")]),
+                FieldRowPanel([FieldPanel("section"), FieldPanel("item_type")]),
+                FieldPanel("department"),
+                FieldPanel("service_objects"),
+                FieldPanel("themes"),
+                FieldPanel("is_popular"),
+            ],
+            heading=_("事项信息"),
+        ),
+        FieldPanel("summary"),
+        FieldPanel("conditions"),
+        FieldPanel("quantity_limit"),
+        InlinePanel("legal_bases", heading=_("设定依据"), label=_("依据")),
+        MultiFieldPanel(
+            [FieldRowPanel([FieldPanel("result_name"), FieldPanel("result_type")]), FieldPanel("result_sample")],
+            heading=_("办理结果"),
+        ),
+        InlinePanel("faqs", heading=_("常见问题"), label=_("问答")),
+    ]
+    material_panels = [
+        InlinePanel("situations", heading=_("情形问题"), label=_("问题")),
+        InlinePanel("materials", heading=_("申请材料"), label=_("材料"), min_num=1),
+    ]
+    step_panels = [InlinePanel("steps", heading=_("办理流程"), label=_("环节"))]
+    limit_panels = [
+        MultiFieldPanel(
+            [
+                FieldRowPanel([FieldPanel("legal_limit_value"), FieldPanel("legal_limit_unit")]),
+                FieldPanel("legal_limit_note"),
+                FieldRowPanel([FieldPanel("promised_limit_value"), FieldPanel("promised_limit_unit")]),
+                FieldPanel("promised_limit_note"),
+            ],
+            heading=_("办结时限"),
+        ),
+        FieldPanel("fee_charged"),
+        InlinePanel("fee_items", heading=_("收费项目"), label=_("收费项目")),
+        FieldRowPanel([FieldPanel("visits"), FieldPanel("visits_note")]),
+        FieldRowPanel([FieldPanel("online"), FieldPanel("online_url")]),
+    ]
+    window_panels = [
+        FieldRowPanel([FieldPanel("intake_window"), FieldPanel("delivery_window")]),
+        FieldRowPanel([FieldPanel("phone"), FieldPanel("complaint_phone")]),
+    ]
+    edit_handler = TabbedInterface(
+        [
+            ObjectList(basic_panels, heading=_("基本信息")),
+            ObjectList(material_panels, heading=_("申请材料")),
+            ObjectList(step_panels, heading=_("办理流程")),
+            ObjectList(limit_panels, heading=_("时限与收费")),
+            ObjectList(window_panels, heading=_("窗口与时间")),
+            ObjectList(Page.promote_panels, heading=_("推广")),
+            ObjectList(Page.settings_panels, heading=_("设置")),
+        ]
+    )
+
+    search_fields = Page.search_fields + [
+        index.SearchField("code"),
+        index.SearchField("summary"),
+        index.SearchField("conditions"),
+        index.RelatedFields("materials", [index.SearchField("name")]),
+        index.FilterField("section"),
+        index.FilterField("department"),
+        index.FilterField("online"),
+        index.FilterField("visits"),
+    ]
+
+    parent_page_types = ["guides.GuideIndexPage"]
+    subpage_types: list[str] = []
+    base_form_class = GuidePageForm
+
+    class Meta:
+        verbose_name = _("办事指南")
+        verbose_name_plural = _("办事指南")
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def legal_limit(self) -> TimeLimit:
+        return TimeLimit(self.legal_limit_value, TimeUnit(self.legal_limit_unit))
+
+    @property
+    def promised_limit(self) -> TimeLimit:
+        return TimeLimit(self.promised_limit_value, TimeUnit(self.promised_limit_unit))
+
+    @cached_property
+    def short_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("guide-short-url", args=[self.code])
+
+    def clean(self) -> None:
+        super().clean()
+        from guides.validation import guide_errors
+
+        errors = guide_errors(self)
+        if errors:
+            raise ValidationError(errors)
+
+    def with_content_json(self, content):
+        """Checklist version and fingerprint describe the published history, not a revision, so
+        restoring a revision's content must not roll them back."""
+        page = super().with_content_json(content)
+        page.checklist_version = self.checklist_version
+        page.checklist_fingerprint = self.checklist_fingerprint
+        return page
+
+    def get_context(self, request, *args, **kwargs):
+        from guides.presentation import guide_page_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(guide_page_context(self, request.GET))
+        return context
+
+
+class GuideLegalBasis(Orderable):
+    guide = ParentalKey(GuidePage, on_delete=models.CASCADE, related_name="legal_bases")
+    title = models.CharField(_("依据"), max_length=300, help_text=_("法律法规名称及条款，例如：《市场主体登记管理条例》第三条"))
+    document_number = models.CharField(_("文号"), max_length=100, blank=True)
+    excerpt = models.TextField(_("条款内容"), blank=True)
+
+    panels = [FieldPanel("title"), FieldPanel("document_number"), FieldPanel("excerpt")]
+
+
+class GuideSituation(Orderable):
+    guide = ParentalKey(GuidePage, on_delete=models.CASCADE, related_name="situations")
+    key = models.SlugField(
+        _("标识"), max_length=20, blank=True,
+        help_text=_("用于分享链接的参数名，留空自动生成；发布后请勿修改"),
+    )
+    question = models.CharField(_("问题"), max_length=200, help_text=_("例如：是否委托他人办理？"))
+    options = models.TextField(
+        _("选项"),
+        help_text=_("每行一个情形。只有一行时为“是/否”问题，回答“是”即适用该情形；多行时为单选。"),
+    )
+
+    panels = [FieldRowPanel([FieldPanel("question"), FieldPanel("key")]), FieldPanel("options")]
+
+    @property
+    def option_list(self) -> list[str]:
+        return [line.strip() for line in self.options.splitlines() if line.strip()]
+
+
+class GuideMaterial(Orderable):
+    guide = ParentalKey(GuidePage, on_delete=models.CASCADE, related_name="materials")
+    name = models.CharField(_("材料名称"), max_length=200)
+    material_type = models.CharField(_("材料类型"), max_length=20, choices=MaterialType.choices, default=MaterialType.OTHER)
+    form = models.CharField(_("材料形式"), max_length=10, choices=MaterialForm.choices, default=MaterialForm.PAPER)
+    original_count = models.PositiveSmallIntegerField(_("原件份数"), default=1)
+    copy_count = models.PositiveSmallIntegerField(_("复印件份数"), default=0)
+    spec = models.CharField(_("规格"), max_length=50, blank=True, help_text=_("例如：A4"))
+    necessity = models.CharField(_("必要性"), max_length=10, choices=Necessity.choices, default=Necessity.REQUIRED)
+    source = models.CharField(_("来源渠道"), max_length=20, choices=MaterialSource.choices, default=MaterialSource.APPLICANT)
+    acceptance_standard = models.TextField(_("受理标准"), blank=True, help_text=_("前台收件时核对的要点"))
+    note = models.TextField(_("填报须知/备注"), blank=True)
+    situation = models.CharField(
+        _("适用情形"), max_length=200, blank=True,
+        help_text=_("仅在某一情形下需要时，填写该情形（须与“情形问题”中的选项一致）；始终需要的留空"),
+    )
+    blank_form = models.ForeignKey(
+        "wagtaildocs.Document", verbose_name=_("空白表格"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sample = models.ForeignKey(
+        "wagtaildocs.Document", verbose_name=_("示例样表"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    panels = [
+        FieldRowPanel([FieldPanel("name"), FieldPanel("material_type")]),
+        FieldRowPanel([FieldPanel("form"), FieldPanel("original_count"), FieldPanel("copy_count"), FieldPanel("spec")]),
+        FieldRowPanel([FieldPanel("necessity"), FieldPanel("source"), FieldPanel("situation")]),
+        FieldPanel("acceptance_standard"),
+        FieldPanel("note"),
+        FieldRowPanel([FieldPanel("blank_form"), FieldPanel("sample")]),
+    ]
+
+
+class GuideStep(Orderable):
+    guide = ParentalKey(GuidePage, on_delete=models.CASCADE, related_name="steps")
+    name = models.CharField(_("环节名称"), max_length=100)
+    actor = models.CharField(_("办理主体"), max_length=50, help_text=_("例如：申请人、综合受理窗口、审批部门、统一出件窗口"))
+    description = models.TextField(_("办理要求"), blank=True)
+    limit_value = models.PositiveIntegerField(_("环节时限"), null=True, blank=True)
+    limit_unit = models.CharField(_("单位"), max_length=10, choices=LimitUnit.choices, blank=True)
+    counts_toward_limit = models.BooleanField(_("计入办结时限"), default=True, help_text=_("现场勘查、专家评审、公示等不计入法定时限的环节请取消勾选"))
+
+    panels = [
+        FieldRowPanel([FieldPanel("name"), FieldPanel("actor")]),
+        FieldPanel("description"),
+        FieldRowPanel([FieldPanel("limit_value"), FieldPanel("limit_unit"), FieldPanel("counts_toward_limit")]),
+    ]
+
+    @property
+    def limit(self) -> TimeLimit | None:
+        if not self.limit_unit:
+            return None
+        return TimeLimit(self.limit_value or 0, TimeUnit(self.limit_unit))
+
+    def clean(self) -> None:
+        if self.limit_unit and self.limit_unit != LimitUnit.IMMEDIATE and not self.limit_value:
+            raise ValidationError({"limit_value": _("请填写环节时限，或清空单位")})
+        if self.limit_value and not self.limit_unit:
+            raise ValidationError({"limit_unit": _("请选择时限单位")})
+
+
+class GuideFeeItem(Orderable):
+    guide = ParentalKey(GuidePage, on_delete=models.CASCADE, related_name="fee_items")
+    name = models.CharField(_("收费项目"), max_length=200)
+    standard = models.TextField(_("收费标准"))
+    basis = models.TextField(_("收费依据"), blank=True)
+    reduction = models.TextField(_("减免政策"), blank=True)
+
+    panels = [FieldPanel("name"), FieldPanel("standard"), FieldPanel("basis"), FieldPanel("reduction")]
+
+
+class GuideFAQ(Orderable):
+    guide = ParentalKey(GuidePage, on_delete=models.CASCADE, related_name="faqs")
+    question = models.CharField(_("问题"), max_length=300)
+    answer = models.TextField(_("解答"))
+
+    panels = [FieldPanel("question"), FieldPanel("answer")]
+
+
+class ChecklistVersion(models.Model):
+    """Every published checklist, kept so that what was required on a given day can be shown."""
+
+    guide = models.ForeignKey(GuidePage, on_delete=models.CASCADE, related_name="checklist_versions")
+    version = models.PositiveIntegerField(_("版本"))
+    fingerprint = models.CharField(_("指纹"), max_length=64)
+    checklist = models.JSONField(_("清单"))
+    revision = models.ForeignKey("wagtailcore.Revision", null=True, on_delete=models.SET_NULL, related_name="+")
+    published_at = models.DateTimeField(_("发布时间"))
+
+    class Meta:
+        ordering = ["guide", "-version"]
+        constraints = [models.UniqueConstraint(fields=["guide", "version"], name="unique_checklist_version")]
+        verbose_name = _("清单版本")
+        verbose_name_plural = _("清单版本")
+
+    def __str__(self) -> str:
+        return f"{self.guide.code} v{self.version}"

@@ -1,0 +1,217 @@
+"""What a reader sees of a guide, computed from the serialized record only.
+
+The web page uses it now; the PDF sheet, the kiosk and the counter checklist use the same
+functions, so a checklist is filtered, a window's hours are worked out and the flow is drawn in
+exactly one place.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+
+from guides.choices import SECTION_SLUGS
+from guides.domain import hours
+from guides.domain.checklist import short_fingerprint
+from guides.domain.flowchart import FlowStep, render_flow_svg
+from guides.domain.situations import Situation, describe_answers, parse_answers, select_materials
+from guides.domain.timelimits import TimeLimit, TimeUnit
+from guides.serializers import checklist_of, serialize_guide
+
+
+def schedule_from_record(hall: dict[str, Any]) -> hours.HallSchedule:
+    weekly = {
+        int(day): tuple(hours.parse_session(text) for text in sessions)
+        for day, sessions in hall["hours"].items()
+    }
+    return hours.HallSchedule(
+        weekly=weekly,
+        closed_days=frozenset(date.fromisoformat(d) for d in hall["closed_days"]),
+        makeup_workdays={date.fromisoformat(d): int(w) for d, w in hall["makeup_workdays"].items()},
+    )
+
+
+def limit_text(limit: dict[str, Any] | None) -> str:
+    if not limit:
+        return ""
+    return TimeLimit(int(limit["value"]), TimeUnit(limit["unit"])).display()
+
+
+def flow_svg(record: dict[str, Any]) -> SafeString:
+    steps = [
+        FlowStep(
+            name=step["name"],
+            actor=step["actor"],
+            description=step["description"],
+            limit_text=limit_text(step["limit"]) or None,
+            counts_toward_limit=step["counts_toward_limit"],
+        )
+        for step in record["steps"]
+    ]
+    # render_flow_svg escapes every piece of text it draws, so its output is safe markup.
+    return mark_safe(render_flow_svg(steps, title=f"{record['name']}办理流程"))  # noqa: S308
+
+
+@dataclass(frozen=True)
+class HallStatus:
+    is_open: bool
+    label: str
+    next_opening: str
+    week_table: list[tuple[str, str]]
+
+
+def hall_status(record: dict[str, Any], now: datetime | None = None) -> HallStatus:
+    schedule = schedule_from_record(record["hall"])
+    now = now or timezone.now()
+    status = schedule.status(now)
+    return HallStatus(
+        is_open=status.is_open,
+        label=status.label(),
+        next_opening="" if status.is_open else status.next_opening_label(now),
+        week_table=schedule.week_table(),
+    )
+
+
+def situations_of(record: dict[str, Any]) -> list[Situation]:
+    return [Situation.from_dict(s) for s in record["situations"]]
+
+
+@dataclass(frozen=True)
+class GuideView:
+    """Everything a rendering of one guide needs, for one set of situation answers."""
+
+    record: dict[str, Any]
+    checklist: dict[str, Any]
+    fingerprint: str
+    situations: list[Situation]
+    answers: dict[str, str]
+    materials: list[dict[str, Any]]  # each material plus "applies": True | None
+    answered: list[str]
+
+    @property
+    def short_fingerprint(self) -> str:
+        return short_fingerprint(self.fingerprint)
+
+    @property
+    def legal_limit(self) -> str:
+        return limit_text(self.record["legal_limit"])
+
+    @property
+    def promised_limit(self) -> str:
+        return limit_text(self.record["promised_limit"])
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.answers)
+
+    @property
+    def steps(self) -> list[dict[str, Any]]:
+        return [{**step, "limit_text": limit_text(step["limit"])} for step in self.record["steps"]]
+
+    @property
+    def questions(self) -> list[dict[str, Any]]:
+        """Situation questions with their choices marked as selected, for forms and buttons."""
+        return [
+            {
+                "key": situation.key,
+                "question": situation.question,
+                "choices": [
+                    {"value": answer, "selected": self.answers.get(situation.key) == answer}
+                    for answer in situation.answers
+                ],
+                "answered": situation.key in self.answers,
+            }
+            for situation in self.situations
+        ]
+
+
+def build_guide_view(record: dict[str, Any], params: Any = None) -> GuideView:
+    situations = situations_of(record)
+    answers = parse_answers(situations, params or {})
+    materials = [
+        {**selection.material, "applies": selection.applies}
+        for selection in select_materials(record["materials"], situations, answers)
+        if selection.applies is not False
+    ]
+    checklist, digest = checklist_of(record)
+    return GuideView(
+        record=record,
+        checklist=checklist,
+        fingerprint=digest,
+        situations=situations,
+        answers=answers,
+        materials=materials,
+        answered=describe_answers(situations, answers),
+    )
+
+
+def government_service_jsonld(record: dict[str, Any], url: str, fingerprint: str) -> str:
+    """schema.org GovernmentService for search engines; kept to what the record states."""
+    hall = record["hall"]
+    day_names = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    hours_available = [
+        {
+            "@type": "OpeningHoursSpecification",
+            "dayOfWeek": f"https://schema.org/{day_names[int(day)]}",
+            "opens": session.split("-")[0],
+            "closes": session.split("-")[1],
+        }
+        for day, sessions in sorted(hall["hours"].items())
+        for session in sessions
+    ]
+    data = {
+        "@context": "https://schema.org",
+        "@type": "GovernmentService",
+        "name": record["name"],
+        "identifier": record["code"],
+        "serviceType": record["item_type"],
+        "description": record["summary"],
+        "url": url,
+        "provider": {"@type": "GovernmentOrganization", "name": record["department"]},
+        "serviceOperator": {"@type": "GovernmentOrganization", "name": record["department"]},
+        "audience": [{"@type": "Audience", "audienceType": a} for a in record["service_object"]],
+        "availableChannel": {
+            "@type": "ServiceChannel",
+            "name": record["intake_window"],
+            "servicePhone": {"@type": "ContactPoint", "telephone": record["phone"]},
+            "serviceLocation": {
+                "@type": "GovernmentOffice",
+                "name": hall["name"],
+                "address": hall["address"],
+            },
+            "processingTime": limit_text(record["promised_limit"]),
+            **({"serviceUrl": record["online_url"]} if record["online_url"] else {}),
+            "hoursAvailable": hours_available,
+        },
+        "additionalProperty": {
+            "@type": "PropertyValue",
+            "name": "checklist-fingerprint",
+            "value": fingerprint,
+        },
+    }
+    # Escape "<" so that no text in the record can close the surrounding <script> element.
+    return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+
+
+def guide_page_context(page, params) -> dict[str, Any]:
+    record = serialize_guide(page)
+    view = build_guide_view(record, params)
+    url = page.full_url or page.url or ""
+    return {
+        "guide": record,
+        "guide_index": page.get_parent().specific,
+        "section_slug": SECTION_SLUGS[record["category"]],
+        "view": view,
+        "flow_svg": flow_svg(record),
+        "hall_status": hall_status(record),
+        "checklist_version": page.checklist_version,
+        "is_published_checklist": page.checklist_fingerprint == view.fingerprint,
+        "jsonld": mark_safe(government_service_jsonld(record, url, view.fingerprint)),  # noqa: S308
+    }
+
+

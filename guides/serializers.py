@@ -1,0 +1,141 @@
+"""The one serializer of a guide.
+
+Every view of a guide (web page, PDF sheet, kiosk, intake feed) renders from the plain record this
+module builds, and the bulk import reads the same shape back. The record extends the corpus schema
+(``code``, ``name``, ``category``, ``materials``, ``steps`` …) with the fields the corpus lacks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from guides.domain.checklist import canonical_checklist, fingerprint
+
+
+def _limit(value: int | None, unit: str | None) -> dict[str, Any] | None:
+    if not unit:
+        return None
+    return {"value": int(value or 0), "unit": unit}
+
+
+def _document_url(document) -> str | None:
+    return document.url if document is not None else None
+
+
+def serialize_window(window) -> dict[str, Any] | None:
+    if window is None:
+        return None
+    return {
+        "label": window.label,
+        "name": window.name,
+        "numbers": window.numbers,
+        "role": window.role,
+        "location": window.location,
+        "hall": window.hall.name,
+    }
+
+
+def serialize_hall(hall) -> dict[str, Any]:
+    hours: dict[str, list[str]] = {str(day): [] for day in range(7)}
+    for session in sorted(hall.sessions.all(), key=lambda s: (s.weekday, s.start)):
+        hours[str(session.weekday)].append(f"{session.start:%H:%M}-{session.end:%H:%M}")
+    days = sorted(hall.calendar_days.all(), key=lambda d: d.date)
+    return {
+        "name": hall.name,
+        "address": hall.address,
+        "floor_guide": hall.floor_guide,
+        "phone": hall.phone,
+        "hours": hours,
+        "closed_days": [d.date.isoformat() for d in days if d.kind == "closed"],
+        "makeup_workdays": {d.date.isoformat(): d.hours_of_weekday for d in days if d.kind == "workday"},
+    }
+
+
+def serialize_guide(page) -> dict[str, Any]:
+    """The full record of a guide page (live object, revision object or in-memory preview)."""
+    situations = list(page.situations.all())
+    record: dict[str, Any] = {
+        "code": page.code,
+        "basic_code": page.basic_code,
+        "sub_item_code": page.sub_item_code,
+        "name": page.title,
+        "category": page.section,
+        "department": page.department.name,
+        "department_code": page.department.code,
+        "item_type": page.item_type,
+        "service_object": list(page.service_objects or []),
+        "themes": sorted(theme.slug for theme in page.themes.all()),
+        "popular": page.is_popular,
+        "summary": page.summary,
+        "conditions": page.conditions,
+        "quantity_limit": page.quantity_limit,
+        "legal_basis": [
+            {"title": b.title, "document_number": b.document_number, "excerpt": b.excerpt}
+            for b in page.legal_bases.all()
+        ],
+        "situations": [
+            {"key": s.key, "question": s.question, "options": s.option_list} for s in situations
+        ],
+        "materials": [
+            {
+                "name": m.name,
+                "type": m.material_type,
+                "form": m.form,
+                "original": m.original_count,
+                "copies": m.copy_count,
+                "spec": m.spec,
+                "necessity": m.necessity,
+                "source": m.source,
+                "acceptance_standard": m.acceptance_standard,
+                "note": m.note,
+                "situation": m.situation or None,
+                "blank_form_url": _document_url(m.blank_form),
+                "sample_url": _document_url(m.sample),
+            }
+            for m in page.materials.all()
+        ],
+        "steps": [
+            {
+                "name": s.name,
+                "actor": s.actor,
+                "description": s.description,
+                "limit": _limit(s.limit_value, s.limit_unit),
+                "counts_toward_limit": s.counts_toward_limit,
+            }
+            for s in page.steps.all()
+        ],
+        "legal_limit": _limit(page.legal_limit_value, page.legal_limit_unit),
+        "legal_limit_note": page.legal_limit_note,
+        "promised_limit": _limit(page.promised_limit_value, page.promised_limit_unit),
+        "promised_limit_note": page.promised_limit_note,
+        "fee": {
+            "charged": page.fee_charged,
+            "items": [
+                {"name": f.name, "standard": f.standard, "basis": f.basis, "reduction": f.reduction}
+                for f in page.fee_items.all()
+            ],
+        },
+        "visits": page.visits,
+        "visits_note": page.visits_note,
+        "online": page.online,
+        "online_url": page.online_url,
+        "intake_window": page.intake_window.label,
+        "delivery_window": page.delivery_window.label if page.delivery_window_id else "",
+        "windows": [
+            serialize_window(w) for w in (page.intake_window, page.delivery_window) if w is not None
+        ],
+        "hall": serialize_hall(page.intake_window.hall),
+        "phone": page.phone,
+        "complaint_phone": page.complaint_phone,
+        "result": page.result_name,
+        "result_type": page.result_type,
+        "result_sample_url": _document_url(page.result_sample),
+        "faq": [{"question": f.question, "answer": f.answer} for f in page.faqs.all()],
+    }
+    return record
+
+
+def checklist_of(record: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The canonical checklist of a record and its fingerprint."""
+    checklist = canonical_checklist(record)
+    return checklist, fingerprint(checklist)

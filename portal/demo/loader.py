@@ -1,0 +1,124 @@
+"""The demo site that ``make run`` loads: a district service centre with its hall, departments,
+life-event themes and guides. Every step only creates what is missing, so running it again on
+the same database changes nothing and keeps what editors changed."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import date, time
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from wagtail.models import Page, Site
+
+from guides.choices import CalendarDayKind
+from guides.importer import import_guides
+from guides.models import Department, GuideIndexPage, LifeEvent, ServiceHall, ServiceWindow
+from portal.models import HomePage
+
+DEMO_DIR = Path(__file__).resolve().parent
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def _load_json(name: str):
+    return json.loads((DEMO_DIR / name).read_text(encoding="utf-8"))
+
+
+def ensure_site() -> GuideIndexPage:
+    home = HomePage.objects.first()
+    if home is None:
+        root = Page.get_first_root_node()
+        # Wagtail's placeholder "Welcome" page holds the slug "home" and the default site (which
+        # goes with it when it is deleted); the portal's home page takes over both.
+        for placeholder in root.get_children().filter(slug="home"):
+            if placeholder.specific_class is Page:
+                placeholder.delete()
+        home = root.add_child(instance=HomePage(title="一窗办事指南", slug="home", intro="一次告知，一窗受理，一窗出件"))
+        home.save_revision().publish()
+        Site.objects.update_or_create(
+            is_default_site=True,
+            defaults={"hostname": "localhost", "port": 80, "root_page": home, "site_name": "一窗办事指南"},
+        )
+    index = GuideIndexPage.objects.first()
+    if index is None:
+        index = home.add_child(
+            instance=GuideIndexPage(title="办事指南", slug="guides", intro="按版块、部门或主题查找办事指南")
+        )
+        index.save_revision().publish()
+    return index
+
+
+def ensure_hall() -> ServiceHall:
+    data = _load_json("hall.json")
+    hall = ServiceHall.objects.filter(name=data["name"]).first()
+    if hall is None:
+        hall = ServiceHall(
+            name=data["name"], address=data["address"], floor_guide=data.get("floor_guide", ""),
+            phone=data.get("phone", ""),
+        )
+        from guides.models import HallCalendarDay, HallSession
+
+        hall.sessions = [
+            HallSession(weekday=WEEKDAYS.index(day), start=time.fromisoformat(start), end=time.fromisoformat(end))
+            for day in WEEKDAYS
+            for start, end in (session.split("-") for session in data["hours"].get(day, []))
+        ]
+        holidays = data["holidays_2026"]
+        days = [HallCalendarDay(date=date.fromisoformat(d), kind=CalendarDayKind.CLOSED) for d in holidays["closed"]]
+        days += [
+            HallCalendarDay(date=date.fromisoformat(d), kind=CalendarDayKind.WORKDAY, hours_of_weekday=0)
+            for d in holidays["makeup_workdays"]
+        ]
+        hall.calendar_days = sorted(days, key=lambda d: d.date)
+        hall.full_clean()
+        hall.save()
+    for window in data["windows"]:
+        ServiceWindow.objects.get_or_create(
+            hall=hall, name=window["name"], numbers=window.get("numbers", ""),
+            defaults={"role": window["role"], "location": window.get("location", "")},
+        )
+    return hall
+
+
+def ensure_departments() -> None:
+    for order, data in enumerate(_load_json("departments.json")):
+        if not Department.objects.filter(name=data["name"]).exists():
+            department = Department(sort_order=order, **data)
+            department.full_clean()
+            department.save()
+
+
+def ensure_themes() -> None:
+    for order, data in enumerate(_load_json("themes.json")):
+        if not LifeEvent.objects.filter(slug=data["slug"]).exists():
+            LifeEvent.objects.create(sort_order=order, **data)
+
+
+def ensure_admin(stdout) -> None:
+    User = get_user_model()
+    password_file = Path(settings.VAR_DIR) / "admin-password.txt"
+    if not User.objects.filter(is_superuser=True).exists():
+        password = secrets.token_urlsafe(12)
+        User.objects.create_superuser("admin", "admin@example.invalid", password)
+        password_file.parent.mkdir(parents=True, exist_ok=True)
+        password_file.write_text(password + "\n", encoding="utf-8")
+        password_file.chmod(0o600)
+    if password_file.exists():
+        stdout.write(f"管理后台：/admin/  用户名：admin  密码：{password_file.read_text().strip()}")
+    else:
+        stdout.write("管理后台：/admin/（使用已有的管理员账号登录）")
+
+
+def load_demo(stdout, *, progress=None):
+    with transaction.atomic():
+        ensure_site()
+        ensure_hall()
+        ensure_departments()
+        ensure_themes()
+        lines = (DEMO_DIR / "guides.jsonl").read_text(encoding="utf-8").splitlines()
+        report = import_guides(lines, publish=True, progress=progress)
+    ensure_admin(stdout)
+    return report

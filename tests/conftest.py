@@ -1,0 +1,107 @@
+"""Shared fixtures: the site tree and hall of the demo, and a factory of valid guide records that
+writes through the same import path as the product."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date, time
+from pathlib import Path
+
+import pytest
+
+SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
+CORPUS = SHARED_DIR / "corpus" / "guides.jsonl"
+
+BASE_RECORD = {
+    "code": "T-JY-0001",
+    "name": "食品经营许可证核发",
+    "category": "经营类",
+    "department": "测试区市场监督管理局",
+    "item_type": "行政许可",
+    "service_object": ["企业法人", "个体工商户"],
+    "summary": "从事食品销售和餐饮服务的经营者，应当依法取得食品经营许可。",
+    "conditions": "具有与经营的食品品种、数量相适应的经营场所和设备设施。",
+    "legal_basis": ["《中华人民共和国食品安全法》第三十五条"],
+    "materials": [
+        {"name": "食品经营许可申请书", "original": 1, "copies": 0, "form": "纸质", "necessity": "必要",
+         "source": "申请人自备", "note": "法定代表人签字", "situation": None},
+        {"name": "营业执照", "original": 0, "copies": 1, "form": "纸质或电子", "necessity": "必要",
+         "source": "政府部门核发", "note": "", "situation": None},
+        {"name": "授权委托书", "original": 1, "copies": 0, "form": "纸质", "necessity": "必要",
+         "source": "申请人自备", "note": "", "situation": "委托他人办理"},
+        {"name": "受托人身份证", "original": 1, "copies": 1, "form": "纸质", "necessity": "必要",
+         "source": "政府部门核发", "note": "", "situation": "委托他人办理"},
+    ],
+    "steps": [
+        {"name": "申请", "actor": "申请人", "description": "提交材料", "limit": None},
+        {"name": "受理", "actor": "综合受理窗口", "description": "核对材料", "limit": {"value": 0, "unit": "即办"}},
+        {"name": "审查", "actor": "审批部门", "description": "审查材料", "limit": {"value": 5, "unit": "工作日"}},
+        {"name": "现场核查", "actor": "现场勘查", "description": "核查场所", "limit": {"value": 3, "unit": "工作日"},
+         "counts_toward_limit": False},
+        {"name": "出件", "actor": "统一出件窗口", "description": "领取许可证", "limit": None},
+    ],
+    "legal_limit": {"value": 20, "unit": "工作日"},
+    "promised_limit": {"value": 10, "unit": "工作日"},
+    "fee": {"charged": False, "items": []},
+    "visits": 1,
+    "online": True,
+    "intake_window": "综合受理窗口（1-9号）",
+    "delivery_window": "统一出件窗口（10-11号）",
+    "phone": "020-81380512",
+    "complaint_phone": "12345",
+    "result": "食品经营许可证",
+}
+
+
+def make_record(**overrides) -> dict:
+    record = copy.deepcopy(BASE_RECORD)
+    record.update(overrides)
+    return record
+
+
+def jsonl(*records) -> list[str]:
+    return [json.dumps(record, ensure_ascii=False) for record in records]
+
+
+def build_hall():
+    """A hall open Monday to Friday 9:00-12:00 and 13:30-18:00 and Saturday morning, closed for
+    National Day 2026 with the make-up workday of Saturday 10 October."""
+    from guides.models import HallCalendarDay, HallSession, ServiceHall, ServiceWindow
+
+    hall = ServiceHall(name="测试区政务服务中心", address="测试路 1 号", phone="020-81380000")
+    sessions = [HallSession(weekday=day, start=time(9), end=time(12)) for day in range(6)]
+    sessions += [HallSession(weekday=day, start=time(13, 30), end=time(18)) for day in range(5)]
+    hall.sessions = sessions
+    national_day = [date(2026, 10, day) for day in range(1, 8)]
+    hall.calendar_days = [HallCalendarDay(date=d, kind="closed", note="国庆节") for d in national_day] + [
+        HallCalendarDay(date=date(2026, 10, 10), kind="workday", hours_of_weekday=0, note="国庆调休")
+    ]
+    hall.save()
+    ServiceWindow.objects.create(hall=hall, name="综合受理窗口", numbers="1-9", role="intake", location="一楼东区")
+    ServiceWindow.objects.create(hall=hall, name="统一出件窗口", numbers="10-11", role="delivery", location="一楼西区")
+    return hall
+
+
+@pytest.fixture
+def site(db):
+    """Home page, guide index and a hall with windows and a holiday calendar."""
+    from portal.demo.loader import ensure_site
+
+    index = ensure_site()
+    hall = build_hall()
+    return {"index": index, "hall": hall}
+
+
+@pytest.fixture
+def publish_guide(site):
+    """Import one guide record through the product's import path and return the live page."""
+    from guides.importer import import_guides
+    from guides.models import GuidePage
+
+    def _publish(**overrides):
+        record = make_record(**overrides)
+        import_guides(jsonl(record), publish=True)
+        return GuidePage.objects.get(code=record["code"])
+
+    return _publish

@@ -1,0 +1,141 @@
+import json
+import re
+import xml.etree.ElementTree as ET
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from guides.models import ChecklistVersion
+from tests.conftest import make_record
+
+pytestmark = pytest.mark.django_db
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def html_of(client, url, **params):
+    response = client.get(url, params)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def checklist_rows(html):
+    body = html.split('<table class="checklist">', 1)[1].split("</table>", 1)[0]
+    return [name.strip() for name in re.findall(r"<th scope=\"row\">([^<]+)", body)]
+
+
+def test_guide_page_shows_item_flow_checklist_windows_and_fingerprint(client, publish_guide):
+    page = publish_guide()
+    html = html_of(client, page.url)
+    version = ChecklistVersion.objects.get(guide=page)
+
+    # Item first, then flow, materials, windows.
+    order = [html.index(f'id="{anchor}"') for anchor in ("item", "flow", "materials", "windows")]
+    assert order == sorted(order)
+    assert "食品经营许可证核发" in html and "T-JY-0001" in html and "行政许可" in html
+    meta = re.search(r'<meta name="checklist-fingerprint" content="([0-9a-f]{64})">', html)
+    assert meta and meta.group(1) == version.fingerprint == page.checklist_fingerprint
+    assert "受理清单第 1 版" in html
+
+    svg = re.search(r"<svg.*?</svg>", html, re.S).group(0)
+    ET.fromstring(svg)  # well-formed
+    for step in ("申请", "受理", "审查", "现场核查", "出件"):
+        assert step in svg
+    assert "不计入办结时限" in html
+    assert checklist_rows(html) == ["食品经营许可申请书", "营业执照", "授权委托书", "受托人身份证"]
+    assert "综合受理窗口（1-9号）" in html and "一楼东区" in html
+    assert "承诺时限" in html and "10个工作日" in html and "20个工作日" in html
+
+
+def test_situation_answers_filter_the_checklist_without_javascript(client, publish_guide):
+    page = publish_guide()
+    key = page.situations.get().key
+    assert checklist_rows(html_of(client, page.url, **{key: "否"})) == ["食品经营许可申请书", "营业执照"]
+    html = html_of(client, page.url, **{key: "是"})
+    assert checklist_rows(html) == ["食品经营许可申请书", "营业执照", "授权委托书", "受托人身份证"]
+    assert "是否委托他人办理？ 是" in html
+    assert f'name="{key}" value="是" checked' in html
+    # Unknown answers are ignored rather than failing the shared link.
+    assert len(checklist_rows(html_of(client, page.url, **{key: "也许"}))) == 4
+
+
+def test_short_url_redirects_and_keeps_situation_answers(client, publish_guide):
+    page = publish_guide()
+    response = client.get("/g/T-JY-0001/?s1=%E5%90%A6")
+    assert response.status_code == 302
+    assert response["Location"] == f"{page.url}?s1=%E5%90%A6"
+    assert client.get("/g/t-jy-0001/").status_code == 302
+    assert client.get("/g/NOPE-1/").status_code == 404
+    page.unpublish()
+    assert client.get("/g/T-JY-0001/").status_code == 404
+
+
+def test_json_ld_describes_a_government_service(client, publish_guide):
+    page = publish_guide()
+    html = html_of(client, page.url)
+    block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
+    data = json.loads(block)
+    assert data["@type"] == "GovernmentService"
+    assert data["identifier"] == "T-JY-0001"
+    assert data["provider"]["name"] == "测试区市场监督管理局"
+    assert data["additionalProperty"]["value"] == page.checklist_fingerprint
+    assert data["availableChannel"]["servicePhone"]["telephone"] == "020-81380512"
+
+
+def test_user_text_is_escaped_everywhere(client, publish_guide):
+    hostile = '<script>alert("x")</script>'
+    record = make_record(summary=hostile, conditions=hostile)
+    record["materials"][0]["name"] = "申请书" + hostile
+    record["steps"][0]["name"] = "申请" + hostile
+    page = publish_guide(**{k: record[k] for k in ("summary", "conditions", "materials", "steps")})
+    html = html_of(client, page.url)
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert" in html
+    block = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S).group(1)
+    assert "</script" not in block.lower()
+
+
+def test_open_now_follows_the_holiday_calendar(publish_guide):
+    from guides.presentation import hall_status
+    from guides.serializers import serialize_guide
+
+    record = serialize_guide(publish_guide())
+    working_saturday = datetime(2026, 10, 10, 10, 0, tzinfo=SHANGHAI)
+    national_day = datetime(2026, 10, 1, 10, 0, tzinfo=SHANGHAI)
+    lunch = datetime(2026, 11, 26, 12, 30, tzinfo=SHANGHAI)
+    assert hall_status(record, working_saturday).is_open
+    closed = hall_status(record, national_day)
+    assert not closed.is_open and closed.label == "已下班"
+    assert "10月8日" in closed.next_opening and "09:00" in closed.next_opening
+    assert "13:30" in hall_status(record, lunch).next_opening
+
+
+@pytest.mark.parametrize("material_count,step_count", [(1, 1), (12, 9)])
+def test_guide_page_query_count_does_not_grow_with_materials_or_steps(
+    client, publish_guide, material_count, step_count, django_assert_max_num_queries
+):
+    template = make_record()
+    materials = [dict(template["materials"][0], name=f"材料{i}") for i in range(material_count)]
+    steps = [dict(template["steps"][2], name=f"环节{i}") for i in range(step_count)]
+    page = publish_guide(materials=materials, steps=steps)
+    client.get(page.url)  # warm the site-root cache like any running server
+    with CaptureQueriesContext(connection) as queries:
+        client.get(page.url)
+    counts = test_guide_page_query_count_does_not_grow_with_materials_or_steps.counts
+    counts[(material_count, step_count)] = len(queries)
+    if len(counts) == 2:
+        small, large = counts[(1, 1)], counts[(12, 9)]
+        assert small == large, f"{small} queries for 1 material, {large} for 12"
+    assert len(queries) <= 25
+
+
+test_guide_page_query_count_does_not_grow_with_materials_or_steps.counts = {}
+
+
+def test_sitemap_lists_guides(client, publish_guide):
+    publish_guide()
+    response = client.get("/sitemap.xml")
+    assert response.status_code == 200
+    assert "/guides/t-jy-0001/" in response.content.decode()

@@ -1,0 +1,141 @@
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from wagtail.models import Revision
+
+from guides.importer import ImportFailed, import_guides
+from guides.models import ChecklistVersion, Department, GuidePage, ServiceWindow
+from guides.serializers import serialize_guide
+from tests.conftest import CORPUS, jsonl, make_record
+
+pytestmark = pytest.mark.django_db
+
+
+def corpus_lines():
+    if not CORPUS.exists():
+        pytest.fail(f"the shared corpus is missing at {CORPUS}")
+    return CORPUS.read_text(encoding="utf-8").splitlines()
+
+
+def test_corpus_imports_and_round_trips(site):
+    lines = corpus_lines()
+    report = import_guides(lines, publish=True)
+    assert len(report.created) == 250 and len(report.published) == 250
+    assert GuidePage.objects.live().count() == 250
+    assert Department.objects.count() == 20
+    assert ChecklistVersion.objects.count() == 250
+
+    # Every corpus field comes back out of the serializer unchanged.
+    for line in lines[::25]:
+        source = json.loads(line)
+        record = serialize_guide(GuidePage.objects.get(code=source["code"]))
+        for key in ("name", "category", "department", "item_type", "summary", "conditions",
+                    "legal_limit", "promised_limit", "visits", "online", "intake_window",
+                    "delivery_window", "phone", "complaint_phone", "result", "service_object"):
+            assert record[key] == source[key], (source["code"], key)
+        assert [b["title"] for b in record["legal_basis"]] == source["legal_basis"]
+        assert [m["name"] for m in record["materials"]] == [m["name"] for m in source["materials"]]
+        assert [(m["original"], m["copies"], m["necessity"], m["situation"]) for m in record["materials"]] == [
+            (m["original"], m["copies"], m["necessity"], m["situation"]) for m in source["materials"]
+        ]
+        assert [s["limit"] for s in record["steps"]] == [s["limit"] for s in source["steps"]]
+        assert record["fee"]["charged"] == source["fee"]["charged"]
+
+    # A second run of the same file changes nothing: no revision, no checklist version.
+    revisions = Revision.objects.count()
+    again = import_guides(lines, publish=True)
+    assert len(again.unchanged) == 250 and not again.updated and not again.created
+    assert Revision.objects.count() == revisions
+    assert ChecklistVersion.objects.count() == 250
+
+
+def test_corpus_situations_become_yes_no_questions(site):
+    line = next(line for line in corpus_lines() if "委托他人办理" in line)
+    import_guides([line], publish=True)
+    code = json.loads(line)["code"]
+    record = serialize_guide(GuidePage.objects.get(code=code))
+    assert {"question": "是否委托他人办理？", "options": ["委托他人办理"]}.items() <= {
+        k: v for s in record["situations"] for k, v in s.items() if s["options"] == ["委托他人办理"]
+    }.items()
+
+
+def test_departments_and_windows_are_matched_or_created_by_name(site):
+    import_guides(jsonl(make_record(intake_window="综合受理窗口 3号")), publish=True)
+    assert ServiceWindow.objects.filter(name="综合受理窗口", numbers="3", role="intake").count() == 1
+    assert Department.objects.filter(name="测试区市场监督管理局").count() == 1
+    import_guides(jsonl(make_record(code="T-JY-0002", intake_window="综合受理窗口 3号")), publish=True)
+    assert ServiceWindow.objects.filter(name="综合受理窗口", numbers="3").count() == 1
+    assert Department.objects.filter(name="测试区市场监督管理局").count() == 1
+    # The existing 1-9 window of the hall was reused, not duplicated.
+    import_guides(jsonl(make_record(code="T-JY-0003")), publish=True)
+    assert ServiceWindow.objects.filter(name="综合受理窗口", numbers="1-9").count() == 1
+
+
+def test_bad_lines_are_all_reported_and_nothing_is_written(site):
+    good = make_record(code="T-OK-0001")
+    lines = [
+        *jsonl(good),
+        "{not json",
+        *jsonl(make_record(code="T-BAD-0002", visits=5)),
+        *jsonl(make_record(code="T-BAD-0003", promised_limit={"value": 30, "unit": "工作日"})),
+        *jsonl(make_record(code="T-BAD-0004", phone="12")),
+        *jsonl(make_record(code="T-OK-0001")),
+        *jsonl(make_record(code="T-BAD-0006", materials=[])),
+        "[1, 2]",
+    ]
+    with pytest.raises(ImportFailed) as failure:
+        import_guides(lines, publish=True)
+    reported = {error.line: str(error) for error in failure.value.errors}
+    assert sorted(reported) == [2, 3, 4, 5, 6, 7, 8]
+    assert "JSON" in reported[2]
+    assert "到现场次数" in reported[3]
+    assert "承诺办结时限" in reported[4]
+    assert "电话" in reported[5]
+    assert "重复" in reported[6]
+    assert "申请材料" in reported[7]
+    assert GuidePage.objects.count() == 0
+    assert Department.objects.count() == 0
+    assert not ServiceWindow.objects.filter(numbers="").exists()
+
+
+def test_update_by_code_keeps_situation_keys_and_bumps_checklist_once(site):
+    import_guides(jsonl(make_record()), publish=True)
+    page = GuidePage.objects.get(code="T-JY-0001")
+    assert page.checklist_version == 1
+    key = page.situations.get().key
+
+    changed = make_record(summary="新的说明")
+    changed["materials"][1]["copies"] = 2
+    changed["materials"].insert(0, dict(changed["materials"][0], name="经营场所证明", situation="租赁场所"))
+    changed["situations"] = [
+        {"question": "经营场所是否租赁？", "options": ["租赁场所"]},
+        {"question": "是否委托他人办理？", "options": ["委托他人办理"]},
+    ]
+    report = import_guides(jsonl(changed), publish=True)
+    assert report.updated == ["T-JY-0001"]
+    page.refresh_from_db()
+    assert page.checklist_version == 2
+    keys = {s.question: s.key for s in page.situations.all()}
+    assert keys["是否委托他人办理？"] == key
+    assert keys["经营场所是否租赁？"] not in (key, "")
+
+
+def test_import_command_reports_lines_and_exits_non_zero(site, tmp_path, capsys):
+    path = tmp_path / "guides.jsonl"
+    path.write_text("\n".join([*jsonl(make_record()), '{"code": "X-1"}']), encoding="utf-8")
+    with pytest.raises(CommandError):
+        call_command("import_guides", str(path), "--publish", "--no-progress")
+    assert "第 2 行" in capsys.readouterr().err
+    assert GuidePage.objects.count() == 0
+
+    path.write_text("\n".join(jsonl(make_record())), encoding="utf-8")
+    call_command("import_guides", str(path), "--publish", "--no-progress")
+    assert GuidePage.objects.live().count() == 1
+
+
+def test_import_command_rejects_unreadable_files(site, tmp_path):
+    path = tmp_path / "latin1.jsonl"
+    path.write_bytes("é".encode("latin-1"))
+    with pytest.raises(CommandError, match="无法读取"):
+        call_command("import_guides", str(path), "--no-progress")
