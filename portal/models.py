@@ -27,7 +27,7 @@ class HomePage(Page):
 
         context = super().get_context(request, *args, **kwargs)
         live = GuidePage.objects.live()
-        counts = dict(live.values_list("section").annotate(n=Count("pk")).values_list("section", "n"))
+        counts = dict(live.order_by().values_list("section").annotate(n=Count("pk")).values_list("section", "n"))
         context["sections"] = [
             {"label": section.label, "slug": SECTION_SLUGS[section], "count": counts.get(section.value, 0)}
             for section in Section

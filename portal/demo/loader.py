@@ -27,7 +27,7 @@ def _load_json(name: str):
     return json.loads((DEMO_DIR / name).read_text(encoding="utf-8"))
 
 
-def ensure_site() -> GuideIndexPage:
+def ensure_site(title: str = "一窗办事指南") -> GuideIndexPage:
     home = HomePage.objects.first()
     if home is None:
         root = Page.get_first_root_node()
@@ -36,11 +36,11 @@ def ensure_site() -> GuideIndexPage:
         for placeholder in root.get_children().filter(slug="home"):
             if placeholder.specific_class is Page:
                 placeholder.delete()
-        home = root.add_child(instance=HomePage(title="一窗办事指南", slug="home", intro="一次告知，一窗受理，一窗出件"))
+        home = root.add_child(instance=HomePage(title=title, slug="home", intro="一次告知 · 一窗受理 · 一窗出件"))
         home.save_revision().publish()
         Site.objects.update_or_create(
             is_default_site=True,
-            defaults={"hostname": "localhost", "port": 80, "root_page": home, "site_name": "一窗办事指南"},
+            defaults={"hostname": "localhost", "port": 80, "root_page": home, "site_name": title},
         )
     index = GuideIndexPage.objects.first()
     if index is None:
@@ -114,7 +114,7 @@ def ensure_admin(stdout) -> None:
 
 def load_demo(stdout, *, progress=None):
     with transaction.atomic():
-        ensure_site()
+        ensure_site(title=f"{_load_json('hall.json')['name']}办事指南")
         ensure_hall()
         ensure_departments()
         ensure_themes()
