@@ -1,0 +1,92 @@
+import re
+
+import pytest
+from django.core.management import call_command
+
+from guides.models import Department, GuidePage, LifeEvent, ServiceWindow
+from tests.conftest import make_record
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def catalogue(publish_guide):
+    LifeEvent.objects.create(name="开办企业", slug="kaiban-qiye", audience="企业")
+    publish_guide(code="T-JY-0001", themes=["kaiban-qiye"], popular=True)
+    publish_guide(code="T-GM-0001", name="居住证申领", category="公民类", department="测试区公安分局")
+    publish_guide(code="T-GC-0001", name="建筑工程施工许可", category="工程类")
+    draft = make_record(code="T-GC-0002", name="尚未发布的事项", category="工程类")
+    from guides.importer import import_guides
+    from tests.conftest import jsonl
+
+    import_guides(jsonl(draft), publish=False)
+
+
+def test_home_shows_search_sections_departments_themes_and_popular(client, catalogue):
+    html = client.get("/").content.decode()
+    assert 'role="search"' in html and 'name="q"' in html
+    for label, count in (("工程类", 1), ("经营类", 1), ("公民类", 1)):
+        assert re.search(rf"<strong>{label}</strong><span>{count} 个事项", html), label
+    assert "测试区公安分局" in html and "开办企业" in html
+    popular = html.split('id="popular-heading"', 1)[1].split("</section>", 1)[0]
+    assert "食品经营许可证核发" in popular and "居住证申领" not in popular
+    assert "尚未发布的事项" not in html
+
+
+def test_listings_by_section_department_and_theme(client, catalogue):
+    def names(url):
+        response = client.get(url)
+        assert response.status_code == 200
+        return set(re.findall(r"<strong>([^<]+)</strong></a>", response.content.decode()))
+
+    assert names("/guides/section/gc/") == {"建筑工程施工许可"}
+    assert names("/guides/section/gm/") == {"居住证申领"}
+    department = Department.objects.get(name="测试区公安分局")
+    assert names(f"/guides/department/{department.code}/") == {"居住证申领"}
+    assert names("/guides/theme/kaiban-qiye/") == {"食品经营许可证核发"}
+    assert names("/guides/") == {"食品经营许可证核发", "居住证申领", "建筑工程施工许可"}
+    assert client.get("/guides/section/xx/").status_code == 404
+    assert client.get("/guides/department/NOPE/").status_code == 404
+
+
+def test_basic_search_finds_names_and_materials(client, catalogue):
+    def names(q):
+        html = client.get("/search/", {"q": q}).content.decode()
+        return set(re.findall(r"<strong>([^<]+)</strong></a>", html))
+
+    assert names("居住证") == {"居住证申领"}
+    assert names("授权委托书") == {"食品经营许可证核发", "居住证申领", "建筑工程施工许可"}
+    assert names("尚未发布") == set()
+    for hostile in ['"', "*", "OR", "NEAR(", "a" * 5000, "\x00", "🙂"]:
+        assert client.get("/search/", {"q": hostile}).status_code == 200
+
+
+def test_demo_site_loads_once_and_looks_like_a_district_centre(db, capsys):
+    call_command("load_demo")
+    first = capsys.readouterr().out
+    assert "用户名：admin" in first
+    guides = GuidePage.objects.live()
+    assert guides.count() >= 60
+    assert Department.objects.count() >= 15
+    assert {g.section for g in guides} == {"工程类", "经营类", "公民类"}
+    assert guides.filter(situations__isnull=False).distinct().count() >= 40
+    intake = ServiceWindow.objects.filter(role="intake", numbers="1-9").get()
+    assert ServiceWindow.objects.filter(role="delivery", numbers="10-11").exists()
+    assert ServiceWindow.objects.filter(role="consultation").exists()
+    assert intake.hall.calendar_days.filter(date="2026-10-01", kind="closed").exists()
+    assert intake.hall.calendar_days.filter(date="2026-10-10", kind="workday").exists()
+
+    counts = (GuidePage.objects.count(), Department.objects.count(), ServiceWindow.objects.count())
+    call_command("load_demo")
+    second = capsys.readouterr().out
+    assert "新建 0，更新 0" in second
+    assert first.split("密码：")[1].split()[0] == second.split("密码：")[1].split()[0]
+    assert (GuidePage.objects.count(), Department.objects.count(), ServiceWindow.objects.count()) == counts
+
+
+def test_every_demo_guide_renders(client, db):
+    call_command("load_demo")
+    for page in GuidePage.objects.live():
+        response = client.get(page.url)
+        assert response.status_code == 200, page.code
+        assert page.checklist_fingerprint in response.content.decode()
