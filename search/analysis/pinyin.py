@@ -1,0 +1,227 @@
+"""Pinyin keys for guide names, and routing of ASCII queries that look like pinyin.
+
+Readings come from pypinyin (``heteronym=False``) with its phrase dictionary, so
+polyphonic characters are read in context (银行 -> yinhang, 重庆 -> chongqing, 还款 ->
+huankuan).  ``ü`` is written ``v`` (绿 -> lv), as with pinyin IMEs.  ASCII letters and
+digits are kept as they are; everything else (punctuation, other scripts) is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+
+from .normalize import normalize
+from .segment import (
+    _CORE_WORD_RE,
+    CHAR,
+    HAN_CLASS,
+    MAX_TOKEN_CHARS,
+    Segmenter,
+    get_segmenter,
+)
+
+# Valid toneless syllables (pypinyin's dictionary minus interjections such as m/n/ng/hm,
+# which would make almost any consonant string parse), plus lue/nue spellings of lve/nve.
+_SYLLABLE_TEXT = """
+    a ai an ang ao ba bai ban bang bao bei ben beng bi bian biang biao bie bin bing bo bu
+    ca cai can cang cao ce cei cen ceng cha chai chan chang chao che chen cheng chi chong
+    chou chu chua chuai chuan chuang chui chun chuo ci cong cou cu cuan cui cun cuo da dai
+    dan dang dao de dei den deng di dia dian diao die din ding diu dong dou du duan dui dun
+    duo e ei en eng er fa fan fang fei fen feng fiao fo fou fu ga gai gan gang gao ge gei
+    gen geng gong gou gu gua guai guan guang gui gun guo ha hai han hang hao he hei hen heng
+    hong hou hu hua huai huan huang hui hun huo ji jia jian jiang jiao jie jin jing jiong jiu
+    ju juan jue jun ka kai kan kang kao ke kei ken keng kong kou ku kua kuai kuan kuang kui
+    kun kuo la lai lan lang lao le lei len leng li lia lian liang liao lie lin ling liu lo
+    long lou lu luan lun luo lv lve lue ma mai man mang mao me mei men meng mi mian miao mie
+    min ming miu mo mou mu na nai nan nang nao ne nei nen neng ni nia nian niang niao nie nin
+    ning niu nong nou nu nuan nun nuo nv nve nue o ou pa pai pan pang pao pei pen peng pi
+    pian piao pie pin ping po pou pu qi qia qian qiang qiao qie qin qing qiong qiu qu quan
+    que qun ran rang rao re ren reng ri rong rou ru rua ruan rui run ruo sa sai san sang sao
+    se sen seng sha shai shan shang shao she shei shen sheng shi shou shu shua shuai shuan
+    shuang shui shun shuo si song sou su suan sui sun suo ta tai tan tang tao te tei teng ti
+    tian tiao tie ting tong tou tu tuan tui tun tuo wa wai wan wang wei wen weng wo wu xi xia
+    xian xiang xiao xie xin xing xiong xiu xu xuan xue xun ya yan yang yao ye yi yin ying yo
+    yong you yu yuan yue yun za zai zan zang zao ze zei zen zeng zha zhai zhan zhang zhao zhe
+    zhei zhen zheng zhi zhong zhou zhu zhua zhuai zhuan zhuang zhui zhun zhuo zi zong zou zu
+    zuan zui zun zuo
+    """
+SYLLABLES = frozenset(_SYLLABLE_TEXT.split())
+_MAX_SYLLABLE = max(len(s) for s in SYLLABLES)
+_SYLLABLE_PREFIXES = frozenset(s[:i] for s in SYLLABLES for i in range(1, len(s) + 1))
+
+# Readings that pypinyin's phrase dictionary gets wrong for service vocabulary.
+PHRASE_FIXES: dict[str, list[list[str]]] = {
+    "还款": [["huán"], ["kuǎn"]],
+    "还贷": [["huán"], ["dài"]],
+    "还清": [["huán"], ["qīng"]],
+}
+
+_HAN_RUN_RE = re.compile(f"[{HAN_CLASS}]+|[a-z0-9]+")
+_ASCII_QUERY_RE = re.compile(r"[a-z' ]+")
+_ASCII_PART_RE = re.compile(r"[a-z0-9]+")
+_INITIALS_RE = re.compile(r"[b-df-hj-np-tw-z]+")  # consonants that can start a syllable
+
+_init_lock = threading.Lock()
+_initialized = False
+
+
+def _ensure_pypinyin() -> None:
+    global _initialized
+    if _initialized:
+        return
+    with _init_lock:
+        if not _initialized:
+            from pypinyin import load_phrases_dict
+
+            load_phrases_dict(PHRASE_FIXES)
+            _initialized = True
+
+
+@lru_cache(maxsize=4096)
+def han_syllables(run: str) -> tuple[str, ...]:
+    """One toneless syllable per Han character of ``run`` (``""`` if unknown)."""
+    _ensure_pypinyin()
+    from pypinyin import Style, lazy_pinyin
+
+    result = lazy_pinyin(run, style=Style.NORMAL, errors=lambda chars: [""] * len(chars))
+    if len(result) != len(run):  # defensive: keep the one-per-character contract
+        result = [
+            (lazy_pinyin(ch, style=Style.NORMAL, errors=lambda c: [""])[0:1] or [""])[0]
+            for ch in run
+        ]
+    return tuple(s if s.isascii() and s.isalpha() else "" for s in result)
+
+
+def _readings(text: str) -> list[str]:
+    """One reading per character of normalized ``text``: the toneless syllable of a Han
+    character (read in context), the character itself for ASCII letters/digits, ``""``
+    for anything else."""
+    out = [""] * len(text)
+    for match in _HAN_RUN_RE.finditer(text):
+        run, start = match.group(), match.start()
+        if run[0].isascii():
+            out[start : start + len(run)] = run
+        else:
+            out[start : start + len(run)] = han_syllables(run)
+    return out
+
+
+def syllables(text: str, *, normalized: bool = False) -> list[str]:
+    """Toneless syllables of the Han characters in ``text``; ASCII words kept whole."""
+    if not normalized:
+        text = normalize(text)
+    out: list[str] = []
+    for match in _HAN_RUN_RE.finditer(text):
+        run = match.group()
+        if run[0].isascii():
+            out.append(run)
+        else:
+            out.extend(s for s in han_syllables(run) if s)
+    return out
+
+
+def pinyin_full(text: str) -> str:
+    """``"营业执照"`` -> ``"yingyezhizhao"``."""
+    return "".join(_readings(normalize(text)))
+
+
+def pinyin_initials(text: str) -> str:
+    """``"营业执照"`` -> ``"yyzz"`` (ASCII words are kept whole: ``"12345热线"`` ->
+    ``"12345rx"``)."""
+    return "".join(r[0] for r in _readings(normalize(text)) if r)
+
+
+def pinyin_tokens(name: str, segmenter: Segmenter | None = None) -> list[str]:
+    """Pinyin index tokens for a guide name.
+
+    Full pinyin and initials of the whole name and of each word and dictionary
+    sub-word, so ``yyzz``, ``yingyezhizhao``, ``gtgsh`` and ``bdc`` all find
+    ``个体工商户营业执照注销`` / ``不动产登记``.  Words are read as they are read inside
+    the name.
+    """
+    text = normalize(name)
+    if not text:
+        return []
+    seg = segmenter or get_segmenter()
+    readings = _readings(text)
+    spans: list[tuple[int, int]] = [(0, len(text))]
+    pos = 0
+    for piece in seg.pieces(text, normalized=True):
+        start = text.find(piece.text, pos)
+        if start < 0:  # cannot happen for normalized text; be defensive
+            continue
+        end = pos = start + len(piece.text)
+        if piece.kind == CHAR or seg.is_stopword(piece.text):
+            continue
+        spans.append((start, end))
+        if _CORE_WORD_RE.fullmatch(piece.text):
+            for sub in seg.expansions(piece.text):
+                offset = piece.text.find(sub)
+                spans.append((start + offset, start + offset + len(sub)))
+    out: dict[str, None] = {}
+    for start, end in spans:
+        part = readings[start:end]
+        for token in ("".join(part), "".join(r[0] for r in part if r)):
+            if len(token) >= 2:
+                out[token[:MAX_TOKEN_CHARS]] = None
+    return list(out)
+
+
+def split_syllables(text: str, *, allow_partial: bool = True) -> list[str] | None:
+    """Split a run of letters into pinyin syllables, or ``None`` if impossible.
+
+    Prefers the longest syllables (``xian`` stays one syllable).  With
+    ``allow_partial`` the last syllable may be incomplete (``yingyezh``), as when a
+    user is still typing.
+    """
+    n = len(text)
+    if not n or not text.isascii() or not text.isalpha():
+        return None
+    # best[i]: a segmentation of text[i:], computed right to left.
+    best: list[list[str] | None] = [None] * (n + 1)
+    best[n] = []
+    for i in range(n - 1, -1, -1):
+        for size in range(min(_MAX_SYLLABLE, n - i), 0, -1):
+            chunk = text[i : i + size]
+            last = i + size == n
+            if chunk in SYLLABLES or (last and allow_partial and chunk in _SYLLABLE_PREFIXES):
+                rest = best[i + size]
+                if rest is not None:
+                    best[i] = [chunk, *rest]
+                    break
+    return best[0]
+
+
+def looks_like_pinyin(query: str) -> bool:
+    """True if an ASCII query is plausibly pinyin: full syllables (``yingyezhizhao``,
+    ``ying ye zhi zhao``, ``xi'an``) or initials (``yyzz``, ``bdcdj``).
+
+    Meant for routing: a True answer means "also search the pinyin field"; words such
+    as ``pdf`` look like initials and that is harmless.
+    """
+    text = normalize(query)
+    if not text or len(text) > 64 or not _ASCII_QUERY_RE.fullmatch(text):
+        return False
+    parts = [p for p in re.split(r"[' ]+", text) if p]
+    if not parts or sum(len(p) for p in parts) < 2:
+        return False
+    for part in parts:
+        if split_syllables(part) is not None and (len(part) >= 2 or len(parts) > 1):
+            continue
+        if 2 <= len(part) <= 12 and _INITIALS_RE.fullmatch(part):
+            continue
+        return False
+    return True
+
+
+def pinyin_query_tokens(query: str) -> list[str]:
+    """Tokens to match against ``pinyin_tokens``: each space/apostrophe-separated part
+    plus, for several parts, all of them joined (``ying ye zhi zhao`` ->
+    ``ying ye zhi zhao yingyezhizhao``)."""
+    parts = _ASCII_PART_RE.findall(normalize(query))
+    out = dict.fromkeys(p[:MAX_TOKEN_CHARS] for p in parts)
+    if len(parts) > 1:
+        out["".join(parts)[:MAX_TOKEN_CHARS]] = None
+    return list(out)

@@ -1,0 +1,184 @@
+"""Colloquial phrase -> official terminology expansion for queries.
+
+A ``SynonymSet`` is built from plain rows ``(phrases, expansions)`` so that rows from
+``search/dictionaries/synonyms.tsv`` and rows edited in the admin (database) can be
+merged freely::
+
+    base = SynonymSet.default()
+    merged = base.merged([("开民宿", ["旅馆业特种行业许可证"])])
+
+File format (``synonyms.tsv``): ``phrase|phrase|... <TAB> expansion|expansion|...``;
+``#`` starts a comment line.
+
+Matching: a phrase matches when it occurs in the normalized query (spaces removed), or
+— for phrases without Han characters, which are matched as whole words only — when it
+equals a query token.  If a matched phrase lies inside a longer matched phrase
+(``社保`` inside ``社保卡丢了``), only the longer one counts.  Expansions are segmented
+with the query segmenter, so the returned tokens are ordinary index tokens.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from .normalize import DICTIONARIES_DIR, normalize
+from .segment import get_segmenter, is_han
+
+SYNONYMS_PATH = DICTIONARIES_DIR / "synonyms.tsv"
+
+Row = tuple[str | Sequence[str], str | Sequence[str]]
+
+_SPLIT_RE = re.compile(r"[|｜]")
+_DEFAULT_LOCK = threading.Lock()
+_default_set: SynonymSet | None = None
+
+
+def _split(value: str | Sequence[str]) -> list[str]:
+    items = _SPLIT_RE.split(value) if isinstance(value, str) else list(value)
+    out = []
+    for item in items:
+        norm = normalize(item)
+        if norm and norm not in out:
+            out.append(norm)
+    return out
+
+
+def parse_rows(text: str) -> list[tuple[list[str], list[str]]]:
+    """Parse ``synonyms.tsv`` content into ``(phrases, expansions)`` rows."""
+    rows = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "\t" not in line:
+            continue
+        left, right = line.split("\t", 1)
+        phrases, expansions = _split(left), _split(right.split("\t")[0])
+        if phrases and expansions:
+            rows.append((phrases, expansions))
+    return rows
+
+
+class SynonymSet:
+    """An immutable set of phrase -> expansions rules."""
+
+    def __init__(
+        self,
+        rows: Iterable[Row] = (),
+        *,
+        tokenizer: Callable[[str], list[str]] | None = None,
+    ) -> None:
+        mapping: dict[str, list[str]] = {}
+        kept_rows: list[tuple[list[str], list[str]]] = []
+        for phrases_value, expansions_value in rows:
+            phrases = _split(phrases_value)
+            expansions = _split(expansions_value)
+            if not phrases or not expansions:
+                continue
+            kept_rows.append((phrases, expansions))
+            for phrase in phrases:
+                target = mapping.setdefault(phrase.replace(" ", ""), [])
+                for exp in expansions:
+                    if exp not in target:
+                        target.append(exp)
+        self._rows = kept_rows
+        self._mapping = mapping
+        self._han_phrases = sorted(
+            (p for p in mapping if is_han(p) and len(p) >= 2), key=len, reverse=True
+        )
+        self._word_phrases = {p for p in mapping if not is_han(p)}
+        self._tokenizer = tokenizer
+        self._token_cache: dict[str, tuple[str, ...]] = {}
+
+    # -- construction ---------------------------------------------------------------
+
+    @classmethod
+    def from_tsv(cls, path: Path = SYNONYMS_PATH, **kwargs) -> SynonymSet:
+        return cls(parse_rows(Path(path).read_text(encoding="utf-8")), **kwargs)
+
+    @classmethod
+    def default(cls) -> SynonymSet:
+        """The rows of ``synonyms.tsv``, loaded once per process."""
+        global _default_set
+        if _default_set is None:
+            with _DEFAULT_LOCK:
+                if _default_set is None:
+                    _default_set = cls.from_tsv()
+        return _default_set
+
+    @classmethod
+    def empty(cls) -> SynonymSet:
+        return cls(())
+
+    def merged(self, rows: Iterable[Row]) -> SynonymSet:
+        """A new set with this set's rows followed by ``rows`` (e.g. from the DB)."""
+        return SynonymSet([*self._rows, *rows], tokenizer=self._tokenizer)
+
+    @property
+    def rows(self) -> list[tuple[list[str], list[str]]]:
+        return [(list(p), list(e)) for p, e in self._rows]
+
+    def __len__(self) -> int:
+        return len(self._mapping)
+
+    def __bool__(self) -> bool:
+        return bool(self._mapping)
+
+    # -- lookup -----------------------------------------------------------------------
+
+    def matches(self, query_tokens: Iterable[str], raw_query: str) -> list[str]:
+        """Phrases that match the query (longest first, nested matches removed)."""
+        text = normalize(raw_query).replace(" ", "")
+        tokens = set(query_tokens)
+        taken: list[tuple[int, int]] = []
+        found: list[str] = []
+        for phrase in self._han_phrases:
+            if len(phrase) > len(text):
+                continue
+            start = text.find(phrase)
+            hit = False
+            while start != -1:
+                end = start + len(phrase)
+                if not any(s <= start and end <= e for s, e in taken):
+                    taken.append((start, end))
+                    hit = True
+                start = text.find(phrase, start + 1)
+            if hit:
+                found.append(phrase)
+        for token in tokens:
+            if token in self._word_phrases:
+                found.append(token)
+        for token in tokens:  # single Han characters only match as whole tokens
+            if token not in found and token in self._mapping and len(token) == 1:
+                found.append(token)
+        return found
+
+    def expansions_for(self, phrase: str) -> list[str]:
+        return list(self._mapping.get(normalize(phrase).replace(" ", ""), ()))
+
+    def _tokens_of(self, expansion: str) -> tuple[str, ...]:
+        cached = self._token_cache.get(expansion)
+        if cached is None:
+            tokenize = self._tokenizer or get_segmenter().query_tokens
+            cached = tuple(tokenize(expansion))
+            if len(self._token_cache) > 10_000:
+                self._token_cache.clear()
+            self._token_cache[expansion] = cached
+        return cached
+
+    def expand(self, query_tokens: Sequence[str], raw_query: str) -> list[str]:
+        """Extra tokens for the query: the tokens of the expansions of every matching
+        phrase, without the tokens the query already has."""
+        present = set(query_tokens)
+        out: dict[str, None] = {}
+        for phrase in self.matches(query_tokens, raw_query):
+            for expansion in self._mapping[phrase]:
+                tokens = self._tokens_of(expansion)
+                for token in tokens:
+                    # Stray single characters of a multi-word expansion are noise.
+                    if len(token) == 1 and len(tokens) > 1 and is_han(token):
+                        continue
+                    if token not in present:
+                        out[token] = None
+        return list(out)

@@ -1,0 +1,141 @@
+"""Typo recovery for queries, against the domain vocabulary.
+
+Most Chinese typos come from the pinyin IME: the right syllables, the wrong character
+(``劳动仲材`` for ``劳动仲裁``, ``营业直照`` for ``营业执照``).  Character bigrams do not help
+much there (``劳动仲材`` shares only ``劳动`` with ``劳动仲裁``), so this module maps such
+spans back to the domain term:
+
+* **homophones**: a span whose toneless pinyin equals a domain term's
+  (``laodong zhongcai``);
+* **one substituted character** in spans of four or more characters
+  (``营业执炤`` -> ``营业执照``).
+
+Only spans aligned with jieba word boundaries that contain an out-of-vocabulary word
+or a single character are considered (a typo breaks the word, so jieba falls back to
+the HMM or single characters); spans that are dictionary words themselves are never
+"corrected" (``工伤`` is not turned into ``工商``).  Corrections are extra tokens for the
+search layer to OR in, never replacements.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Iterable
+
+from .pinyin import han_syllables
+from .segment import CHAR, OOV, Segmenter, get_segmenter
+
+MAX_SPAN = 12
+MAX_CORRECTIONS = 4
+
+
+class TypoCorrector:
+    def __init__(self, terms: Iterable[str] | None = None, segmenter: Segmenter | None = None):
+        self._segmenter = segmenter
+        self._terms_arg = None if terms is None else tuple(terms)
+        self._lock = threading.Lock()
+        self._ready = False
+        self._terms: frozenset[str] = frozenset()
+        self._by_pinyin: dict[tuple[str, ...], list[str]] = {}
+        self._by_mask: dict[str, list[str]] = {}
+        self._lengths: tuple[int, ...] = ()
+
+    @property
+    def segmenter(self) -> Segmenter:
+        return self._segmenter or get_segmenter()
+
+    def _ensure(self) -> None:
+        if self._ready:
+            return
+        with self._lock:
+            if self._ready:
+                return
+            seg = self.segmenter
+            raw = self._terms_arg if self._terms_arg is not None else seg.domain_terms
+            terms = sorted({t for t in raw if 2 <= len(t) <= MAX_SPAN})
+            by_pinyin: dict[tuple[str, ...], list[str]] = {}
+            by_mask: dict[str, list[str]] = {}
+            for term in terms:
+                syl = han_syllables(term)
+                if all(syl):
+                    by_pinyin.setdefault(syl, []).append(term)
+                if len(term) >= 4:
+                    for i in range(len(term)):
+                        by_mask.setdefault(term[:i] + "\0" + term[i + 1 :], []).append(term)
+            self._terms = frozenset(terms)
+            self._by_pinyin = by_pinyin
+            self._by_mask = by_mask
+            self._lengths = tuple(sorted({len(t) for t in terms}))
+            self._ready = True
+
+    def corrections(self, text: str, *, normalized: bool = False) -> list[str]:
+        """Domain terms that the query probably meant (not already in the query)."""
+        self._ensure()
+        if not self._terms:
+            return []
+        seg = self.segmenter
+        pieces = seg.pieces(text, normalized=normalized)
+        found: dict[str, None] = {}
+        # Split into runs of adjacent Han pieces.
+        runs: list[list] = []
+        current: list = []
+        for piece in pieces:
+            if piece.kind > CHAR or not piece.adjacent:  # ASCII or a gap ends the run
+                if current:
+                    runs.append(current)
+                current = []
+            if piece.kind <= CHAR:
+                current.append(piece)
+        if current:
+            runs.append(current)
+        lengths = set(self._lengths)
+        for run in runs:
+            text_run = "".join(p.text for p in run)
+            if text_run in self._terms:
+                continue
+            syl = han_syllables(text_run)
+            bounds = [0]
+            for p in run:
+                bounds.append(bounds[-1] + len(p.text))
+            suspicious = [p.kind in (OOV, CHAR) for p in run]
+            for a in range(len(run)):
+                for b in range(a + 1, len(run) + 1):
+                    start, end = bounds[a], bounds[b]
+                    size = end - start
+                    if size > MAX_SPAN:
+                        break
+                    if size not in lengths or not any(suspicious[a:b]):
+                        continue
+                    span = text_run[start:end]
+                    if span in self._terms or seg.is_known_word(span):
+                        continue
+                    key = syl[start:end]
+                    candidates = self._by_pinyin.get(key, []) if all(key) else []
+                    if not candidates and size >= 4:
+                        candidates = [
+                            term
+                            for i in range(size)
+                            for term in self._by_mask.get(span[:i] + "\0" + span[i + 1 :], ())
+                        ]
+                    for term in candidates:
+                        if term not in text_run:
+                            found[term] = None
+        return list(found)[:MAX_CORRECTIONS]
+
+
+_correctors: weakref.WeakKeyDictionary[Segmenter, TypoCorrector] = weakref.WeakKeyDictionary()
+_correctors_lock = threading.Lock()
+
+
+def get_corrector(segmenter: Segmenter | None = None) -> TypoCorrector:
+    """The corrector for ``segmenter`` (default: the default segmenter), built once and
+    fed with that segmenter's domain terms."""
+    seg = segmenter or get_segmenter()
+    corrector = _correctors.get(seg)
+    if corrector is None:
+        with _correctors_lock:
+            corrector = _correctors.get(seg)
+            if corrector is None:
+                corrector = _correctors[seg] = TypoCorrector(segmenter=seg)
+    return corrector

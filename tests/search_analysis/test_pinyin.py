@@ -1,0 +1,86 @@
+import pytest
+
+from search.analysis.pinyin import (
+    looks_like_pinyin,
+    pinyin_full,
+    pinyin_initials,
+    pinyin_query_tokens,
+    pinyin_tokens,
+    split_syllables,
+)
+
+
+def test_full_and_initials():
+    assert pinyin_full("营业执照") == "yingyezhizhao"
+    assert pinyin_initials("营业执照") == "yyzz"
+    assert pinyin_initials("不动产登记") == "bdcdj"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("银行", "yinhang"),
+        ("重庆", "chongqing"),
+        ("还款", "huankuan"),
+        ("长寿保健金", "changshoubaojianjin"),
+        ("会计", "kuaiji"),
+        ("行政许可", "xingzhengxuke"),
+        ("绿色通道", "lvsetongdao"),
+    ],
+)
+def test_polyphonic_characters_are_read_in_context(text, expected):
+    assert pinyin_full(text) == expected
+
+
+def test_ascii_kept_other_characters_dropped():
+    assert pinyin_full("ＹＹ 营业（执照）!") == "yyyingyezhizhao"
+    assert pinyin_initials("12345热线") == "12345rx"
+    assert pinyin_full("營業執照") == "yingyezhizhao"
+    assert pinyin_full("！？。") == ""
+
+
+def test_pinyin_tokens_cover_words_inside_the_name():
+    tokens = pinyin_tokens("个体工商户营业执照注销")
+    for expected in ["getigongshanghuyingyezhizhaozhuxiao", "gtgshyyzzzx", "yyzz",
+                     "yingyezhizhao", "gtgsh", "zhuxiao"]:
+        assert expected in tokens
+    assert len(tokens) == len(set(tokens))
+    assert "bdc" in pinyin_tokens("不动产登记")
+    assert pinyin_tokens("") == []
+    assert pinyin_tokens("，。") == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["yyzz", "yingyezhizhao", "ying ye zhi zhao", "xi'an", "bdcdj", "yingyezh", "YYZZ",
+     "ｙｙｚｚ", "gongjijin tiqu", "yibao"],
+)
+def test_looks_like_pinyin(query):
+    assert looks_like_pinyin(query)
+
+
+@pytest.mark.parametrize(
+    "query", ["营业执照", "hello", "wifi", "ukey", "12345", "a", "", "yyzz 营业", "x" * 80, "app"]
+)
+def test_does_not_look_like_pinyin(query):
+    assert not looks_like_pinyin(query)
+
+
+def test_split_syllables():
+    assert split_syllables("yingyezhizhao") == ["ying", "ye", "zhi", "zhao"]
+    assert split_syllables("xian") == ["xian"]
+    assert split_syllables("yingyezh") == ["ying", "ye", "zh"]
+    assert split_syllables("yingyezh", allow_partial=False) is None
+    assert split_syllables("pdf") is None
+
+
+def test_pinyin_query_tokens_join_parts():
+    assert pinyin_query_tokens("ying ye zhi zhao") == ["ying", "ye", "zhi", "zhao", "yingyezhizhao"]
+    assert pinyin_query_tokens("YYZZ") == ["yyzz"]
+    assert pinyin_query_tokens("xi'an") == ["xi", "an", "xian"]
+
+
+def test_query_meets_index():
+    index = set(pinyin_tokens("个体工商户营业执照注销"))
+    for query in ["yyzz", "yingyezhizhao", "ying ye zhi zhao", "gtgsh"]:
+        assert set(pinyin_query_tokens(query)) & index, query
