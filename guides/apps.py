@@ -8,4 +8,6 @@ class GuidesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from guides import signals  # noqa: F401  (connects the publish receiver)
+        from guides import signals  # (connects the publish receiver)
+
+        signals.connect_reference_invalidation()

@@ -21,7 +21,7 @@ from guides.domain.checklist import short_fingerprint
 from guides.domain.flowchart import FlowStep, render_flow_svg
 from guides.domain.situations import Situation, describe_answers, parse_answers, select_materials
 from guides.domain.timelimits import TimeLimit, TimeUnit
-from guides.serializers import checklist_of, serialize_guide
+from guides.serializers import checklist_of, live_record, serialize_guide
 
 
 def schedule_from_record(hall: dict[str, Any]) -> hours.HallSchedule:
@@ -198,9 +198,9 @@ def government_service_jsonld(record: dict[str, Any], url: str, fingerprint: str
     return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
 
 
-def guide_page_context(page, params) -> dict[str, Any]:
-    record = serialize_guide(page)
-    view = build_guide_view(record, params)
+def guide_page_context(page, request) -> dict[str, Any]:
+    record = serialize_guide(page) if getattr(request, "is_preview", False) else live_record(page)
+    view = build_guide_view(record, request.GET)
     url = page.full_url or page.url or ""
     return {
         "guide": record,
@@ -215,3 +215,22 @@ def guide_page_context(page, params) -> dict[str, Any]:
     }
 
 
+
+
+# The rendered page says whether the hall is open now, so a cached copy may live at most until
+# the next opening or closing; an hour at most keeps a missed invalidation short.
+MAX_PAGE_CACHE_SECONDS = 60 * 60
+
+
+def shared_page_lifetime(page, request) -> int | None:
+    """How long a rendered guide page stays true for every reader: until the hall opens or
+    closes next, an hour at most; None for previews and non-GET requests."""
+    if request.method != "GET" or getattr(request, "is_preview", False) or not page.live:
+        return None
+    record = live_record(page)
+    now = timezone.now()
+    status = schedule_from_record(record["hall"]).status(now)
+    change = status.closes_at if status.is_open else status.next_opening
+    if change is None:
+        return MAX_PAGE_CACHE_SECONDS
+    return max(1, min(MAX_PAGE_CACHE_SECONDS, int((change - now).total_seconds())))

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.cache import cache
+from django.dispatch import Signal
+
 from guides.domain.checklist import canonical_checklist, fingerprint
 
 
@@ -92,7 +95,8 @@ def serialize_guide(page) -> dict[str, Any]:
                 "blank_form_url": _document_url(m.blank_form),
                 "sample_url": _document_url(m.sample),
             }
-            for m in page.materials.all()
+            # One query for the documents of all materials, however many there are.
+            for m in page.materials.select_related("blank_form", "sample")
         ],
         "steps": [
             {
@@ -132,6 +136,46 @@ def serialize_guide(page) -> dict[str, Any]:
         "result_sample_url": _document_url(page.result_sample),
         "faq": [{"question": f.question, "answer": f.answer} for f in page.faqs.all()],
     }
+    return record
+
+
+REFERENCE_VERSION_KEY = "guides:reference-version"
+
+
+def reference_version() -> int:
+    """A counter bumped whenever data that records embed but that lives outside the guide
+    (departments, halls and their hours, windows, themes, documents) changes."""
+    version = cache.get(REFERENCE_VERSION_KEY)
+    if version is None:
+        version = 1
+        cache.add(REFERENCE_VERSION_KEY, version, None)
+    return version
+
+
+# Sent after reference data changed, for caches of rendered pages.
+REFERENCE_CHANGED = Signal()
+
+
+def bump_reference_version(**kwargs) -> None:
+    try:
+        cache.incr(REFERENCE_VERSION_KEY)
+    except ValueError:
+        cache.set(REFERENCE_VERSION_KEY, 2, None)
+    REFERENCE_CHANGED.send(sender=None)
+
+
+def live_record(page) -> dict[str, Any]:
+    """The record of a live page, cached per published revision: every view of a published
+    guide (page, PDF, kiosk, feed) reads the same record without re-querying it."""
+    # Pages written in bulk may lack a live revision; their publication time identifies the content.
+    published = page.live_revision_id or (page.last_published_at and page.last_published_at.timestamp())
+    if not page.live or not published:
+        return serialize_guide(page)
+    key = f"guides:record:{page.pk}:{published}:{reference_version()}"
+    record = cache.get(key)
+    if record is None:
+        record = serialize_guide(page)
+        cache.set(key, record, 60 * 60 * 24)
     return record
 
 

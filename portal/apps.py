@@ -6,3 +6,20 @@ class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = _("门户")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+        from wagtail.models import Page, PageViewRestriction
+        from wagtail.signals import page_published, page_unpublished, post_page_move
+
+        from guides.serializers import REFERENCE_CHANGED
+        from portal.middleware import bump_content_version
+
+        # Anything that can change what a cached guide page shows, or who may see it.
+        for signal in (page_published, page_unpublished, post_page_move, REFERENCE_CHANGED):
+            signal.connect(bump_content_version, dispatch_uid=f"content-version-{id(signal)}")
+        post_delete.connect(bump_content_version, sender=Page, dispatch_uid="content-version-page-delete")
+        for signal in (post_save, post_delete):
+            signal.connect(
+                bump_content_version, sender=PageViewRestriction, dispatch_uid=f"content-version-restriction-{id(signal)}"
+            )

@@ -105,3 +105,42 @@ def publish_guide(site):
         return GuidePage.objects.get(code=record["code"])
 
     return _publish
+
+
+@pytest.fixture(scope="session")
+def search_node():
+    """A real Elasticsearch node on loopback, started once for the whole run (only if a test
+    needs it) and stopped at the end. Missing Java or Maven fail the run: CI must search a real
+    node, never a mock."""
+    from search.testing.es_node import DistributionError, ElasticsearchNode, JavaNotFoundError
+
+    node = ElasticsearchNode()
+    try:
+        node.start()
+    except (DistributionError, JavaNotFoundError) as error:
+        pytest.fail(f"the search test node cannot be started: {error}", pytrace=False)
+    yield node
+    node.stop()
+
+
+@pytest.fixture
+def running_search_node(search_node):
+    """The session's node, started again if an earlier test stopped it."""
+    if not search_node.is_running():
+        search_node.start()
+    return search_node
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Cached records and pages are keyed by ids that a rolled-back test may hand out again."""
+    from django.conf import settings
+
+    if not settings.configured:  # a run without Django (-p no:django) has no cache to clear
+        yield
+        return
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,0 +1,55 @@
+"""Whole-response cache of published guide pages, in front of Wagtail's routing.
+
+A guide page is the same for every reader until its content, the data it embeds or the hall's
+open/closed state changes, and at a counter or in a hall it is read over and over. GuidePage.serve
+marks a response as shareable and says how long it stays true; this middleware keeps it under the
+request's path and query, together with a content version that every publish, unpublish, move,
+delete, view restriction and reference-data change bumps.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.core.cache import cache
+from django.http import HttpResponse
+
+CONTENT_VERSION_KEY = "portal:content-version"
+SHAREABLE_ATTRIBUTE = "shareable_for_seconds"
+
+
+def content_version() -> int:
+    version = cache.get(CONTENT_VERSION_KEY)
+    if version is None:
+        version = 1
+        cache.add(CONTENT_VERSION_KEY, version, None)
+    return version
+
+
+def bump_content_version(**kwargs) -> None:
+    try:
+        cache.incr(CONTENT_VERSION_KEY)
+    except ValueError:
+        cache.set(CONTENT_VERSION_KEY, 2, None)
+
+
+def _key(request) -> str:
+    query = urlencode(sorted(request.GET.items()))
+    return f"portal:response:{content_version()}:{request.path}?{query}"
+
+
+class SharedPageCacheMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        cacheable = request.method == "GET" and not request.COOKIES.get("sessionid")
+        if cacheable:
+            content = cache.get(_key(request))
+            if content is not None:
+                return HttpResponse(content, content_type="text/html; charset=utf-8")
+        response = self.get_response(request)
+        lifetime = getattr(response, SHAREABLE_ATTRIBUTE, None)
+        if cacheable and lifetime and response.status_code == 200:
+            cache.set(_key(request), response.content, lifetime)
+        return response
