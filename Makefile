@@ -7,7 +7,7 @@ PORT ?= 8000
 BIN := $(VENV)/bin
 export DJANGO_SETTINGS_MODULE ?= portal.settings.dev
 
-.PHONY: run test install install-test lint demo clean
+.PHONY: run test install install-test system-deps search-node lint demo clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -36,10 +36,22 @@ run: demo
 	@echo "门户地址：http://127.0.0.1:$(PORT)/"
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# Debian packages the test suite needs: a JDK and Maven for the Elasticsearch test node.
+SYSTEM_PACKAGES := default-jdk-headless maven
+system-deps:
+	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then \
+		echo "Installing $(SYSTEM_PACKAGES)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); \
+	fi
+
+# The Elasticsearch node of the search tests, from Maven Central, cached under .cache/.
+search-node: install-test system-deps
+	$(BIN)/python -m search.testing.es_node fetch
+
 lint: install-test
 	$(BIN)/ruff check .
 
-test: install-test lint
+test: install-test system-deps search-node lint
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/python -m pytest
 
 clean:

@@ -46,6 +46,12 @@ from guides.domain import hours
 from guides.domain.phones import InvalidPhone, normalize_phone
 from guides.domain.timelimits import TimeLimit, TimeUnit
 from guides.forms import GuidePageForm
+from portal.middleware import SHAREABLE_ATTRIBUTE
+from search.documents import CHECKLIST_BOOST, NAME_BOOST, TEXT_BOOST, search_document
+from search.suggest import refresh_suggestions
+
+# The search text is segmented in Python; Elasticsearch must only split it on spaces.
+PRESEGMENTED = {"analyzer": "whitespace"}
 
 code_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$",
@@ -244,6 +250,21 @@ class GuideIndexPage(RoutablePageMixin, Page):
     class Meta:
         verbose_name = _("办事指南目录")
 
+    def route(self, request, path_components):
+        """A guide below this index is found in one query (Wagtail's default is a child lookup
+        and then another for the specific page)."""
+        if len(path_components) == 1 and self.live:
+            guide = (
+                GuidePage.objects.live()
+                .child_of(self)
+                .filter(slug=path_components[0])
+                .select_related("department", "intake_window__hall", "delivery_window__hall")
+                .first()
+            )
+            if guide is not None:
+                return guide.route(request, [])
+        return super().route(request, path_components)
+
     def guides(self):
         return (
             GuidePage.objects.live()
@@ -355,6 +376,17 @@ class GuidePage(Page):
         on_delete=models.SET_NULL, related_name="+",
     )
 
+    change_note = models.TextField(
+        _("变更说明"), blank=True,
+        help_text=_("简要说明本次发布改了什么；受理清单有变化时请务必填写。随数据接口和订阅通知发给受理系统。"),
+    )
+
+    # Segmented search text (see search.documents), refreshed on every save so that every search
+    # backend indexes the same tokens and results can be re-ranked without analysing again.
+    search_name = models.TextField(editable=False, blank=True)
+    search_checklist = models.TextField(editable=False, blank=True)
+    search_text = models.TextField(editable=False, blank=True)
+
     # Checklist versioning: written by the publish path, never by editors; kept across revisions.
     checklist_version = models.PositiveIntegerField(_("清单版本"), default=0, editable=False)
     checklist_fingerprint = models.CharField(_("清单指纹"), max_length=64, blank=True, editable=False)
@@ -380,6 +412,7 @@ class GuidePage(Page):
             heading=_("办理结果"),
         ),
         InlinePanel("faqs", heading=_("常见问题"), label=_("问答")),
+        FieldPanel("change_note"),
     ]
     material_panels = [
         InlinePanel("situations", heading=_("情形问题"), label=_("问题")),
@@ -418,10 +451,11 @@ class GuidePage(Page):
     )
 
     search_fields = Page.search_fields + [
-        index.SearchField("code"),
-        index.SearchField("summary"),
-        index.SearchField("conditions"),
-        index.RelatedFields("materials", [index.SearchField("name")]),
+        index.SearchField("search_name", boost=NAME_BOOST, es_extra=PRESEGMENTED),
+        index.SearchField("search_checklist", boost=CHECKLIST_BOOST, es_extra=PRESEGMENTED),
+        index.SearchField("search_text", boost=TEXT_BOOST, es_extra=PRESEGMENTED),
+        index.AutocompleteField("code"),
+        index.FilterField("code"),
         index.FilterField("section"),
         index.FilterField("department"),
         index.FilterField("online"),
@@ -461,6 +495,22 @@ class GuidePage(Page):
         if errors:
             raise ValidationError(errors)
 
+    def save(self, *args, **kwargs):
+        """Refresh the search text and completion keys on full saves (creation and publishing);
+        the partial saves of a draft revision leave them describing the live content."""
+        from guides.serializers import serialize_guide
+
+        full_save = kwargs.get("update_fields") is None
+        if full_save and self.department_id and self.intake_window_id:
+            document = search_document(serialize_guide(self))
+            self.search_name = document["name"]
+            self.search_checklist = document["checklist"]
+            self.search_text = document["text"]
+        result = super().save(*args, **kwargs)
+        if full_save:
+            refresh_suggestions(self)
+        return result
+
     def with_content_json(self, content):
         """Checklist version and fingerprint describe the published history, not a revision, so
         restoring a revision's content must not roll them back."""
@@ -473,8 +523,20 @@ class GuidePage(Page):
         from guides.presentation import guide_page_context
 
         context = super().get_context(request, *args, **kwargs)
-        context.update(guide_page_context(self, request.GET))
+        context.update(guide_page_context(self, request))
         return context
+
+    def serve(self, request, *args, **kwargs):
+        """Mark the response as shareable (portal.middleware caches it) for as long as the hall's
+        open/closed state it shows stays true, unless the page is restricted to some readers."""
+        from guides.presentation import shared_page_lifetime
+
+        response = super().serve(request, *args, **kwargs)
+        lifetime = shared_page_lifetime(self, request)
+        if lifetime and not self.get_view_restrictions().exists():
+            response.render()
+            setattr(response, SHAREABLE_ATTRIBUTE, lifetime)
+        return response
 
 
 class GuideLegalBasis(Orderable):

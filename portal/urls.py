@@ -14,6 +14,8 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("search/", search_views.search, name="search"),
+    path("api/v1/search/", search_views.search_api, name="search-api"),
+    path("api/v1/search/suggest/", search_views.suggest_api, name="suggest-api"),
     path("g/<str:code>/", guide_short_url, name="guide-short-url"),
     path("sitemap.xml", sitemap, name="sitemap"),
 ]

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from search.es_config import elasticsearch_backend
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
 
@@ -60,6 +62,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "portal.middleware.SharedPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -129,9 +132,23 @@ WAGTAIL_SITE_NAME = os.environ.get("PORTAL_SITE_NAME", "一窗办事指南")
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
 WAGTAIL_I18N_ENABLED = False
 WAGTAILDOCS_EXTENSIONS = ["pdf", "doc", "docx", "xls", "xlsx", "odt", "ods", "jpg", "jpeg", "png"]
-WAGTAILSEARCH_BACKENDS = {
-    "default": {"BACKEND": "wagtail.search.backends.database"},
-}
+# Search: Wagtail's database backend by default (with column weights on SQLite); with
+# ELASTICSEARCH_URL set, Elasticsearch answers and the database backend stands by for outages.
+# Both index the same pre-segmented tokens (search.analysis), so they need no Chinese plugins.
+ELASTICSEARCH_URL = os.environ.get("ELASTICSEARCH_URL", "")
+DATABASE_SEARCH_BACKEND = {"BACKEND": "search.backends.database"}
+if ELASTICSEARCH_URL:
+    WAGTAILSEARCH_BACKENDS = {
+        "default": elasticsearch_backend(
+            ELASTICSEARCH_URL,
+            index_prefix=os.environ.get("ELASTICSEARCH_INDEX_PREFIX", "yichuang_"),
+            timeout=float(os.environ.get("ELASTICSEARCH_TIMEOUT", "2")),
+            replicas=int(os.environ.get("ELASTICSEARCH_REPLICAS", "1")),
+        ),
+        "database": DATABASE_SEARCH_BACKEND,
+    }
+else:
+    WAGTAILSEARCH_BACKENDS = {"default": DATABASE_SEARCH_BACKEND}
 WAGTAIL_DATE_FORMAT = "%Y-%m-%d"
 WAGTAIL_DATETIME_FORMAT = "%Y-%m-%d %H:%M"
 
@@ -145,5 +162,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # One line per background task and per page save drowns what matters.
+        "django_tasks": {"level": "WARNING"},
+        "wagtail": {"level": "WARNING"},
+    },
 }

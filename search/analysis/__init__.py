@@ -35,12 +35,15 @@ from .pinyin import (
     looks_like_pinyin,
     pinyin_full,
     pinyin_initials,
+    pinyin_letter_runs,
     pinyin_query_tokens,
     pinyin_tokens,
+    syllable_ngrams,
 )
 from .segment import HAN_CLASS, MAX_TOKEN_CHARS, Segmenter, get_segmenter, is_han, set_segmenter
 from .synonyms import SynonymSet
 from .typos import TypoCorrector, get_corrector
+from .vocabulary import pinyin_lexicon
 
 __all__ = [
     "MAX_INDEX_CHARS",
@@ -216,19 +219,35 @@ def analyze_query(
     try:
         seg = segmenter or get_segmenter()
         tokens = _safe(seg.query_tokens(normalized, normalized=True))
-        subwords = _safe(seg.subword_tokens(tokens), exclude=tokens)
-        corrections: tuple[str, ...] = ()
+        subword_list = seg.subword_tokens(tokens)
+        # Words the query probably meant: typo corrections of Han text, or the words a
+        # pinyin query spells (shebaoka -> 社保卡).
+        terms: list[str] = []
         if is_han(normalized):
             fixer = corrector or get_corrector(seg)
             terms = fixer.corrections(normalized, normalized=True)
-            corrected: list[str] = []
-            for term in terms:
-                corrected.extend(seg.query_tokens(term, normalized=True))
-            corrections = _safe(corrected, exclude=tokens)
-        syn_set = SynonymSet.default() if synonyms is None else synonyms
-        synonym_tokens = _safe(syn_set.expand(tokens, normalized), exclude=tokens)
         is_pinyin = looks_like_pinyin(normalized)
-        py_tokens = _safe(pinyin_query_tokens(normalized)) if is_pinyin else ()
+        py_tokens: tuple[str, ...] = ()
+        if is_pinyin:
+            py_tokens = _safe(pinyin_query_tokens(normalized))
+            lexicon = pinyin_lexicon(seg)
+            for run in pinyin_letter_runs(normalized):
+                for homophones in lexicon.convert(run):
+                    terms.extend(homophones)
+                subword_list.extend(syllable_ngrams(run))
+        corrected: list[str] = []
+        for term in terms:
+            corrected.extend(seg.query_tokens(term, normalized=True))
+        corrections = _safe(corrected, exclude=tokens)
+        syn_set = SynonymSet.default() if synonyms is None else synonyms
+        expanded = syn_set.expand(tokens, normalized)
+        for term in dict.fromkeys(terms):
+            expanded.extend(syn_set.expand(corrections, term))
+        synonym_tokens = _safe(expanded, exclude=(*tokens, *corrections))
+        # Sub-words of corrections and synonyms too: an expansion such as 城市道路占用 is
+        # one dictionary word, the guide may say 城市道路临时占用.
+        subword_list.extend(seg.subword_tokens((*corrections, *synonym_tokens)))
+        subwords = _safe(subword_list, exclude=(*tokens, *corrections, *synonym_tokens))
         return AnalyzedQuery(
             normalized=normalized,
             tokens=tokens,
@@ -248,4 +267,6 @@ def warm_up() -> None:
     first request does not pay ~1 s of loading)."""
     get_segmenter().initialize()
     SynonymSet.default()
+    get_corrector()._ensure()
+    pinyin_lexicon()
     analyze_query("营业执照办理劳动仲裁")

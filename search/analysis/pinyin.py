@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable
 from functools import lru_cache
 
 from .normalize import normalize
@@ -79,7 +80,7 @@ def _ensure_pypinyin() -> None:
             _initialized = True
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=32768)
 def han_syllables(run: str) -> tuple[str, ...]:
     """One toneless syllable per Han character of ``run`` (``""`` if unknown)."""
     _ensure_pypinyin()
@@ -224,4 +225,106 @@ def pinyin_query_tokens(query: str) -> list[str]:
     out = dict.fromkeys(p[:MAX_TOKEN_CHARS] for p in parts)
     if len(parts) > 1:
         out["".join(parts)[:MAX_TOKEN_CHARS]] = None
+    return list(out)
+
+
+# ------------------------------------------------------------- pinyin -> Han words
+
+
+#: Homophones of one pinyin reading kept when converting (shiye: 失业 事业 …).
+MAX_HOMOPHONES = 3
+
+
+class PinyinLexicon:
+    """Han words keyed by their toneless full pinyin, to read a pinyin query back as words.
+
+    Citizens type ``shebaoka`` or ``jiazhuang dianti`` meaning 社保卡 / 加装电梯: words that
+    are not in a guide's name (whose pinyin the index has) but in the domain dictionary
+    or the synonym phrases.  ``convert`` splits a run of letters into lexicon words and
+    plain syllables, covering as many letters as possible with words.
+    """
+
+    def __init__(self, words: Iterable[str]) -> None:
+        by_pinyin: dict[str, list[str]] = {}
+        for word in words:
+            if len(word) < 2 or not _CORE_WORD_RE.fullmatch(word):
+                continue
+            syl = han_syllables(word)
+            if not all(syl):
+                continue
+            key = "".join(syl)
+            bucket = by_pinyin.setdefault(key, [])
+            if word not in bucket:
+                bucket.append(word)
+        self._by_pinyin = by_pinyin
+        self._lengths = tuple(sorted({len(k) for k in by_pinyin}))
+
+    def __len__(self) -> int:
+        return len(self._by_pinyin)
+
+    def words_for(self, letters: str) -> list[str]:
+        """Lexicon words whose full pinyin is exactly ``letters``."""
+        return list(self._by_pinyin.get(letters, ()))
+
+    def convert(self, letters: str, *, per_reading: int = MAX_HOMOPHONES) -> list[list[str]]:
+        """The lexicon words that best cover ``letters`` (one list of homophones per
+        covered stretch, left to right); ``[]`` if no word fits.
+
+        Dynamic programming over letter positions: a step is either a lexicon word or one
+        syllable (the last one may be incomplete); more letters covered by words is better,
+        then fewer steps (longer words).
+        """
+        n = len(letters)
+        if not n or n > MAX_TOKEN_CHARS or not self._by_pinyin:
+            return []
+        by_pinyin = self._by_pinyin
+        # best[i] = (covered letters, -steps, words) for letters[:i]
+        best: list[tuple[int, int, tuple[str, ...]] | None] = [None] * (n + 1)
+        best[0] = (0, 0, ())
+        for i in range(n):
+            here = best[i]
+            if here is None:
+                continue
+            covered, steps, words = here
+            for size in self._lengths:
+                if i + size > n:
+                    break
+                key = letters[i : i + size]
+                if key in by_pinyin:
+                    cand = (covered + size, steps - 1, (*words, key))
+                    if best[i + size] is None or cand[:2] > best[i + size][:2]:
+                        best[i + size] = cand
+            for size in range(1, min(_MAX_SYLLABLE, n - i) + 1):
+                chunk = letters[i : i + size]
+                if chunk in SYLLABLES or (i + size == n and chunk in _SYLLABLE_PREFIXES):
+                    cand = (covered, steps - 1, words)
+                    if best[i + size] is None or cand[:2] > best[i + size][:2]:
+                        best[i + size] = cand
+        final = best[n]
+        if final is None:
+            return []
+        return [by_pinyin[key][:per_reading] for key in final[2]]
+
+
+
+def pinyin_letter_runs(query: str) -> list[str]:
+    """The letter runs of a pinyin query: its space/apostrophe-separated parts, and all of
+    them joined when there are several (``ying ye zhi zhao`` is one word typed apart)."""
+    parts = [p for p in _ASCII_PART_RE.findall(normalize(query)) if p.isalpha()]
+    if len(parts) > 1:
+        parts.append("".join(parts))
+    return [p[:MAX_TOKEN_CHARS] for p in parts]
+
+
+def syllable_ngrams(letters: str, *, min_size: int = 2, max_size: int = 4) -> list[str]:
+    """Joined runs of ``min_size``..``max_size`` consecutive syllables of ``letters``
+    (``yejianshigong`` -> ``yejian jianshi shigong yejianshi jianshigong ...``): they
+    meet the per-word pinyin tokens of guide names when the whole string does not."""
+    syl = split_syllables(letters, allow_partial=False)
+    if not syl or len(syl) <= min_size:
+        return []
+    out: dict[str, None] = {}
+    for size in range(min_size, min(max_size, len(syl) - 1) + 1):
+        for i in range(len(syl) - size + 1):
+            out["".join(syl[i : i + size])] = None
     return list(out)

@@ -32,6 +32,9 @@ SYNONYMS_PATH = DICTIONARIES_DIR / "synonyms.tsv"
 Row = tuple[str | Sequence[str], str | Sequence[str]]
 
 _SPLIT_RE = re.compile(r"[|｜]")
+_ASCII_WORD_RE = re.compile(r"[a-z0-9]+")
+# Longest run of ASCII words joined when looking for an ASCII phrase ("id card").
+_MAX_ASCII_RUN = 4
 _DEFAULT_LOCK = threading.Lock()
 _default_set: SynonymSet | None = None
 
@@ -84,8 +87,11 @@ class SynonymSet:
                         target.append(exp)
         self._rows = kept_rows
         self._mapping = mapping
-        self._han_phrases = sorted(
-            (p for p in mapping if is_han(p) and len(p) >= 2), key=len, reverse=True
+        # Han phrases (2+ characters) are found by looking up every substring of the query
+        # whose length is one of theirs: ~100 dictionary lookups for a typical query instead
+        # of one scan of the query per phrase.
+        self._han_lengths = tuple(
+            sorted({len(p) for p in mapping if len(p) >= 2 and is_han(p)}, reverse=True)
         )
         self._word_phrases = {p for p in mapping if not is_han(p)}
         self._tokenizer = tokenizer
@@ -129,28 +135,42 @@ class SynonymSet:
 
     def matches(self, query_tokens: Iterable[str], raw_query: str) -> list[str]:
         """Phrases that match the query (longest first, nested matches removed)."""
-        text = normalize(raw_query).replace(" ", "")
-        tokens = set(query_tokens)
+        normalized = normalize(raw_query)
+        text = normalized.replace(" ", "")
+        tokens = list(query_tokens)
+        mapping = self._mapping
         taken: list[tuple[int, int]] = []
         found: list[str] = []
-        for phrase in self._han_phrases:
-            if len(phrase) > len(text):
+        n = len(text)
+        for size in self._han_lengths:  # longest first
+            if size > n:
                 continue
-            start = text.find(phrase)
-            hit = False
-            while start != -1:
-                end = start + len(phrase)
-                if not any(s <= start and end <= e for s, e in taken):
-                    taken.append((start, end))
-                    hit = True
-                start = text.find(phrase, start + 1)
-            if hit:
-                found.append(phrase)
-        for token in tokens:
-            if token in self._word_phrases:
-                found.append(token)
+            for start in range(n - size + 1):
+                phrase = text[start : start + size]
+                if phrase not in mapping:
+                    continue
+                end = start + size
+                if any(s <= start and end <= e for s, e in taken):
+                    continue
+                taken.append((start, end))
+                if phrase not in found:
+                    found.append(phrase)
+        words = self._word_phrases
+        if words:
+            # ASCII phrases match whole words, or runs of adjacent words written with or
+            # without spaces ("id card" / "idcard"); query tokens too ("ktv" in "ktv备案").
+            ascii_words = _ASCII_WORD_RE.findall(normalized)
+            for i in range(len(ascii_words)):
+                joined = ""
+                for word in ascii_words[i : i + _MAX_ASCII_RUN]:
+                    joined += word
+                    if joined in words and joined not in found:
+                        found.append(joined)
+            for token in tokens:
+                if token in words and token not in found:
+                    found.append(token)
         for token in tokens:  # single Han characters only match as whole tokens
-            if token not in found and token in self._mapping and len(token) == 1:
+            if token not in found and token in mapping and len(token) == 1:
                 found.append(token)
         return found
 

@@ -6,15 +6,19 @@ much there (``劳动仲材`` shares only ``劳动`` with ``劳动仲裁``), so t
 spans back to the domain term:
 
 * **homophones**: a span whose toneless pinyin equals a domain term's
-  (``laodong zhongcai``);
+  (``laodong zhongcai``) or, with ``get_corrector``, a phrase of ``synonyms.tsv``
+  (``社报卡`` -> ``社保卡``);
 * **one substituted character** in spans of four or more characters
-  (``营业执炤`` -> ``营业执照``).
+  (``营业执炤`` -> ``营业执照``), or of three single characters (``居往证`` -> ``居住证``).
 
 Only spans aligned with jieba word boundaries that contain an out-of-vocabulary word
 or a single character are considered (a typo breaks the word, so jieba falls back to
-the HMM or single characters); spans that are dictionary words themselves are never
+the HMM or single characters), and spans of four or more characters made of two or
+more dictionary words whose pinyin is that of a domain term (``职业登记`` for
+``执业登记``: "real-word" typos); spans that are dictionary words themselves are never
 "corrected" (``工伤`` is not turned into ``工商``).  Corrections are extra tokens for the
-search layer to OR in, never replacements.
+search layer to OR in, never replacements.  Spans that begin or end with a filler
+word (stopword) are left alone: ``卖要办`` is not ``卖药``.
 """
 
 from __future__ import annotations
@@ -28,15 +32,29 @@ from .segment import CHAR, OOV, Segmenter, get_segmenter
 
 MAX_SPAN = 12
 MAX_CORRECTIONS = 4
+#: Spans made of dictionary words only are corrected from this length on (homophones only).
+MIN_REAL_WORD_SPAN = 4
 
 
 class TypoCorrector:
-    def __init__(self, terms: Iterable[str] | None = None, segmenter: Segmenter | None = None):
+    def __init__(
+        self,
+        terms: Iterable[str] | None = None,
+        segmenter: Segmenter | None = None,
+        *,
+        homophone_terms: Iterable[str] = (),
+    ):
+        """``terms`` (default: the segmenter's domain terms) are recovered from homophones
+        and from one substituted character; ``homophone_terms`` (colloquial phrases such
+        as 社保卡) from homophones only: one substituted character of a short everyday
+        phrase is too often another phrase (带社保卡 is not 办社保卡)."""
         self._segmenter = segmenter
         self._terms_arg = None if terms is None else tuple(terms)
+        self._homophone_arg = tuple(homophone_terms)
         self._lock = threading.Lock()
         self._ready = False
         self._terms: frozenset[str] = frozenset()
+        self._strict: frozenset[str] = frozenset()
         self._by_pinyin: dict[tuple[str, ...], list[str]] = {}
         self._by_mask: dict[str, list[str]] = {}
         self._lengths: tuple[int, ...] = ()
@@ -53,17 +71,19 @@ class TypoCorrector:
                 return
             seg = self.segmenter
             raw = self._terms_arg if self._terms_arg is not None else seg.domain_terms
-            terms = sorted({t for t in raw if 2 <= len(t) <= MAX_SPAN})
+            strict = {t for t in raw if 2 <= len(t) <= MAX_SPAN}
+            terms = sorted(strict | {t for t in self._homophone_arg if 2 <= len(t) <= MAX_SPAN})
             by_pinyin: dict[tuple[str, ...], list[str]] = {}
             by_mask: dict[str, list[str]] = {}
             for term in terms:
                 syl = han_syllables(term)
                 if all(syl):
                     by_pinyin.setdefault(syl, []).append(term)
-                if len(term) >= 4:
+                if len(term) >= 3 and term in strict:
                     for i in range(len(term)):
                         by_mask.setdefault(term[:i] + "\0" + term[i + 1 :], []).append(term)
             self._terms = frozenset(terms)
+            self._strict = frozenset(strict)
             self._by_pinyin = by_pinyin
             self._by_mask = by_mask
             self._lengths = tuple(sorted({len(t) for t in terms}))
@@ -99,20 +119,31 @@ class TypoCorrector:
             for p in run:
                 bounds.append(bounds[-1] + len(p.text))
             suspicious = [p.kind in (OOV, CHAR) for p in run]
+            # A filler at the edge of a span is most likely meant (卖要办 is not 卖药办).
+            filler = [seg.is_stopword(p.text) for p in run]
             for a in range(len(run)):
                 for b in range(a + 1, len(run) + 1):
                     start, end = bounds[a], bounds[b]
                     size = end - start
                     if size > MAX_SPAN:
                         break
-                    if size not in lengths or not any(suspicious[a:b]):
+                    if size not in lengths or filler[a] or filler[b - 1]:
+                        continue
+                    # A span of dictionary words only is a "real-word" typo at best
+                    # (职业登记 for 执业登记): only long homophones are taken then.
+                    real_words = not any(suspicious[a:b])
+                    if real_words and (size < MIN_REAL_WORD_SPAN or b - a < 2):
                         continue
                     span = text_run[start:end]
                     if span in self._terms or seg.is_known_word(span):
                         continue
                     key = syl[start:end]
                     candidates = self._by_pinyin.get(key, []) if all(key) else []
-                    if not candidates and size >= 4:
+                    # One substituted character: in 4+ character spans, or in 3-character
+                    # spans of single characters (居往证 for 居住证).
+                    if not candidates and not real_words and (
+                        size >= 4 or (size == 3 and all(p.kind == CHAR for p in run[a:b]))
+                    ):
                         candidates = [
                             term
                             for i in range(size)
@@ -121,7 +152,10 @@ class TypoCorrector:
                     for term in candidates:
                         if term not in text_run:
                             found[term] = None
-        return list(found)[:MAX_CORRECTIONS]
+        # A term inside another found domain term adds nothing (仲裁 next to 劳动仲裁).
+        strict = self._strict
+        terms = [t for t in found if not any(t != o and t in o and o in strict for o in found)]
+        return terms[:MAX_CORRECTIONS]
 
 
 _correctors: weakref.WeakKeyDictionary[Segmenter, TypoCorrector] = weakref.WeakKeyDictionary()
@@ -130,12 +164,17 @@ _correctors_lock = threading.Lock()
 
 def get_corrector(segmenter: Segmenter | None = None) -> TypoCorrector:
     """The corrector for ``segmenter`` (default: the default segmenter), built once and
-    fed with that segmenter's domain terms."""
+    fed with that segmenter's domain terms and the phrases of ``synonyms.tsv`` (社保卡 is
+    what people mean by 社报卡, though only 社会保障卡 is a domain term)."""
     seg = segmenter or get_segmenter()
     corrector = _correctors.get(seg)
     if corrector is None:
         with _correctors_lock:
             corrector = _correctors.get(seg)
             if corrector is None:
-                corrector = _correctors[seg] = TypoCorrector(segmenter=seg)
+                from .vocabulary import correction_terms
+
+                corrector = _correctors[seg] = TypoCorrector(
+                    segmenter=seg, homophone_terms=correction_terms(seg)
+                )
     return corrector

@@ -49,14 +49,14 @@ def test_listings_by_section_department_and_theme(client, catalogue):
     assert client.get("/guides/department/NOPE/").status_code == 404
 
 
-def test_basic_search_finds_names_and_materials(client, catalogue):
+def test_search_finds_names_first_then_materials(client, catalogue):
     def names(q):
         html = client.get("/search/", {"q": q}).content.decode()
-        return set(re.findall(r"<strong>([^<]+)</strong></a>", html))
+        return re.findall(r"<strong>([^<]+)</strong></a>", html)
 
-    assert names("居住证") == {"居住证申领"}
-    assert names("授权委托书") == {"食品经营许可证核发", "居住证申领", "建筑工程施工许可"}
-    assert names("尚未发布") == set()
+    assert names("居住证")[0] == "居住证申领"
+    assert set(names("授权委托书")) == {"食品经营许可证核发", "居住证申领", "建筑工程施工许可"}
+    assert "尚未发布的事项" not in names("尚未发布")
     for hostile in ['"', "*", "OR", "NEAR(", "a" * 5000, "\x00", "🙂"]:
         assert client.get("/search/", {"q": hostile}).status_code == 200
 

@@ -88,3 +88,70 @@ def test_custom_tokenizer_is_used():
     assert syn.expand([], "甲乙") == ["丙丁", "戊己", "庚"]
     syn = SynonymSet([("甲乙", "丙丁 戊")], tokenizer=str.split)
     assert syn.expand([], "甲乙") == ["丙丁"]
+
+
+def _old_matches(syn, tokens, raw):
+    """The original implementation (one scan of the query per phrase), as a reference."""
+    from search.analysis.normalize import normalize
+    from search.analysis.segment import is_han
+
+    text = normalize(raw).replace(" ", "")
+    phrases = sorted((p for p in syn._mapping if is_han(p) and len(p) >= 2), key=len, reverse=True)
+    taken, found = [], []
+    for phrase in phrases:
+        start, hit = text.find(phrase), False
+        while start != -1:
+            end = start + len(phrase)
+            if not any(s <= start and end <= e for s, e in taken):
+                taken.append((start, end))
+                hit = True
+            start = text.find(phrase, start + 1)
+        if hit:
+            found.append(phrase)
+    return found
+
+
+def test_substring_lookup_matches_like_a_scan_of_every_phrase():
+    from pathlib import Path
+
+    from search.analysis import get_segmenter
+
+    syn = SynonymSet.default()
+    seg = get_segmenter()
+    path = Path(__file__).with_name("citizen_queries.tsv")
+    queries = [line.split("\t")[0] for line in path.read_text(encoding="utf-8").splitlines()
+               if line.strip() and not line.startswith("#")]
+    for query in queries + ["社保卡丢了", "开奶茶店要办什么证", "公司不做了怎么注销"]:
+        tokens = seg.query_tokens(query)
+        han = [p for p in syn.matches(tokens, query)
+               if len(p) >= 2 and any("\u4e00" <= ch <= "\u9fff" for ch in p)]
+        expected = _old_matches(syn, tokens, query)
+        assert sorted(han) == sorted(expected), query
+
+
+def test_ascii_phrases_of_several_words():
+    syn = SynonymSet([("id card", "居民身份证"), ("ktv", "娱乐场所")], tokenizer=lambda s: [s])
+    assert syn.expand(["id", "card", "补办"], "ID card 补办") == ["居民身份证"]
+    assert syn.expand(["idcard"], "idcard") == ["居民身份证"]
+    assert syn.expand(["id"], "id 补办") == []  # one word of the phrase is not the phrase
+    assert syn.expand(["ktv", "备案"], "ktv备案") == ["娱乐场所"]
+
+
+def test_seed_file_covers_families_of_colloquial_words():
+    syn = SynonymSet.default()
+    cases = {
+        "塔吊装好了去哪登记": {"起重机械"},
+        "儿子去当兵": {"义务兵"},
+        "开个托儿所": {"托育机构"},
+        "小区的大树想砍掉": {"树木砍伐"},
+        "生意暂停几个月": {"歇业"},
+        "家里做腊肠卖": {"食品小作坊"},
+        "ID card 补办": {"居民身份证"},
+        "奶茶店": {"小餐饮"},
+        "收废品": {"再生资源", "回收"},
+        "开汽修厂": {"机动车修理"},
+        "工规证": {"建设工程规划许可证"},
+    }
+    for query, expected in cases.items():
+        extra = set(syn.expand([], query))
+        assert expected <= extra, (query, extra)

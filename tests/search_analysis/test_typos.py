@@ -32,3 +32,43 @@ def test_custom_term_list():
     fix = TypoCorrector(terms=["前海合作区"], segmenter=seg)
     assert fix.corrections("前海合做区") == ["前海合作区"]
     assert fix.corrections("劳动仲材") == []
+
+
+def test_homophones_of_colloquial_phrases():
+    fix = get_corrector()
+    assert "社保卡" in fix.corrections("社报卡补办")  # 社保卡 is a synonyms.tsv phrase
+    assert "低保" in fix.corrections("低宝怎么申请")
+    assert "公租房" in fix.corrections("公组房")
+
+
+def test_colloquial_phrases_are_not_guessed_from_one_substituted_character():
+    # 带社保卡 differs from the phrase 办社保卡 by one character: no correction.
+    assert get_corrector().corrections("领养老金要带社保卡吗") == []
+
+
+def test_spans_edged_by_fillers_are_left_alone():
+    # 卖要 sounds like 卖药 (a phrase), but 要 is a filler word here.
+    assert get_corrector().corrections("家里做腊肠卖要办什么证") == []
+
+
+def test_real_word_and_three_character_typos():
+    fix = get_corrector()
+    # 职业登记 is two dictionary words, homophone of the domain term 执业登记.
+    assert "执业登记" in fix.corrections("医疗机构职业登记")
+    # Three single characters, one of them wrong.
+    assert "居住证" in fix.corrections("居往证申领")
+    # Two correct dictionary words that happen to sound like nothing in particular.
+    assert fix.corrections("工伤认定") == []
+
+
+def test_nested_corrections_keep_the_longest_domain_term():
+    assert get_corrector().corrections("劳动仲材") == ["劳动仲裁"]  # not also 仲裁
+
+
+def test_homophone_only_terms():
+    seg = Segmenter()
+    fix = TypoCorrector(terms=["前海合作区"], segmenter=seg, homophone_terms=["社保卡"])
+    assert fix.corrections("社报卡") == ["社保卡"]
+    assert fix.corrections("前海合做区") == ["前海合作区"]
+    assert fix.corrections("社包卡") == ["社保卡"]  # bao: a homophone too
+    assert fix.corrections("社保片") == []  # not a homophone; no one-character guess either

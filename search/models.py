@@ -1,0 +1,110 @@
+from django.core.cache import cache
+from django.db import models
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel
+
+SYNONYM_CACHE_KEY = "search:synonym-rows"
+
+
+def forget_synonyms() -> None:
+    """Drop the cached synonym rows so that an editor's change applies to the next search."""
+    cache.delete(SYNONYM_CACHE_KEY)
+
+
+class Synonym(models.Model):
+    """A citizen's phrase and the official terms it means; takes effect on the next search."""
+
+    phrases = models.CharField(
+        _("群众说法"), max_length=200, unique=True,
+        help_text=_("一个或多个说法，用“|”分隔，例如：开饭店|开餐馆"),
+    )
+    expansions = models.CharField(
+        _("规范用语"), max_length=300,
+        help_text=_("搜索时一并查找的规范用语，用“|”分隔，例如：食品经营许可|餐饮服务"),
+    )
+    enabled = models.BooleanField(_("启用"), default=True)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    panels = [FieldPanel("phrases"), FieldPanel("expansions"), FieldPanel("enabled"), FieldPanel("note")]
+
+    class Meta:
+        ordering = ["phrases"]
+        verbose_name = _("同义词")
+        verbose_name_plural = _("同义词")
+
+    def __str__(self) -> str:
+        return f"{self.phrases} → {self.expansions}"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        forget_synonyms()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        forget_synonyms()
+        return result
+
+    @property
+    def row(self) -> tuple[list[str], list[str]]:
+        split = lambda text: [part.strip() for part in text.split("|") if part.strip()]  # noqa: E731
+        return split(self.phrases), split(self.expansions)
+
+
+class SearchQueryStat(models.Model):
+    """How often a (normalized) query is asked and whether it finds anything, for editors."""
+
+    query = models.CharField(_("搜索词"), max_length=100, unique=True)
+    hits = models.PositiveIntegerField(_("搜索次数"), default=0)
+    zero_result_hits = models.PositiveIntegerField(_("无结果次数"), default=0)
+    last_result_count = models.PositiveIntegerField(_("最近结果数"), default=0)
+    last_searched_at = models.DateTimeField(_("最近搜索"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-hits"]
+        verbose_name = _("搜索记录")
+        verbose_name_plural = _("搜索记录")
+
+    def __str__(self) -> str:
+        return self.query
+
+    @property
+    def has_results(self) -> bool:
+        return self.last_result_count > 0
+
+    @classmethod
+    def record(cls, query: str, result_count: int) -> None:
+        query = query[:100]
+        if not query:
+            return
+        values = {
+            "hits": F("hits") + 1,
+            "zero_result_hits": F("zero_result_hits") + (0 if result_count else 1),
+            "last_result_count": result_count,
+            "last_searched_at": timezone.now(),
+        }
+        if not cls.objects.filter(query=query).update(**values):
+            _, created = cls.objects.get_or_create(
+                query=query,
+                defaults={"hits": 1, "zero_result_hits": 0 if result_count else 1, "last_result_count": result_count},
+            )
+            if not created:  # another request created it in between
+                cls.objects.filter(query=query).update(**values)
+
+
+class SuggestionTerm(models.Model):
+    """Prefix keys for the search box and the kiosk keyboard: each word-start suffix of a guide's
+    name, in characters, full pinyin and pinyin initials, so that an indexed range query answers
+    "yyzz", "yingye" and "营业" alike on every keystroke."""
+
+    term = models.CharField(max_length=120, db_index=True)
+    guide = models.ForeignKey("guides.GuidePage", on_delete=models.CASCADE, related_name="suggestion_terms")
+    position = models.PositiveSmallIntegerField(help_text="0 when the term starts at the beginning of the name")
+
+    class Meta:
+        indexes = [models.Index(fields=["term", "position"])]
+
+    def __str__(self) -> str:
+        return self.term

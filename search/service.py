@@ -1,0 +1,206 @@
+"""Searching guides: analysis, retrieval on the configured backend (falling back to the database
+backend when Elasticsearch fails), re-ranking, facets, snippets, suggestions and the query log.
+The HTML page, the JSON API and the kiosk all call ``search_guides``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from modelsearch.backends.elasticsearchbase import ElasticsearchBaseSearchBackend
+from wagtail.contrib.search_promotions.models import SearchPromotion
+from wagtail.search.backends import get_search_backend
+
+from search.analysis import AnalyzedQuery, SynonymSet, analyze_query
+from search.highlight import highlight
+from search.ranking import Candidate, rerank
+from search.suggest import suggest
+
+logger = logging.getLogger(__name__)
+
+SEARCH_FIELDS = ["search_name", "search_checklist", "search_text"]
+# Candidates re-ranked per query; results beyond them are rarely looked at and not shown. At most
+# 100, because Wagtail's Elasticsearch backend switches to the slower scroll API above that.
+MAX_CANDIDATES = 100
+PER_PAGE = 10
+FACET_FIELDS = ("section", "department_id")
+# After Elasticsearch fails, this process asks the database for this long before trying again,
+# so that an outage costs each request a fast local search rather than a timeout.
+BACKEND_RETRY_SECONDS = 30
+
+
+class _Breaker:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._open_until = 0.0
+
+    def allows(self) -> bool:
+        return time.monotonic() >= self._open_until
+
+    def trip(self) -> None:
+        with self._lock:
+            self._open_until = time.monotonic() + BACKEND_RETRY_SECONDS
+
+    def reset(self) -> None:
+        with self._lock:
+            self._open_until = 0.0
+
+
+breaker = _Breaker()
+
+
+def synonym_set() -> SynonymSet:
+    """The seeded synonyms plus the editors' ones; an edit takes effect on the next search."""
+    from search.models import SYNONYM_CACHE_KEY, Synonym
+
+    rows = cache.get(SYNONYM_CACHE_KEY)
+    if rows is None:
+        rows = [s.row for s in Synonym.objects.filter(enabled=True)]
+        cache.set(SYNONYM_CACHE_KEY, rows, 300)
+    return SynonymSet.default().merged(rows) if rows else SynonymSet.default()
+
+
+@dataclass
+class SearchHit:
+    page: Any
+    snippet: str
+    promoted: bool = False
+
+
+@dataclass
+class SearchOutcome:
+    query: str
+    analyzed: AnalyzedQuery
+    hits: list[SearchHit] = field(default_factory=list)
+    total: int = 0
+    page: int = 1
+    per_page: int = PER_PAGE
+    facets: dict[str, dict[Any, int]] = field(default_factory=dict)
+    suggestions: list[dict[str, Any]] = field(default_factory=list)
+    popular: list[Any] = field(default_factory=list)
+    backend: str = ""
+    degraded: bool = False
+
+    @property
+    def num_pages(self) -> int:
+        shown = min(self.total, MAX_CANDIDATES)
+        return max(1, -(-shown // self.per_page))
+
+
+def _backend_names() -> tuple[str, str | None]:
+    backends = settings.WAGTAILSEARCH_BACKENDS
+    fallback = "database" if "database" in backends else None
+    return "default", fallback
+
+
+def _retrieve(queryset, query_string: str, backend: str):
+    # Elasticsearch searches the three segmented fields with their boosts; the database backends
+    # keep them in weighted FTS columns of their own (search.backends.database), not by name.
+    fields = SEARCH_FIELDS if isinstance(get_search_backend(backend), ElasticsearchBaseSearchBackend) else None
+    results = queryset.search(query_string, fields=fields, operator="or", backend=backend)
+    candidates = list(results[:MAX_CANDIDATES])
+    if len(candidates) < MAX_CANDIDATES:
+        # Every match is at hand: count facets here rather than asking the backend again.
+        facets = {
+            name: dict(Counter(getattr(page, name) for page in candidates).most_common())
+            for name in FACET_FIELDS
+        }
+        return candidates, len(candidates), facets
+    if hasattr(results, "count_and_facets"):  # one pass instead of three (search.backends.database)
+        total, facets = results.count_and_facets(FACET_FIELDS)
+        return candidates, total, facets
+    return candidates, results.count(), {name: dict(results.facet(name)) for name in FACET_FIELDS}
+
+
+def search_guides(
+    query: str,
+    *,
+    section: str | None = None,
+    department: int | None = None,
+    online: bool | None = None,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    log: bool = True,
+    backend: str | None = None,
+) -> SearchOutcome:
+    """Search live guides. ``backend`` names one configured search backend to use without
+    fallback (evaluation and tests); by default the primary one answers, with the database
+    backend standing in when it fails."""
+    from guides.models import GuidePage
+    from search.models import SearchQueryStat
+
+    analyzed = analyze_query(query, synonyms=synonym_set())
+    outcome = SearchOutcome(query=analyzed.normalized, analyzed=analyzed, page=page, per_page=per_page)
+    tokens = [*analyzed.all_tokens, *analyzed.pinyin_tokens]
+    queryset = GuidePage.objects.live().select_related("department")
+    if section:
+        queryset = queryset.filter(section=section)
+    if department:
+        queryset = queryset.filter(department=department)
+    if online is not None:
+        queryset = queryset.filter(online=online)
+
+    candidates: list[Any] = []
+    # A lone Han character (开, 证) matches nearly every guide: it only costs the backend time and
+    # buries the answer, so it is left to the re-ranking unless the query has nothing else.
+    retrieval = [t for t in tokens if len(t) > 1 or t.isascii()] or tokens
+    if retrieval:
+        primary, fallback = (backend, None) if backend else _backend_names()
+        query_string = " ".join(dict.fromkeys(retrieval))
+        if fallback is None or breaker.allows():
+            try:
+                candidates, outcome.total, outcome.facets = _retrieve(queryset, query_string, primary)
+                outcome.backend = primary
+            except Exception as error:  # any failure of the search cluster, never of our code path
+                if fallback is None:
+                    raise
+                breaker.trip()
+                logger.warning("search backend %r failed (%s: %s); answering from %r", primary, type(error).__name__, error, fallback)
+        if not outcome.backend:
+            candidates, outcome.total, outcome.facets = _retrieve(queryset, query_string, fallback)
+            outcome.backend, outcome.degraded = fallback, True
+
+    by_pk = {page.pk: page for page in candidates}
+    ranked = rerank(
+        analyzed,
+        [Candidate.from_texts(p.pk, p.search_name, p.search_checklist, p.search_text) for p in candidates],
+    )
+    promoted = _promoted_pages(analyzed.normalized, queryset) if page == 1 else []
+    promoted_pks = {p.pk for p in promoted}
+    ordered = [*promoted, *(by_pk[c.key] for c in ranked if c.key not in promoted_pks)]
+    start = (page - 1) * per_page
+    highlight_tokens = [*analyzed.tokens, *analyzed.correction_tokens, *analyzed.synonym_tokens]
+    outcome.hits = [
+        SearchHit(page=p, snippet=highlight(p.summary, highlight_tokens), promoted=p.pk in promoted_pks)
+        for p in ordered[start : start + per_page]
+    ]
+    outcome.total = max(outcome.total, len(ordered))
+
+    if not outcome.total:
+        outcome.suggestions = suggest(analyzed.normalized) if analyzed.normalized else []
+        outcome.popular = list(GuidePage.objects.live().filter(is_popular=True).order_by("code")[:8])
+    if log and analyzed.normalized:
+        SearchQueryStat.record(analyzed.normalized, outcome.total)
+    return outcome
+
+
+def _promoted_pages(normalized: str, queryset) -> list[Any]:
+    """Editors' picks (Wagtail search promotions) for this exact query, in their order."""
+    if not normalized:
+        return []
+    picks = (
+        SearchPromotion.objects.filter(query__query_string=normalized, page__isnull=False)
+        .order_by("sort_order")
+        .values_list("page_id", flat=True)
+    )
+    page_ids = list(picks)
+    if not page_ids:
+        return []
+    pages = {p.pk: p for p in queryset.filter(pk__in=page_ids)}
+    return [pages[pk] for pk in page_ids if pk in pages]

@@ -1,0 +1,1 @@
+"""Test-only helpers for the search app (no Django imports here)."""

@@ -1,0 +1,40 @@
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.snippets.models import register_snippet
+from wagtail.snippets.views.snippets import SnippetViewSet
+
+from search.models import SearchQueryStat, Synonym
+
+
+class SynonymViewSet(SnippetViewSet):
+    model = Synonym
+    icon = "openquote"
+    menu_label = _("同义词")
+    list_display = ["phrases", "expansions", "enabled", "updated_at"]
+    list_filter = ["enabled"]
+    search_fields = ["phrases", "expansions"]
+
+
+class SearchQueryStatViewSet(ModelViewSet):
+    """What citizens search for, most frequent first; filter to the queries that found nothing."""
+
+    model = SearchQueryStat
+    icon = "search"
+    menu_label = _("搜索记录")
+    add_to_admin_menu = True
+    menu_order = 310
+    list_display = ["query", "hits", "zero_result_hits", "last_result_count", "last_searched_at"]
+    list_filter = {"last_result_count": ["exact", "gte"], "zero_result_hits": ["gte"]}
+    search_fields = ["query"]
+    ordering = ["-hits"]
+    inspect_view_enabled = True
+    form_fields = ["query"]
+
+
+register_snippet(SynonymViewSet)
+
+
+@hooks.register("register_admin_viewset")
+def register_search_query_stats():
+    return SearchQueryStatViewSet("search_query_stats")

@@ -1,0 +1,224 @@
+"""Search over the 250-guide corpus, on the database backend (SQLite FTS) and on a real
+Elasticsearch node; the corpus is imported once for the module and rolled back after it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from search.es_config import elasticsearch_backend
+from search.evaluation import evaluate, read_judgements
+from search.models import SearchQueryStat, Synonym
+from search.service import breaker, search_guides
+from tests.conftest import CORPUS, SHARED_DIR, build_hall
+
+QUERIES = SHARED_DIR / "search-queries.tsv"
+BACKENDS = ["elasticsearch", "database"]
+
+
+def backends_config(node_url: str, prefix: str) -> dict:
+    from django.conf import settings as django_settings
+
+    es = elasticsearch_backend(node_url, index_prefix=prefix, timeout=5, replicas=0)
+    return {"default": es, "database": django_settings.DATABASE_SEARCH_BACKEND}
+
+
+@pytest.fixture(scope="module")
+def corpus(django_db_setup, django_db_blocker, search_node):
+    """The corpus, imported once, indexed in both backends; Elasticsearch is the primary."""
+    from guides.importer import import_guides
+    from portal.demo.loader import ensure_site
+
+    if not CORPUS.exists():
+        pytest.fail(f"the shared corpus is missing at {CORPUS}")
+    prefix = f"test{uuid.uuid4().hex[:8]}_"
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            ensure_site()
+            build_hall()
+            import_guides(CORPUS.read_text(encoding="utf-8").splitlines(), publish=True)
+            with override_settings(WAGTAILSEARCH_BACKENDS=backends_config(search_node.url, prefix)):
+                call_command("update_index", backend_name="default", verbosity=0)
+                breaker.reset()
+                yield search_node
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+            if search_node.is_running():
+                search_node.request("DELETE", f"/{prefix}*")
+
+
+@pytest.fixture
+def search_settings(corpus, db):
+    """Per test: the corpus settings, the node running, and a closed circuit breaker."""
+    if not corpus.is_running():
+        corpus.start()
+    breaker.reset()
+    return corpus
+
+
+def backend_name(backend: str) -> str:
+    return "default" if backend == "elasticsearch" else "database"
+
+
+def codes(query: str, backend: str, **filters) -> list[str]:
+    return [hit.page.code for hit in search_guides(query, backend=backend_name(backend), log=False, **filters).hits]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_relevance_on_the_corpus_queries(search_settings, backend):
+    judgements = read_judgements(QUERIES.read_text(encoding="utf-8").splitlines())
+    report = evaluate(judgements, lambda q: codes(q, backend))
+    failures = "\n".join(f"{j.query} → {','.join(j.codes)} got {','.join(top)}" for j, top in report.failures)
+    print(f"{backend}: R@1 {report.recall(1):.3f} R@3 {report.recall(3):.3f} R@10 {report.recall(10):.3f} MRR {report.mrr:.3f}")
+    assert report.recall(3) >= 0.9, failures
+    assert report.zero_results == 0, failures
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_pinyin_initials_and_full_pinyin_find_names(search_settings, backend):
+    for query in ("yyzz", "yingyezhizhao"):
+        found = search_guides(query, backend=backend_name(backend), log=False).hits
+        assert found and "营业执照" in found[0].page.title, query
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_name_matches_rank_before_body_matches(search_settings, backend):
+    from guides.models import GuidePage
+
+    named = set(GuidePage.objects.filter(title__contains="居住证").values_list("code", flat=True))
+    hits = search_guides("居住证", backend=backend_name(backend), log=False).hits
+    assert len(named) >= 2 and len(hits) > len(named)  # materials mention it in other guides too
+    assert {hit.page.code for hit in hits[: len(named)]} == named
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_filters_and_facets(search_settings, backend):
+    outcome = search_guides("登记", backend=backend_name(backend), log=False, section="公民类")
+    assert outcome.hits and all(hit.page.section == "公民类" for hit in outcome.hits)
+    everything = search_guides("登记", backend=backend_name(backend), log=False)
+    assert set(everything.facets["section"]) == {"工程类", "经营类", "公民类"}
+    assert everything.facets["section"]["公民类"] == outcome.total
+
+
+def test_snippets_are_highlighted_and_escaped(search_settings, client):
+    html = client.get("/search/", {"q": "居住证"}).content.decode()
+    assert "<mark>居住证</mark>" in html
+    assert client.get("/search/", {"q": "<b>居住证</b>"}).content.decode().count("<b>") == 0
+
+
+def test_results_are_paginated(search_settings, client):
+    first = client.get("/api/v1/search/", {"q": "登记"}).json()
+    second = client.get("/api/v1/search/", {"q": "登记", "page": 2}).json()
+    assert first["total"] > 10 and first["num_pages"] >= 2
+    assert len(first["results"]) == 10
+    assert not {r["code"] for r in first["results"]} & {r["code"] for r in second["results"]}
+
+
+def test_api_returns_results_facets_and_problem_details(search_settings, client):
+    data = client.get("/api/v1/search/", {"q": "营业执照注销"}).json()
+    assert data["results"][0]["url"].startswith("/")
+    assert {"code", "name", "url", "snippet", "section", "department"} <= set(data["results"][0])
+    assert {f["value"] for f in data["facets"]["section"]} <= {"gc", "jy", "gm"}
+    for bad in ({"page": "x"}, {"page": "0"}, {"section": "zz"}, {"online": "maybe"}, {"department": "NOPE"}):
+        response = client.get("/api/v1/search/", {"q": "登记", **bad})
+        assert response.status_code == 400, bad
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["status"] == 400
+
+
+def test_suggest_completes_prefixes_and_pinyin_initials(search_settings, client):
+    def names(prefix):
+        return [s["name"] for s in client.get("/api/v1/search/suggest/", {"q": prefix}).json()["suggestions"]]
+
+    for prefix in ("yyzz", "YYZZ", "ｙｙｚｚ"):
+        assert names(prefix) and all("营业执照" in name for name in names(prefix)), prefix
+    for prefix in ("yingye", "营业", "yy"):
+        found = names(prefix)
+        assert found and any("营业执照" in name for name in found), prefix
+        assert all("营业" in name or prefix == "yy" for name in found), prefix
+    assert client.get("/api/v1/search/suggest/", {"q": ""}).json()["suggestions"] == []
+
+
+def test_zero_results_are_logged_with_suggestions(search_settings, client):
+    response = client.get("/search/", {"q": "qqqqxxxx"})
+    assert response.status_code == 200
+    assert "没有找到相关事项" in response.content.decode()
+    stat = SearchQueryStat.objects.get(query="qqqqxxxx")
+    assert stat.zero_result_hits == 1 and stat.last_result_count == 0
+    client.get("/search/", {"q": "居住证"})
+    client.get("/search/", {"q": "居住证"})
+    assert SearchQueryStat.objects.get(query="居住证").hits == 2
+
+
+def test_editor_synonyms_take_effect_without_deploy(search_settings):
+    assert not search_guides("阿拉丁神灯", backend="default", log=False).hits
+    Synonym.objects.create(phrases="阿拉丁神灯", expansions="居住证")
+    hits = search_guides("阿拉丁神灯", backend="default", log=False).hits
+    assert hits and "居住证" in hits[0].page.title
+
+
+def test_promoted_results_come_first(search_settings):
+    from wagtail.contrib.search_promotions.models import Query, SearchPromotion
+
+    from guides.models import GuidePage
+
+    pick = GuidePage.objects.get(code="LW-GM-0001")
+    SearchPromotion.objects.create(query=Query.get("办证"), page=pick, sort_order=0)
+    hits = search_guides("办证", log=False).hits
+    assert hits[0].page == pick and hits[0].promoted
+
+
+def test_falls_back_to_the_database_when_elasticsearch_stops(search_settings, client, caplog):
+    node = search_settings
+    before = client.get("/api/v1/search/", {"q": "营业执照注销"}).json()
+    assert not before["degraded"]
+    node.stop(keep_data=True)
+    try:
+        with caplog.at_level(logging.WARNING, logger="search.service"):
+            response = client.get("/api/v1/search/", {"q": "营业执照注销"})
+            page = client.get("/search/", {"q": "营业执照注销"})
+        assert response.status_code == 200 and page.status_code == 200
+        after = response.json()
+        assert after["degraded"] and after["results"]
+        assert after["results"][0]["code"] in {result["code"] for result in before["results"]}
+        assert any("answering from 'database'" in record.getMessage() for record in caplog.records)
+    finally:
+        node.start()
+    breaker.reset()
+    assert not client.get("/api/v1/search/", {"q": "营业执照注销"}).json()["degraded"]
+
+
+FTS_SYNTAX = st.sampled_from(['"', "*", "OR", "AND", "NOT", "NEAR(", ")", "-", ":", "^", "'", "\\", "(", "{", "}", "NEAR/3"])
+QUERIES_STRATEGY = st.one_of(
+    st.text(max_size=60),
+    st.lists(st.one_of(FTS_SYNTAX, st.sampled_from(["营业执照", "yyzz", "登记", "🙂", "\x00", "\u200b", "　"])), max_size=12).map(" ".join),
+    st.text(alphabet=st.characters(categories=["Cc", "Cs", "Co", "So", "Po"]), max_size=40),
+    st.integers(min_value=1000, max_value=12000).map(lambda n: "证" * n),
+)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_any_query_gets_a_clear_fast_answer(search_settings, client, backend):
+    backends = None if backend == "elasticsearch" else {"default": {"BACKEND": "search.backends.database"}}
+
+    @settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(QUERIES_STRATEGY)
+    def run(query):
+        with override_settings(**({"WAGTAILSEARCH_BACKENDS": backends} if backends else {})):
+            response = client.get("/api/v1/search/", {"q": query})
+        assert response.status_code == 200, query
+        data = json.loads(response.content)
+        assert isinstance(data["results"], list) and data["total"] >= 0
+
+    run()
