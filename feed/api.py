@@ -1,0 +1,565 @@
+"""The intake feed API (``/api/v1/``): published guides, their checklist history, and the change
+log, as JSON for the counter's intake system.
+
+Every endpoint goes through :func:`api_endpoint`, which gives them the same behaviour:
+
+* GET and HEAD only; any other method is a 405 problem with ``Allow``.
+* A per-client rate limit (``FEED_RATE_LIMIT``, default ``"120/minute"``; ``None`` disables it),
+  counted in Django's cache (``FEED_RATE_LIMIT_CACHE``, default ``"default"``; use a shared cache
+  in production). Over the limit: 429 problem with ``Retry-After``. The client is ``REMOTE_ADDR``,
+  or the right-most address of ``FEED_CLIENT_IP_HEADER`` (e.g. ``"HTTP_X_FORWARDED_FOR"``) when
+  the site runs behind a proxy that appends to it.
+* Errors are ``application/problem+json`` (RFC 9457) with a Chinese ``title``/``detail`` and, for
+  bad parameters, the ``parameter``.
+* Strong ETags from the SHA-256 of the body (``"<hash>"``, or ``"<hash>-gzip"`` for the gzip
+  encoding of the same body), ``Last-Modified``, and 304 on ``If-None-Match`` (weak comparison,
+  either encoding) or, without it, ``If-Modified-Since``. ``Cache-Control: public, no-cache``: a
+  cache may keep a copy but must revalidate it.
+* gzip when the client accepts it and the body is at least 200 bytes (deterministic compression,
+  so the same body always has the same bytes and ETag).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import ipaddress
+import json
+import math
+import re
+import time
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.exceptions import ImproperlyConfigured
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import Q
+from django.http import HttpResponse, HttpResponseNotModified
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.utils.http import http_date, parse_etags, parse_http_date_safe
+from django.utils.regex_helper import _lazy_re_compile
+from django.utils.text import compress_string
+from django.views.decorators.csrf import csrf_exempt
+
+from feed.models import CHINA, ChangeEvent, to_iso
+from guides.choices import SECTION_BY_SLUG, SECTION_SLUGS, ItemType, Section
+from guides.domain.checklist import diff_checklists, short_fingerprint
+from guides.serializers import serialize_guide
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
+FINGERPRINT_RE = re.compile(r"^[0-9a-f]{12,64}$")
+CURSOR_RE = re.compile(r"^[A-Za-z0-9_-]{8,200}$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+SINCE_RE = re.compile(r"^\d{1,18}$")
+ACCEPTS_GZIP = _lazy_re_compile(r"\bgzip\b")
+ALLOWED_METHODS = ("GET", "HEAD")
+GZIP_MIN_LENGTH = 200
+
+
+# --- errors -------------------------------------------------------------------------------------
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, title: str, detail: str, **extra):
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.extra = status, title, detail, extra
+
+
+class BadParameter(ApiError):
+    def __init__(self, parameter: str, detail: str):
+        super().__init__(400, "参数错误", detail, parameter=parameter)
+
+
+class NotFound(ApiError):
+    def __init__(self, detail: str = "请求的资源不存在"):
+        super().__init__(404, "未找到", detail)
+
+
+def problem(request, status: int, title: str, detail: str, **extra) -> HttpResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "instance": request.path, **extra}
+    return HttpResponse(
+        json.dumps(body, ensure_ascii=False).encode("utf-8"),
+        status=status,
+        content_type="application/problem+json; charset=utf-8",
+    )
+
+
+def json_response(data, *, last_modified: dt.datetime | None = None) -> HttpResponse:
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder)
+    response = HttpResponse(body.encode("utf-8"), content_type="application/json; charset=utf-8")
+    response.feed_last_modified = last_modified
+    return response
+
+
+# --- the shared request pipeline ----------------------------------------------------------------
+
+
+def _rate_limit() -> tuple[int, int] | None:
+    """(requests, seconds) from FEED_RATE_LIMIT: ``"120/minute"``, ``"10/second"``, ``"1000/hour"``,
+    an int (per minute), a (requests, seconds) pair, or None to disable."""
+    value = getattr(settings, "FEED_RATE_LIMIT", "120/minute")
+    if not value:
+        return None
+    if isinstance(value, int):
+        return value, 60
+    if isinstance(value, tuple | list):
+        return int(value[0]), int(value[1])
+    count, _, unit = str(value).partition("/")
+    units = {"second": 1, "s": 1, "minute": 60, "min": 60, "m": 60, "hour": 3600, "h": 3600}
+    try:
+        return int(count), units[unit.strip() or "minute"]
+    except (KeyError, ValueError) as error:
+        raise ImproperlyConfigured(f"FEED_RATE_LIMIT={value!r}: expected e.g. '120/minute'") from error
+
+
+def client_ip(request) -> str:
+    header = getattr(settings, "FEED_CLIENT_IP_HEADER", None)
+    candidates = []
+    if header and request.META.get(header):
+        candidates.append(request.META[header].split(",")[-1].strip())
+    candidates.append(request.META.get("REMOTE_ADDR", ""))
+    for candidate in candidates:
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+    return "unknown"
+
+
+def check_rate_limit(request) -> tuple[HttpResponse | None, dict[str, str]]:
+    limit = _rate_limit()
+    if limit is None:
+        return None, {}
+    allowed, period = limit
+    now = time.time()
+    window = int(now // period)
+    key = f"feed:rate:{period}:{window}:{client_ip(request)}"
+    cache = caches[getattr(settings, "FEED_RATE_LIMIT_CACHE", "default")]
+    if cache.add(key, 1, timeout=period + 1):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add() and incr()
+            cache.set(key, 1, timeout=period + 1)
+            count = 1
+    headers = {"X-RateLimit-Limit": str(allowed), "X-RateLimit-Remaining": str(max(0, allowed - count))}
+    if count <= allowed:
+        return None, headers
+    retry_after = max(1, math.ceil((window + 1) * period - now))
+    response = problem(
+        request, 429, "请求过于频繁", f"每个客户端每 {period} 秒最多 {allowed} 次请求，请 {retry_after} 秒后重试",
+    )
+    response["Retry-After"] = str(retry_after)
+    return response, headers
+
+
+def _etag_base(tag: str) -> str:
+    tag = tag.removeprefix("W/").strip('"')
+    return tag.removesuffix("-gzip")
+
+
+def _finish(request, response: HttpResponse) -> HttpResponse:
+    """ETag, Last-Modified, the conditional 304, and gzip, for a response of the feed."""
+    if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+        response.render()
+    content = response.content
+    gzip_it = (
+        len(content) >= GZIP_MIN_LENGTH
+        and not response.has_header("Content-Encoding")
+        and bool(ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
+    )
+    patch_vary_headers(response, ("Accept-Encoding",))
+    if response.status_code == 200:
+        digest = hashlib.sha256(content).hexdigest()[:40]
+        etag = f'"{digest}-gzip"' if gzip_it else f'"{digest}"'
+        response["ETag"] = etag
+        response["Cache-Control"] = "public, no-cache"
+        last_modified = getattr(response, "feed_last_modified", None)
+        if last_modified is not None:
+            response["Last-Modified"] = http_date(last_modified.timestamp())
+        if _not_modified(request, digest, last_modified):
+            not_modified = HttpResponseNotModified()
+            for header in ("ETag", "Last-Modified", "Cache-Control", "Vary", "X-RateLimit-Limit", "X-RateLimit-Remaining"):
+                if response.has_header(header):
+                    not_modified[header] = response[header]
+            return not_modified
+    if gzip_it:
+        response.content = compress_string(content)
+        response["Content-Encoding"] = "gzip"
+        response["Content-Length"] = str(len(response.content))
+    return response
+
+
+def _not_modified(request, digest: str, last_modified: dt.datetime | None) -> bool:
+    if_none_match = request.META.get("HTTP_IF_NONE_MATCH")
+    if if_none_match is not None:
+        tags = parse_etags(if_none_match)
+        return tags == ["*"] or any(_etag_base(tag) == digest for tag in tags)
+    since = parse_http_date_safe(request.META.get("HTTP_IF_MODIFIED_SINCE", ""))
+    return since is not None and last_modified is not None and int(last_modified.timestamp()) <= since
+
+
+def api_endpoint(view):
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        limited, rate_headers = check_rate_limit(request)
+        if limited is not None:
+            response = limited
+        elif request.method not in ALLOWED_METHODS:
+            response = problem(request, 405, "不支持的请求方法", f"此接口只支持 {', '.join(ALLOWED_METHODS)}")
+            response["Allow"] = ", ".join(ALLOWED_METHODS)
+        else:
+            try:
+                response = view(request, *args, **kwargs)
+            except ApiError as error:
+                response = problem(request, error.status, error.title, error.detail, **error.extra)
+        for name, value in rate_headers.items():
+            response[name] = value
+        return _finish(request, response)
+
+    return csrf_exempt(wrapped)
+
+
+# --- parameters ---------------------------------------------------------------------------------
+
+
+def _param(request, name: str) -> str | None:
+    """A query parameter, or None when absent. A parameter given with an empty value is not
+    "absent": it fails validation like any other malformed value, so that ``?cursor=`` built
+    from a lost cursor cannot silently restart a sync from the beginning."""
+    return request.GET.get(name)
+
+
+def parse_limit(request) -> int:
+    raw = _param(request, "limit")
+    if raw is None:
+        return DEFAULT_LIMIT
+    if not re.fullmatch(r"\d{1,4}", raw) or not 1 <= int(raw) <= MAX_LIMIT:
+        raise BadParameter("limit", f"limit 必须是 1 到 {MAX_LIMIT} 之间的整数")
+    return int(raw)
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=CHINA)
+    return value.astimezone(dt.UTC)
+
+
+def parse_updated_since(raw: str) -> dt.datetime:
+    """An ISO 8601 date (the start of that day in China Standard Time) or date-time (without an
+    offset: China Standard Time)."""
+    try:
+        if len(raw) <= 10 and "T" not in raw:
+            value = dt.datetime.combine(dt.date.fromisoformat(raw), dt.time.min)
+        else:
+            value = dt.datetime.fromisoformat(raw.replace("z", "Z"))
+        return _aware(value)
+    except (ValueError, OverflowError) as error:
+        raise BadParameter("updated_since", "updated_since 必须是 ISO 8601 日期（2025-01-31）或日期时间（2025-01-31T08:00:00+08:00）") from error
+
+
+def parse_day(raw: str, parameter: str) -> dt.date:
+    try:
+        if not DATE_RE.match(raw):
+            raise ValueError(raw)
+        return dt.date.fromisoformat(raw)
+    except ValueError as error:
+        raise BadParameter(parameter, f"{parameter} 必须是 YYYY-MM-DD 格式的日期") from error
+
+
+def encode_cursor(published_at: dt.datetime, pk: int) -> str:
+    text = f"{published_at.astimezone(dt.UTC).isoformat()}|{pk}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def decode_cursor(raw: str) -> tuple[dt.datetime, int]:
+    try:
+        if not CURSOR_RE.match(raw):
+            raise ValueError(raw)
+        text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("ascii")
+        stamp, _, pk = text.partition("|")
+        published_at = dt.datetime.fromisoformat(stamp)
+        if published_at.tzinfo is None or not re.fullmatch(r"\d{1,18}", pk):
+            raise ValueError(text)
+        return published_at.astimezone(dt.UTC), int(pk)
+    except (ValueError, UnicodeDecodeError, binascii.Error, OverflowError) as error:
+        raise BadParameter("cursor", "cursor 无效：请原样使用上一页返回的 next_cursor") from error
+
+
+# --- guides -------------------------------------------------------------------------------------
+
+
+def _absolute(request, path: str) -> str:
+    return request.build_absolute_uri(path)
+
+
+def _page_url(request, page) -> str | None:
+    url = page.get_url(request=request)
+    return _absolute(request, url) if url else None
+
+
+def _live_guides():
+    from guides.models import GuidePage
+
+    return GuidePage.objects.live().filter(last_published_at__isnull=False)
+
+
+def _guide_or_404(code: str, *, live: bool = True):
+    from guides.models import GuidePage
+
+    if not CODE_RE.match(code):
+        raise NotFound(f"没有编码为“{code[:64]}”的已发布事项")
+    queryset = _live_guides() if live else GuidePage.objects.all()
+    guide = queryset.filter(code=code).select_related("department").first()
+    if guide is None:
+        raise NotFound(f"没有编码为“{code}”的已发布事项")
+    return guide
+
+
+def list_item(request, page) -> dict:
+    return {
+        "code": page.code,
+        "name": page.title,
+        "section": page.section,
+        "section_slug": SECTION_SLUGS.get(page.section, ""),
+        "department": page.department.name,
+        "department_code": page.department.code,
+        "item_type": page.item_type,
+        "checklist_version": page.checklist_version,
+        "checklist_fingerprint": page.checklist_fingerprint,
+        "url": _page_url(request, page),
+        "api_url": _absolute(request, reverse("feed:guide-detail", args=[page.code])),
+        "updated_at": to_iso(page.last_published_at),
+    }
+
+
+@api_endpoint
+def guide_list(request):
+    from guides.models import Department
+
+    limit = parse_limit(request)
+    guides = _live_guides()
+    if (section := _param(request, "section")) is not None:
+        value = SECTION_BY_SLUG.get(section, section)
+        if value not in Section.values:
+            raise BadParameter("section", "section 必须是 gc、jy、gm 或 工程类、经营类、公民类")
+        guides = guides.filter(section=value)
+    if (code := _param(request, "department")) is not None:
+        department = Department.objects.filter(code=code).values_list("pk", flat=True).first() if CODE_RE.match(code) else None
+        if department is None:
+            raise BadParameter("department", f"未知的部门编码“{code[:64]}”")
+        guides = guides.filter(department_id=department)
+    if (item_type := _param(request, "item_type")) is not None:
+        if item_type not in ItemType.values:
+            raise BadParameter("item_type", "item_type 必须是：" + "、".join(ItemType.values))
+        guides = guides.filter(item_type=item_type)
+    if (since := _param(request, "updated_since")) is not None:
+        guides = guides.filter(last_published_at__gte=parse_updated_since(since))
+    cursor = _param(request, "cursor")
+    if cursor is not None:
+        published_at, pk = decode_cursor(cursor)
+        guides = guides.filter(Q(last_published_at__gt=published_at) | Q(last_published_at=published_at, pk__gt=pk))
+
+    # Read the head of the change log before the guides: every event up to it is reflected in
+    # the list below, so a client that mirrors the list and then polls changes/?since= this
+    # cursor misses nothing.
+    head = ChangeEvent.objects.order_by("-id").values_list("id", "created_at").first()
+    rows = list(
+        guides.select_related("department")
+        .defer("search_name", "search_checklist", "search_text")
+        .order_by("last_published_at", "pk")[: limit + 1]
+    )
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(rows[-1].last_published_at, rows[-1].pk) if rows else cursor
+    next_url = None
+    if next_cursor and has_more:
+        query = request.GET.copy()
+        query["cursor"] = next_cursor
+        next_url = _absolute(request, f"{request.path}?{urlencode(sorted(query.items()))}")
+    data = {
+        "items": [list_item(request, page) for page in rows],
+        "limit": limit,
+        "has_more": has_more,
+        "next_cursor": next_cursor,
+        "next": next_url,
+        "changes_cursor": str(head[0]) if head else "0",
+    }
+    last_modified = max(filter(None, [head[1] if head else None, *(p.last_published_at for p in rows)]), default=None)
+    return json_response(data, last_modified=last_modified)
+
+
+def _detail_queryset():
+    # Plain lookups only: a Prefetch() with a custom queryset on a modelcluster ParentalKey
+    # (materials, steps …) ignores the relation under Django 5.2 and returns every guide's rows.
+    return _live_guides().select_related(
+        "department", "intake_window__hall", "delivery_window__hall", "result_sample"
+    ).prefetch_related(
+        "intake_window__hall__sessions", "intake_window__hall__calendar_days",
+        "materials__blank_form", "materials__sample",
+        "situations", "steps", "legal_bases", "fee_items", "faqs", "themes",
+    )
+
+
+@api_endpoint
+def guide_detail(request, code: str):
+    if not CODE_RE.match(code):
+        raise NotFound(f"没有编码为“{code[:64]}”的已发布事项")
+    page = _detail_queryset().filter(code=code).first()
+    if page is None:
+        raise NotFound(f"没有编码为“{code}”的已发布事项")
+    record = serialize_guide(page)
+    record.update(
+        {
+            "checklist_version": page.checklist_version,
+            "checklist_fingerprint": page.checklist_fingerprint,
+            "url": _page_url(request, page),
+            "pdf_url": _absolute(request, f"/g/{page.code}/pdf/"),
+            "short_url": _absolute(request, page.short_url),
+            "updated_at": to_iso(page.last_published_at),
+            "change_note": getattr(page, "change_note", "") or "",
+        }
+    )
+    return json_response(record, last_modified=page.last_published_at)
+
+
+def _checklist_body(guide, version, at: dt.date | None) -> dict:
+    return {
+        "code": guide.code,
+        "name": guide.title,
+        "version": version.version,
+        "fingerprint": version.fingerprint,
+        "short_fingerprint": short_fingerprint(version.fingerprint),
+        "published_at": to_iso(version.published_at),
+        "current": version.version == guide.checklist_version and guide.live,
+        "at": at.isoformat() if at else None,
+        "checklist": version.checklist,
+    }
+
+
+@api_endpoint
+def guide_checklist(request, code: str):
+    from guides.models import ChecklistVersion
+
+    raw_at = _param(request, "at")
+    at = parse_day(raw_at, "at") if raw_at is not None else None
+    # The history stays readable after a guide is withdrawn: what the counter required on a
+    # given day does not change when the item is later unpublished.
+    guide = _guide_or_404(code, live=at is None)
+    versions = ChecklistVersion.objects.filter(guide_id=guide.pk)
+    if at is None:
+        version = versions.order_by("-version").first()
+        if version is None:
+            raise NotFound(f"事项“{code}”尚无已发布的受理清单")
+    else:
+        try:
+            end_of_day = dt.datetime.combine(at + dt.timedelta(days=1), dt.time.min, tzinfo=CHINA)
+        except OverflowError:
+            end_of_day = None
+        if end_of_day is not None:
+            versions = versions.filter(published_at__lt=end_of_day)
+        version = versions.order_by("-published_at", "-version").first()
+        if version is None:
+            raise NotFound(f"事项“{code}”在 {at.isoformat()} 当日结束时尚无已发布的受理清单")
+    return json_response(_checklist_body(guide, version, at), last_modified=version.published_at)
+
+
+@api_endpoint
+def guide_checklist_verify(request, code: str):
+    from guides.models import ChecklistVersion
+
+    raw = _param(request, "fingerprint")
+    if not raw:
+        raise BadParameter("fingerprint", "缺少 fingerprint 参数")
+    fingerprint = raw.strip().lower()
+    if not FINGERPRINT_RE.match(fingerprint):
+        raise BadParameter("fingerprint", "fingerprint 必须是 12 到 64 位十六进制数字（清单指纹或其前 12 位）")
+    guide = _guide_or_404(code)
+    versions = ChecklistVersion.objects.filter(guide_id=guide.pk)
+    current = versions.order_by("-version").first()
+    if current is None:
+        raise NotFound(f"事项“{code}”尚无已发布的受理清单")
+    yours = versions.filter(fingerprint__startswith=fingerprint).order_by("-version").first()
+    changes = None
+    if yours is not None:
+        diff = diff_checklists(yours.checklist, current.checklist)
+        changes = {
+            "added": list(diff.added),
+            "removed": list(diff.removed),
+            "changed": list(diff.changed),
+            "other_fields": list(diff.other_fields),
+        }
+    body = {
+        "code": guide.code,
+        "current": yours is not None and yours.fingerprint == current.fingerprint,
+        "version": current.version,
+        "fingerprint": current.fingerprint,
+        "published_at": to_iso(current.published_at),
+        "your_version": yours.version if yours else None,
+        "your_fingerprint": yours.fingerprint if yours else fingerprint,
+        "changes": changes,
+    }
+    return json_response(body, last_modified=current.published_at)
+
+
+# --- the change log -----------------------------------------------------------------------------
+
+
+@api_endpoint
+def changes(request):
+    raw = _param(request, "since")
+    if raw is not None and not SINCE_RE.match(raw):
+        raise BadParameter("since", "since 必须是上次返回的 next_cursor（非负整数）")
+    since = int(raw) if raw is not None else 0
+    limit = parse_limit(request)
+    # One range scan of the primary key; no join (the code is stored on the event).
+    rows = list(ChangeEvent.objects.filter(id__gt=since).order_by("id")[: limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    data = {
+        "events": [event.as_payload(lambda path: _absolute(request, path)) for event in rows],
+        "limit": limit,
+        "has_more": has_more,
+        "next_cursor": str(rows[-1].pk if rows else since),
+    }
+    return json_response(data, last_modified=rows[-1].created_at if rows else None)
+
+
+# --- schema and docs ----------------------------------------------------------------------------
+
+
+@api_endpoint
+def openapi_schema(request):
+    from feed.openapi import openapi_document
+
+    return json_response(openapi_document(request))
+
+
+@api_endpoint
+def guide_json_schema(request):
+    from feed.openapi import guide_json_schema as build
+
+    response = json_response(build(request))
+    response["Content-Type"] = "application/schema+json; charset=utf-8"
+    return response
+
+
+@api_endpoint
+def docs(request):
+    from feed.openapi import docs_context
+
+    return render(request, "feed/docs.html", docs_context(request))
+
+
+@api_endpoint
+def not_found(request, *args, **kwargs):
+    raise NotFound()

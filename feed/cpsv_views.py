@@ -1,0 +1,108 @@
+"""CPSV-AP 3.2.0 JSON-LD endpoints: one guide, the whole catalogue, and the context they use.
+
+The documents are built by ``feed.cpsv`` from the same cached ``live_record`` (``serialize_guide``)
+records that the guide pages render; IRIs are rooted at the
+Wagtail site's root URL (the same root as the guide pages' own URLs), so they do not change with
+the Host header a client happens to use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.views.decorators.http import require_safe
+from wagtail.models import Site
+
+from feed.cpsv import context_text, cpsv_document, dumps, iter_cpsv_json
+from guides.models import GuidePage
+from guides.serializers import live_record
+
+LD_JSON = "application/ld+json; charset=utf-8"
+# Guides serialized per database round trip in the catalogue: bounded memory, constant queries
+# per chunk (about a dozen prefetches), whatever the catalogue size.
+CHUNK_SIZE = 100
+
+
+def problem(status: int, title: str, detail: str) -> JsonResponse:
+    response = JsonResponse(
+        {"type": "about:blank", "title": title, "status": status, "detail": detail},
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+    )
+    response["Content-Type"] = "application/problem+json; charset=utf-8"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _public(response: HttpResponse | StreamingHttpResponse) -> HttpResponse | StreamingHttpResponse:
+    # Public, read-only data: JSON-LD processors in browsers must be able to load it.
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def base_url(request) -> str:
+    site = Site.find_for_request(request)
+    if site is not None:
+        return site.root_url
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def live_guides():
+    """Live guides with everything ``serialize_guide`` reads fetched in a fixed number of queries
+    (used when a record is not cached yet)."""
+    return (
+        GuidePage.objects.live()
+        .select_related("department", "intake_window__hall", "delivery_window__hall", "result_sample")
+        .prefetch_related(
+            "themes",
+            "situations",
+            "legal_bases",
+            # No "materials": serialize_guide queries them itself (materials.select_related, one
+            # query per guide), and with modelcluster a Prefetch("materials", queryset=…) would
+            # make that call return the materials of every page in the batch.
+            "steps",
+            "fee_items",
+            "faqs",
+            "intake_window__hall__sessions",
+            "intake_window__hall__calendar_days",
+        )
+    )
+
+
+@require_safe
+def guide(request, code: str):
+    # One page: its record is usually cached, so prefetching would mostly be wasted queries.
+    page = GuidePage.objects.live().select_related("department").filter(code=code).first()
+    if page is None:
+        return problem(404, "未找到办事指南", f"没有编码为“{code}”的已发布办事指南")
+    document = cpsv_document([(live_record(page), page.checklist_version)], base_url=base_url(request))
+    return _public(HttpResponse(dumps(document), content_type=LD_JSON))
+
+
+def _catalogue_records() -> Iterator[tuple[dict, int]]:
+    # Ordered by code in Python, not by the database's collation, so that the output is the same
+    # on SQLite and PostgreSQL; pages are then loaded chunk by chunk with their prefetches.
+    codes = sorted(GuidePage.objects.live().values_list("code", "pk"))
+    for start in range(0, len(codes), CHUNK_SIZE):
+        chunk = codes[start : start + CHUNK_SIZE]
+        pages = {page.pk: page for page in live_guides().filter(pk__in=[pk for _, pk in chunk])}
+        for _, pk in chunk:
+            page = pages.get(pk)
+            if page is not None:  # unpublished since the codes were read
+                yield live_record(page), page.checklist_version
+
+
+@require_safe
+def catalogue(request):
+    response = StreamingHttpResponse(
+        iter_cpsv_json(_catalogue_records(), base_url=base_url(request)), content_type=LD_JSON
+    )
+    return _public(response)
+
+
+@require_safe
+def context(request):
+    response = HttpResponse(context_text(), content_type=LD_JSON)
+    response["Cache-Control"] = "public, max-age=86400"
+    return _public(response)
