@@ -1,0 +1,13 @@
+from django.urls import path
+
+from kiosk import views
+
+app_name = "kiosk"
+
+urlpatterns = [
+    path("", views.start, name="start"),
+    path("section/<slug:slug>/", views.section, name="section"),
+    path("department/<str:code>/", views.department, name="department"),
+    path("g/<str:code>/", views.guide, name="guide"),
+    path("g/<str:code>/print/", views.guide_print, name="print"),
+]

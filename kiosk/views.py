@@ -1,0 +1,299 @@
+"""The self-service kiosk (自助终端): a touch-first, full-screen front end under /kiosk/.
+
+Every guide is rendered from the one view-model of ``guides.presentation`` (the same filtered
+checklist as the web page and the PDF sheet); this module only chooses what to show and keeps
+every link inside /kiosk/. Addresses outside the kiosk (online services, documents, the public
+page of a guide) are shown as QR codes for the citizen's phone.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+from wagtail.models import Site
+
+from guides.choices import SECTION_BY_SLUG, SECTION_SLUGS, Section
+from guides.models import Department, GuidePage
+from guides.presentation import build_guide_view, hall_status
+from guides.serializers import serialize_guide
+from search.suggest import suggest
+
+DEFAULT_IDLE_SECONDS = 60
+MAX_QUERY = 20
+PAGE_SIZE = 12
+KEYBOARD_ROWS = ["ABCDEFG", "HIJKLMN", "OPQRST", "UVWXYZ", "1234567890"]
+# The A4 citizen sheet, served by the printing app with the same situation parameters as the page.
+PDF_PATH = "/g/{code}/pdf/"
+GUIDE_PREFETCH = (
+    "situations",
+    "materials",
+    "steps",
+    "legal_bases",
+    "fee_items",
+    "faqs",
+    "themes",
+    "intake_window__hall__sessions",
+    "intake_window__hall__calendar_days",
+)
+
+_QUERY_CHARS = re.compile(r"[^a-z0-9]")
+
+
+def idle_seconds() -> int:
+    """Seconds without a touch before the kiosk returns to its start screen."""
+    try:
+        value = int(getattr(settings, "KIOSK_IDLE_SECONDS", DEFAULT_IDLE_SECONDS))
+    except (TypeError, ValueError):
+        value = DEFAULT_IDLE_SECONDS
+    return max(value, 1)
+
+
+def clean_query(value: Any) -> str:
+    """What the on-screen keyboard can type: lower-case letters and digits."""
+    if not isinstance(value, str):
+        return ""
+    return _QUERY_CHARS.sub("", value.lower())[:MAX_QUERY]
+
+
+def public_base_url(request) -> str:
+    """Where a phone reaches the public site: KIOSK_PUBLIC_BASE_URL, else the Wagtail site."""
+    configured = getattr(settings, "KIOSK_PUBLIC_BASE_URL", "")
+    if configured:
+        return configured.rstrip("/")
+    site = Site.objects.filter(is_default_site=True).first() or Site.find_for_request(request)
+    if site is not None:
+        return site.root_url.rstrip("/")
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def _query_string(params: dict[str, str]) -> str:
+    return f"?{urlencode(params)}" if params else ""
+
+
+def guide_url(code: str, answers: dict[str, str] | None = None) -> str:
+    return reverse("kiosk:guide", args=[code]) + _query_string(answers or {})
+
+
+def _live_guides():
+    return GuidePage.objects.live().select_related("department")
+
+
+def _section_tiles() -> list[dict[str, Any]]:
+    counts = {
+        row["section"]: row["n"]
+        for row in GuidePage.objects.live().order_by().values("section").annotate(n=Count("pk"))
+    }
+    return [
+        {
+            "label": section.label,
+            "slug": SECTION_SLUGS[section],
+            "count": counts.get(section.value, 0),
+            "url": reverse("kiosk:section", args=[SECTION_SLUGS[section]]),
+        }
+        for section in Section
+    ]
+
+
+def _department_tiles() -> list[dict[str, Any]]:
+    departments = Department.objects.annotate(
+        n=Count("guides", filter=Q(guides__live=True))
+    ).filter(n__gt=0)
+    return [
+        {
+            "label": department.display_name,
+            "name": department.name,
+            "count": department.n,
+            "url": reverse("kiosk:department", args=[department.code]),
+        }
+        for department in departments
+    ]
+
+
+def _base_context(**extra) -> dict[str, Any]:
+    return {
+        "kiosk_idle_seconds": idle_seconds(),
+        "kiosk_start_url": reverse("kiosk:start"),
+        **extra,
+    }
+
+
+def _guide_tile(page: GuidePage) -> dict[str, Any]:
+    return {
+        "name": page.title,
+        "code": page.code,
+        "section": page.section,
+        "department": page.department.display_name,
+        "url": guide_url(page.code),
+    }
+
+
+@require_GET
+def start(request):
+    """Search keyboard with instant results, the three sections and the departments."""
+    query = clean_query(request.GET.get("q", ""))
+    results = [
+        {**item, "url": guide_url(item["code"])} for item in (suggest(query) if query else [])
+    ]
+    keys = [[(char.lower(), char) for char in row] for row in KEYBOARD_ROWS]
+    return TemplateResponse(
+        request,
+        "kiosk/start.html",
+        _base_context(
+            query=query,
+            query_backspace=query[:-1],
+            keyboard=keys,
+            results=results,
+            sections=_section_tiles(),
+            departments=_department_tiles(),
+            is_start=True,
+        ),
+    )
+
+
+def _listing(request, *, heading: str, guides):
+    paginator = Paginator(guides.order_by("code"), PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page") or 1)
+    base = request.path
+
+    def page_link(number: int) -> str:
+        return base + (_query_string({"page": str(number)}) if number > 1 else "")
+
+    return TemplateResponse(
+        request,
+        "kiosk/listing.html",
+        _base_context(
+            heading=heading,
+            guides=[_guide_tile(page) for page in page_obj.object_list],
+            page_obj=page_obj,
+            total=paginator.count,
+            previous_url=page_link(page_obj.previous_page_number())
+            if page_obj.has_previous()
+            else "",
+            next_url=page_link(page_obj.next_page_number()) if page_obj.has_next() else "",
+        ),
+    )
+
+
+@require_GET
+def section(request, slug: str):
+    if slug not in SECTION_BY_SLUG:
+        raise Http404("Unknown section")
+    value = SECTION_BY_SLUG[slug]
+    return _listing(
+        request, heading=Section(value).label, guides=_live_guides().filter(section=value)
+    )
+
+
+@require_GET
+def department(request, code: str):
+    dept = get_object_or_404(Department, code=code)
+    return _listing(request, heading=dept.name, guides=_live_guides().filter(department=dept))
+
+
+def pdf_path(code: str) -> str:
+    try:
+        return reverse("guide-pdf", args=[code])
+    except NoReverseMatch:
+        return PDF_PATH.format(code=code)
+
+
+def _live_guide(code: str) -> GuidePage:
+    page = (
+        _live_guides()
+        .filter(code__iexact=code)
+        .select_related("intake_window__hall", "delivery_window__hall")
+        .prefetch_related(*GUIDE_PREFETCH)
+        .first()
+    )
+    if page is None:
+        raise Http404("No published guide with this code")
+    return page
+
+
+def _question_buttons(code: str, view) -> list[dict[str, Any]]:
+    """Each situation question with one link per answer (and one to leave it open); each link
+    carries the other answers along, so a tap reloads the checklist for the new set."""
+    questions = []
+    for question in view.questions:
+        others = {key: value for key, value in view.answers.items() if key != question["key"]}
+        choices = [
+            {
+                "label": choice["value"],
+                "selected": choice["selected"],
+                "url": guide_url(code, {**others, question["key"]: choice["value"]})
+                + "#situations",
+            }
+            for choice in question["choices"]
+        ]
+        questions.append(
+            {
+                "key": question["key"],
+                "question": question["question"],
+                "choices": choices,
+                "unsure_url": guide_url(code, others) + "#situations",
+                "answered": question["answered"],
+            }
+        )
+    return questions
+
+
+def _guide_context(request, page: GuidePage) -> dict[str, Any]:
+    record = serialize_guide(page)
+    view = build_guide_view(record, request.GET)
+    answers = dict(view.answers)
+    base = public_base_url(request)
+    query = _query_string(answers)
+    materials = []
+    for material in view.materials:
+        documents = [
+            (label, f"{base}{url}" if url.startswith("/") else url)
+            for label, url in (
+                (_("空白表格"), material.get("blank_form_url")),
+                (_("示例样表"), material.get("sample_url")),
+            )
+            if url
+        ]
+        materials.append({**material, "documents": documents})
+    return _base_context(
+        guide=record,
+        view=view,
+        materials=materials,
+        questions=_question_buttons(page.code, view),
+        hall_status=hall_status(record),
+        section_url=reverse("kiosk:section", args=[SECTION_SLUGS[record["category"]]])
+        if record["category"] in SECTION_SLUGS
+        else "",
+        department_url=reverse("kiosk:department", args=[record["department_code"]]),
+        reset_url=guide_url(page.code) + "#situations",
+        guide_url=guide_url(page.code, answers),
+        pdf_url=pdf_path(page.code) + query,
+        print_url=reverse("kiosk:print", args=[page.code]) + query,
+        phone_url=f"{base}/g/{page.code}/{query}",
+        online_url=record["online_url"] if record["online"] else "",
+    )
+
+
+@require_GET
+def guide(request, code: str):
+    """One guide in large type, its checklist filtered by the situation answers in the query."""
+    page = _live_guide(code)
+    return TemplateResponse(request, "kiosk/guide.html", _guide_context(request, page))
+
+
+@require_GET
+def guide_print(request, code: str):
+    """The A4 sheet embedded and printed on load; the fallback of the print button and the page
+    to open when the kiosk runs without JavaScript (the PDF viewer has its own print button)."""
+    page = _live_guide(code)
+    return TemplateResponse(request, "kiosk/print.html", _guide_context(request, page))

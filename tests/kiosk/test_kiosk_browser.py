@@ -1,0 +1,275 @@
+"""The kiosk in a real headless Chromium (Debian's /usr/bin/chromium driven by Playwright), against
+the app served by pytest-django's live server: type pinyin initials on the on-screen keyboard,
+open the guide, answer a situation, print, and wait for the idle reset."""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from search.analysis import pinyin_initials
+from tests.kiosk.conftest import FOOD_CODE
+
+CHROMIUM = os.environ.get("KIOSK_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PORTRAIT = {"width": 1080, "height": 1920}
+LANDSCAPE = {"width": 1920, "height": 1080}
+MIN_TOUCH = 64
+
+# Headless Chromium cannot print (a real print() from a PDF frame crashes the renderer there), so
+# print() is replaced in every frame, before any script runs, by a recorder of the frame's address.
+RECORD_PRINT = """
+if (window === window.top) { window.__printCalls = []; }
+window.print = function () {
+  try { window.top.__printCalls.push(String(window.location.href)); } catch (error) {}
+};
+"""
+
+
+def minimal_pdf() -> bytes:
+    """A one-page PDF, standing in for the A4 sheet while the printing app does not serve it."""
+    stream = b"BT /F1 24 Tf 72 760 Td (kiosk test sheet) Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def pdf_sheet_is_served(code: str) -> bool:
+    """Whether /g/<code>/pdf/ has its own view (the printing app), not Wagtail's page catch-all."""
+    from django.urls import Resolver404, resolve
+
+    try:
+        match = resolve(f"/g/{code}/pdf/")
+    except Resolver404:
+        return False
+    return match.url_name != "wagtail_serve"
+
+
+def wait_ready(page):
+    page.locator("body[data-kiosk-ready]").wait_for()
+
+
+# The transactional database of the live server empties the tables at the end of the test; the
+# serialized rollback puts back what the migrations created (Wagtail's root page) for later tests.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture
+def browser(transactional_db):
+    """Chromium for one test. Function-scoped on purpose: while Playwright's loop runs, Django
+    hands this thread a different database connection object (asgiref's context-local storage),
+    which lacks the serialized rollback data, so the browser must be closed before the next test
+    sets up its database."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail(
+            "playwright is not installed (pip install playwright; no browser download needed)",
+            pytrace=False,
+        )
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)", pytrace=False)
+    # Playwright's sync API keeps an asyncio loop running in this thread, which Django takes for
+    # an async context; the test's own database calls are plain synchronous ones.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def kiosk_page(browser, live_server):
+    """A page at portrait size that records every request and every print() call."""
+
+    def _open(viewport=PORTRAIT):
+        context = browser.new_context(viewport=viewport, has_touch=True, locale="zh-CN")
+        context.add_init_script(RECORD_PRINT)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.requests = []
+        page.on("request", lambda request: page.requests.append(request.url))
+        opened.append(context)
+        return page
+
+    opened = []
+    yield _open
+    for context in opened:
+        context.close()
+
+
+def checklist(page) -> list[str]:
+    return [name.strip() for name in page.locator("#checklist .material-name").all_inner_texts()]
+
+
+def assert_touch_size(locator, minimum=MIN_TOUCH):
+    box = locator.bounding_box()
+    assert box is not None
+    assert box["width"] >= minimum and box["height"] >= minimum, box
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path))
+    assert path.exists() and path.stat().st_size > 20_000, f"{path} looks empty"
+    return path
+
+
+def test_kiosk_search_guide_situation_print_and_idle_reset(
+    catalogue, kiosk_page, live_server, settings
+):
+    settings.KIOSK_IDLE_SECONDS = 60
+    key = catalogue["food"].situations.get().key
+    page = kiosk_page(PORTRAIT)
+    page.goto(f"{live_server.url}/kiosk/")
+    wait_ready(page)
+    assert page.locator("body").get_attribute("data-idle-seconds") == "60"
+    assert page.locator(".tile-section").count() == 3
+
+    # Tap the initials of 食品经营 on the on-screen keyboard; results arrive as the user taps.
+    initials = pinyin_initials("食品经营")
+    assert initials == "spjy"
+    assert_touch_size(page.locator('[data-key="s"]'))
+    for letter in initials:
+        page.locator(f'[data-key="{letter}"]').tap()
+    page.locator('#kiosk-results[data-query="spjy"]').wait_for()
+    result = page.locator("#kiosk-results a.result", has_text="食品经营许可证核发")
+    result.wait_for()
+    assert page.locator("#kiosk-query").inner_text() == "SPJY"
+    assert any("/api/v1/search/suggest/?q=spjy" in url for url in page.requests), page.requests
+    assert_touch_size(result)
+    screenshot(page, "kiosk.png")
+
+    # Open the guide: large type, the situation buttons and the whole checklist.
+    result.tap()
+    page.wait_for_url(f"**/kiosk/g/{FOOD_CODE}/")
+    wait_ready(page)
+    assert page.locator("h1").inner_text() == "食品经营许可证核发"
+    assert checklist(page) == ["食品经营许可申请书", "营业执照", "授权委托书", "受托人身份证"]
+    no_button = page.locator(f'[data-question="{key}"] .choice[data-answer="否"]')
+    assert_touch_size(no_button)
+
+    # Tap 否 (not delegated): the page reloads with the answer and the checklist shrinks.
+    no_button.tap()
+    page.wait_for_url(re.compile(rf"/kiosk/g/{FOOD_CODE}/\?{key}="))
+    wait_ready(page)
+    assert checklist(page) == ["食品经营许可申请书", "营业执照"]
+    assert "is-selected" in page.locator(
+        f'[data-question="{key}"] .choice[data-answer="否"]'
+    ).get_attribute("class")
+    screenshot(page, "kiosk-guide.png")
+
+    # One tap prints the A4 sheet for these answers, without leaving the page.
+    if not pdf_sheet_is_served(FOOD_CODE):
+        warnings.warn(
+            "/g/<code>/pdf/ is not served yet: the kiosk prints a stand-in PDF", stacklevel=1
+        )
+        page.route(
+            re.compile(r"/g/[^/?]+/pdf/"),
+            lambda route: route.fulfill(
+                status=200, content_type="application/pdf", body=minimal_pdf()
+            ),
+        )
+    print_button = page.locator("#kiosk-print")
+    assert_touch_size(print_button)
+    with page.expect_request(lambda request: f"/g/{FOOD_CODE}/pdf/" in request.url) as pdf_request:
+        print_button.tap()
+    pdf_url = pdf_request.value.url
+    assert parse_qs(urlsplit(pdf_url).query) == {key: ["否"]}
+    page.wait_for_function("() => window.__printCalls.length > 0 && window.__kioskPrinted")
+    # print() ran once, in the frame that holds the fetched sheet, not in the kiosk page.
+    calls = page.evaluate("window.__printCalls")
+    assert len(calls) == 1 and calls[0].startswith(f"blob:{live_server.url}/"), calls
+    assert page.evaluate("window.__kioskPrinted") == f"/g/{FOOD_CODE}/pdf/?{key}=%E5%90%A6"
+    assert urlsplit(page.url).path == f"/kiosk/g/{FOOD_CODE}/"
+    page.locator("#kiosk-toast").wait_for()
+
+    # Nothing was fetched from anywhere but the kiosk's own server.
+    origin = live_server.url
+    assert all(url.startswith(origin) for url in page.requests if url.startswith("http")), (
+        page.requests
+    )
+
+    # Idle: with a short timeout, the kiosk returns to a clean start screen by itself.
+    settings.KIOSK_IDLE_SECONDS = 2
+    page.reload()
+    assert page.locator("body").get_attribute("data-idle-seconds") == "2"
+    page.wait_for_url(f"{origin}/kiosk/", timeout=15_000)
+    wait_ready(page)
+    assert page.locator("#kiosk-query").inner_text() == ""
+    assert page.locator("#kiosk-results li").count() == 0
+
+    # A query typed on the start screen is cleared as well.
+    with page.expect_navigation(url=f"{origin}/kiosk/", timeout=15_000):
+        page.locator('[data-key="s"]').tap()
+        page.locator('[data-key="p"]').tap()
+        assert page.locator("#kiosk-query").inner_text() == "SP"
+        assert page.url == f"{origin}/kiosk/?q=sp"
+    wait_ready(page)
+    assert page.url == f"{origin}/kiosk/"
+    assert page.locator("#kiosk-query").inner_text() == ""
+    assert page.locator("#kiosk-results li").count() == 0
+
+
+def test_kiosk_landscape_layout(catalogue, kiosk_page, live_server, settings):
+    settings.KIOSK_IDLE_SECONDS = 60
+    page = kiosk_page(LANDSCAPE)
+    page.goto(f"{live_server.url}/kiosk/?q=spjy")
+    wait_ready(page)
+    page.locator("#kiosk-results a.result").first.wait_for()
+    # Keyboard and tiles side by side.
+    search_box = page.locator(".kiosk-search").bounding_box()
+    browse_box = page.locator(".kiosk-browse").bounding_box()
+    assert browse_box["x"] >= search_box["x"] + search_box["width"] - 1
+    for selector in ('[data-key="a"]', ".tile-section", ".tile-department"):
+        assert_touch_size(page.locator(selector).first)
+    screenshot(page, "kiosk-landscape.png")
+
+    page.goto(f"{live_server.url}/kiosk/g/{FOOD_CODE}/")
+    wait_ready(page)
+    primary = page.locator(".guide-primary").bounding_box()
+    secondary = page.locator(".guide-secondary").bounding_box()
+    assert secondary["x"] > primary["x"] + primary["width"] - 1
+    assert page.locator(".qr-online svg.qr").is_visible()
+    screenshot(page, "kiosk-landscape-guide.png")
