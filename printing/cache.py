@@ -1,0 +1,332 @@
+"""PDF sheets cached in Django's default storage, one file per live revision, situation answers
+and kind:
+
+    pdf/<code>/<revision id>/<answers>-<kind>-<digest>.pdf
+
+``answers`` is ``all`` (nothing answered) or a hash of the validated answers, so junk query
+strings cannot fill the storage; ``digest`` covers everything else the PDF shows (the record,
+hall hours included, since halls are snippets outside the page revision; the checklist version,
+the site URL and the sheet templates). A cached file is served until one of them changes.
+
+When a render fails (time limit, WeasyPrint error), the newest earlier PDF of the same guide,
+answers and kind is served instead, if there is one, and the failure is logged; otherwise the
+caller gets PdfUnavailable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from guides.domain.situations import parse_answers
+from guides.presentation import situations_of
+from guides.serializers import checklist_of, serialize_guide
+from printing.render import KINDS, RenderTimeout, render_guide_pdf_limited, template_digest
+
+logger = logging.getLogger("printing")
+
+ROOT = "pdf"
+# Revisions kept per guide by prune(): the live one and the one before, for fallback.
+KEEP_REVISIONS = 2
+# prerender() renders every complete set of answers when there are at most this many.
+MAX_PRERENDERED_COMBINATIONS = 8
+# A cached file that does not look like a whole PDF and is older than this was a failed write.
+BROKEN_FILE_GRACE = timedelta(minutes=2)
+
+
+class PdfUnavailable(Exception):
+    """Rendering failed and no earlier PDF of this guide and these answers exists."""
+
+
+@dataclass(frozen=True)
+class PdfFile:
+    name: str
+    content: bytes
+    last_modified: datetime
+    # "cache": served from storage, "rendered": rendered now, "stale": an earlier revision's PDF
+    # served because rendering failed.
+    source: str
+
+    @property
+    def etag(self) -> str:
+        return '"' + hashlib.sha256(self.content).hexdigest()[:32] + '"'
+
+    @property
+    def stale(self) -> bool:
+        return self.source == "stale"
+
+
+# --- keys ----------------------------------------------------------------------------------------
+
+
+def answers_key(answers: Mapping[str, str]) -> str:
+    if not answers:
+        return "all"
+    text = json.dumps(sorted(answers.items()), ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def content_digest(record: dict[str, Any], checklist_version: int | None, base_url: str) -> str:
+    payload = json.dumps(
+        [record, checklist_version, base_url, template_digest()],
+        ensure_ascii=False,
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:12]
+
+
+def guide_dir(code: str) -> str:
+    return f"{ROOT}/{code}"
+
+
+def storage_name(code: str, revision_id: int | None, answers: Mapping[str, str], kind: str, digest: str) -> str:
+    return f"{guide_dir(code)}/{revision_id or 0}/{answers_key(answers)}-{kind}-{digest}.pdf"
+
+
+def site_base_url(page, request=None) -> str:
+    """The site root printed in the QR code: the Wagtail site of the page, so that a cached PDF
+    does not depend on the Host header of whoever asked first."""
+    site = page.get_site() if getattr(page, "path", None) else None
+    if site is not None:
+        return site.root_url
+    if request is not None:
+        return request.build_absolute_uri("/").rstrip("/")
+    return getattr(settings, "WAGTAILADMIN_BASE_URL", "").rstrip("/")
+
+
+def published_version(page, fingerprint: str) -> int | None:
+    """The checklist version to print: only when this checklist is the published one."""
+    if page.checklist_version and page.checklist_fingerprint == fingerprint:
+        return page.checklist_version
+    return None
+
+
+def sheet_answers(record: dict[str, Any], params: Any, kind: str) -> dict[str, str]:
+    if kind == "counter":
+        return {}
+    return parse_answers(situations_of(record), params or {})
+
+
+# --- storage helpers -----------------------------------------------------------------------------
+
+
+def _looks_complete(content: bytes) -> bool:
+    return content.startswith(b"%PDF-") and b"%%EOF" in content[-2048:]
+
+
+def _read(name: str) -> bytes | None:
+    try:
+        with default_storage.open(name, "rb") as handle:
+            return handle.read()
+    except (FileNotFoundError, OSError):
+        return None
+
+
+def _modified(name: str) -> datetime:
+    try:
+        modified = default_storage.get_modified_time(name)
+    except (NotImplementedError, OSError):
+        return timezone.now()
+    return modified if timezone.is_aware(modified) else timezone.make_aware(modified)
+
+
+def _save(name: str, content: bytes) -> bool:
+    """Store unless another process got there first; never keep a renamed duplicate."""
+    if default_storage.exists(name):
+        return False
+    saved = default_storage.save(name, ContentFile(content))
+    if saved != name:
+        default_storage.delete(saved)
+        return False
+    return True
+
+
+def _listdir(path: str) -> tuple[list[str], list[str]]:
+    try:
+        return default_storage.listdir(path)
+    except (FileNotFoundError, NotADirectoryError, OSError):
+        return [], []
+
+
+def _revision_dirs(code: str) -> list[str]:
+    directories, _files = _listdir(guide_dir(code))
+    return sorted(directories, key=lambda d: int(d) if d.isdigit() else -1, reverse=True)
+
+
+def cached_files(code: str, answers: Mapping[str, str], kind: str) -> list[str]:
+    """Every stored PDF of this guide, answers and kind, newest first."""
+    prefix = f"{answers_key(answers)}-{kind}-"
+    names = []
+    for revision in _revision_dirs(code):
+        _dirs, files = _listdir(f"{guide_dir(code)}/{revision}")
+        names += [f"{guide_dir(code)}/{revision}/{f}" for f in files if f.startswith(prefix) and f.endswith(".pdf")]
+    return sorted(names, key=_modified, reverse=True)
+
+
+def last_good(code: str, answers: Mapping[str, str], kind: str, *, exclude: str = "") -> PdfFile | None:
+    for name in cached_files(code, answers, kind):
+        if name == exclude:
+            continue
+        content = _read(name)
+        if content and _looks_complete(content):
+            return PdfFile(name, content, _modified(name), "stale")
+    return None
+
+
+# --- the API -------------------------------------------------------------------------------------
+
+
+def render_cached(page, params: Any = None, kind: str = "citizen", *, record: dict[str, Any] | None = None) -> PdfFile:
+    """The PDF of a live guide for these situation answers, from storage or rendered now.
+
+    ``params`` are the request's query parameters (or a dict); ``kind`` "citizen" or "counter".
+    Raises PdfUnavailable when rendering fails and no earlier PDF can stand in.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown sheet kind {kind!r}")
+    record = record if record is not None else serialize_guide(page)
+    answers = sheet_answers(record, params, kind)
+    _checklist, fingerprint = checklist_of(record)
+    version = published_version(page, fingerprint)
+    base_url = site_base_url(page)
+    name = storage_name(
+        record["code"], page.live_revision_id, answers, kind, content_digest(record, version, base_url)
+    )
+
+    content = _read(name) if default_storage.exists(name) else None
+    if content is not None:
+        if _looks_complete(content):
+            return PdfFile(name, content, _modified(name), "cache")
+        if timezone.now() - _modified(name) > BROKEN_FILE_GRACE:
+            logger.warning("deleting incomplete cached PDF %s", name)
+            default_storage.delete(name)
+        # else: another process is still writing it; render our own copy below.
+
+    try:
+        pdf = render_guide_pdf_limited(
+            record, params=answers, kind=kind, base_url=base_url, checklist_version=version
+        )
+    except Exception as error:
+        fallback = last_good(record["code"], answers, kind, exclude=name)
+        logger.error(
+            "rendering the %s PDF of %s (answers %s) failed: %s; %s",
+            kind,
+            record["code"],
+            answers_key(answers),
+            error,
+            f"serving {fallback.name}" if fallback else "no earlier PDF to serve",
+            exc_info=not isinstance(error, RenderTimeout),
+        )
+        if fallback is not None:
+            return fallback
+        raise PdfUnavailable(str(error)) from error
+
+    if _save(name, pdf):
+        return PdfFile(name, pdf, _modified(name), "rendered")
+    return PdfFile(name, pdf, timezone.now(), "rendered")
+
+
+def answer_combinations(record: dict[str, Any], limit: int = MAX_PRERENDERED_COMBINATIONS) -> list[dict[str, str]]:
+    """Every complete set of answers, or none when there are more than ``limit``."""
+    situations = situations_of(record)
+    if not situations:
+        return []
+    count = 1
+    for situation in situations:
+        count *= len(situation.answers)
+    if count > limit:
+        return []
+    keys = [s.key for s in situations]
+    return [dict(zip(keys, values, strict=True)) for values in itertools.product(*(s.answers for s in situations))]
+
+
+@dataclass
+class PrerenderReport:
+    code: str
+    rendered: int = 0
+    cached: int = 0
+    failed: list[str] = field(default_factory=list)
+    pruned: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "rendered": self.rendered,
+            "cached": self.cached,
+            "failed": self.failed,
+            "pruned": self.pruned,
+        }
+
+
+def prerender(page, *, combinations: bool = True, prune_old: bool = True) -> PrerenderReport:
+    """Render (or find cached) the sheets of a live guide: the citizen sheet without answers, the
+    counter checklist, and the citizen sheet for every complete set of situation answers when
+    there are few. Meant for a publish hook or a background task; never raises for a failed
+    render (see the report and the "printing" log)."""
+    page = page.specific if hasattr(page, "specific") else page
+    report = PrerenderReport(code=page.code)
+    if not page.live:
+        return report
+    record = serialize_guide(page)
+    jobs: list[tuple[dict[str, str], str]] = [({}, "citizen"), ({}, "counter")]
+    if combinations:
+        jobs += [(answers, "citizen") for answers in answer_combinations(record)]
+    for answers, kind in jobs:
+        try:
+            result = render_cached(page, answers, kind, record=record)
+        except PdfUnavailable as error:
+            report.failed.append(f"{kind} {answers_key(answers)}: {error}")
+            continue
+        if result.stale:
+            report.failed.append(f"{kind} {answers_key(answers)}: served an earlier PDF")
+        elif result.source == "rendered":
+            report.rendered += 1
+        else:
+            report.cached += 1
+    if prune_old and report.ok:
+        report.pruned = prune(page)
+    return report
+
+
+def prune(page, keep_revisions: int = KEEP_REVISIONS) -> int:
+    """Delete cached PDFs of old revisions (all but the newest ``keep_revisions``, always keeping
+    the live one) and superseded files within the kept ones (only the newest file per answers and
+    kind survives). Returns the number of files deleted."""
+    code = page.code
+    live = str(page.live_revision_id or 0)
+    revisions = _revision_dirs(code)
+    kept = [r for r in revisions if r == live] + [r for r in revisions if r != live]
+    kept = kept[:keep_revisions]
+    deleted = 0
+    for revision in revisions:
+        directory = f"{guide_dir(code)}/{revision}"
+        _dirs, files = _listdir(directory)
+        names = [f"{directory}/{f}" for f in files]
+        if revision not in kept:
+            doomed = names
+        else:
+            newest: dict[str, str] = {}
+            for name in sorted(names, key=_modified, reverse=True):
+                prefix = name.rsplit("-", 1)[0]
+                newest.setdefault(prefix, name)
+            doomed = [name for name in names if name not in newest.values()]
+        for name in doomed:
+            default_storage.delete(name)
+            deleted += 1
+    return deleted

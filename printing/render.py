@@ -1,0 +1,413 @@
+"""Printable guide sheets: the citizen sheet (办事指南, A4 portrait) and the counter checklist
+(受理清单, A4 landscape), rendered to PDF by WeasyPrint from Django templates.
+
+Everything shown comes from the serialized record through ``guides.presentation`` (the same
+GuideView, flow SVG and opening-hours table as the web page), so the printed checklist can never
+disagree with the web page; this module only adds what paper needs (QR code, page footer).
+
+Rendering never touches the network: the templates inline their CSS, the flow SVG and the QR
+code, and WeasyPrint loads anything else only through ``RestrictedURLFetcher``. Text is set in a
+CJK font found through fontconfig and embedded as a subset (HarfBuzz subsetting).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import re
+import shutil
+import subprocess
+import time
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlencode
+
+import segno
+from django.conf import settings
+from django.template.loader import get_template, render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from guides.presentation import build_guide_view, flow_svg, hall_status
+
+logger = logging.getLogger("printing")
+
+KINDS = ("citizen", "counter")
+TEMPLATES = {
+    "citizen": "printing/citizen_sheet.html",
+    "counter": "printing/counter_checklist.html",
+}
+# Templates whose source goes into the cache digest, so that a template change re-renders.
+DIGEST_TEMPLATES = (*TEMPLATES.values(), "printing/base_sheet.html", "printing/sheet.css")
+# Bump when the rendering changes in a way the template sources do not show.
+RENDER_FORMAT = 1
+
+# Tried in order by fontconfig; the first is the Debian package fonts-noto-cjk.
+CJK_FONT_FAMILIES = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "Noto Sans SC",
+    "WenQuanYi Micro Hei",
+    "Droid Sans Fallback",
+)
+UPCOMING_DAYS = 60  # holiday closures printed on the sheet: the next two months
+
+
+class RenderError(Exception):
+    """The PDF could not be produced."""
+
+
+class RenderTimeout(RenderError):
+    """The render took longer than PRINTING_RENDER_TIMEOUT seconds and was stopped."""
+
+
+# --- small pieces of the sheet ------------------------------------------------------------------
+
+
+def css_string(text: str) -> str:
+    """A quoted CSS string; escapes quotes, backslashes, line breaks and "<" (so that no text
+    can close the surrounding <style> element)."""
+    escaped = []
+    for char in str(text):
+        if char in '"\\<>&' or ord(char) < 0x20 or char == "\x7f":
+            escaped.append(f"\\{ord(char):x} ")
+        else:
+            escaped.append(char)
+    return '"' + "".join(escaped) + '"'
+
+
+def page_counter_content() -> SafeString:
+    """CSS ``content`` for “第 1 页 / 共 3 页”, built from one translatable string."""
+    pattern = _("第 %(page)s 页 / 共 %(pages)s 页")
+    parts = []
+    for piece in re.split(r"(%\(pages?\)s)", pattern):
+        if piece == "%(page)s":
+            parts.append("counter(page)")
+        elif piece == "%(pages)s":
+            parts.append("counter(pages)")
+        elif piece:
+            parts.append(css_string(piece))
+    return mark_safe(" ".join(parts))  # noqa: S308 - every literal went through css_string
+
+
+def short_url(record: dict[str, Any], base_url: str, answers: dict[str, str]) -> str:
+    """The absolute /g/<code>/ link printed as QR code, with the situation answers."""
+    path = reverse("guide-short-url", args=[record["code"]])
+    url = base_url.rstrip("/") + path
+    return f"{url}?{urlencode(answers)}" if answers else url
+
+
+def qr_svg(url: str) -> SafeString:
+    qr = segno.make(url, error="m", micro=False)
+    # segno writes only path data and numbers besides the fixed markup; nothing of the URL.
+    return mark_safe(qr.svg_inline(scale=4, border=2, dark="#000", omitsize=True, title=None))  # noqa: S308
+
+
+def _runs(days: list[date]) -> list[tuple[date, date]]:
+    runs: list[tuple[date, date]] = []
+    for day in sorted(days):
+        if runs and day - runs[-1][1] == timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+# Marked for makemessages, translated when printed.
+WEEKDAY_NAMES = (
+    gettext_noop("周一"),
+    gettext_noop("周二"),
+    gettext_noop("周三"),
+    gettext_noop("周四"),
+    gettext_noop("周五"),
+    gettext_noop("周六"),
+    gettext_noop("周日"),
+)
+
+
+def upcoming_calendar(hall: dict[str, Any], today: date) -> list[str]:
+    """Closed days and make-up workdays of the next weeks, as printable lines."""
+    end = today + timedelta(days=UPCOMING_DAYS)
+    closed = [d for d in map(date.fromisoformat, hall["closed_days"]) if today <= d <= end]
+    lines = []
+    for first, last in _runs(closed):
+        if first == last:
+            lines.append(_("%(day)s 休息") % {"day": first.isoformat()})
+        else:
+            lines.append(_("%(first)s 至 %(last)s 休息") % {"first": first.isoformat(), "last": last.isoformat()})
+    for day_text, weekday in sorted(hall["makeup_workdays"].items()):
+        day = date.fromisoformat(day_text)
+        if today <= day <= end:
+            lines.append(
+                _("%(day)s 调休上班（按%(weekday)s时间）")
+                % {"day": day.isoformat(), "weekday": _(WEEKDAY_NAMES[int(weekday)])}
+            )
+    return lines
+
+
+def logo_svg() -> SafeString:
+    """The portal's mark: a window of four panes, drawn, so no image file is needed."""
+    return mark_safe(  # noqa: S308 - constant markup
+        '<svg class="logo-mark" viewBox="0 0 32 32" width="32" height="32" aria-hidden="true">'
+        '<rect x="1.5" y="1.5" width="29" height="29" rx="6" fill="#1f5fa8"/>'
+        '<rect x="7" y="7" width="8" height="8" rx="1" fill="#fff"/>'
+        '<rect x="17" y="7" width="8" height="8" rx="1" fill="#fff"/>'
+        '<rect x="7" y="17" width="8" height="8" rx="1" fill="#fff"/>'
+        '<rect x="17" y="17" width="8" height="8" rx="1" fill="#cfe0f5"/>'
+        "</svg>"
+    )
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+
+
+def sheet_context(
+    record: dict[str, Any],
+    *,
+    params: Any = None,
+    kind: str = "citizen",
+    base_url: str,
+    printed_at: datetime | None = None,
+    checklist_version: int | None = None,
+) -> dict[str, Any]:
+    if kind not in TEMPLATES:
+        raise ValueError(f"unknown sheet kind {kind!r}")
+    printed_at = printed_at or timezone.now()
+    local = timezone.localtime(printed_at) if timezone.is_aware(printed_at) else printed_at
+    # The counter checklist is every material, whatever the citizen's case.
+    view = build_guide_view(record, params if kind == "citizen" else None)
+    link = short_url(record, base_url, view.answers)
+    if checklist_version:
+        version_label = _("受理清单第 %(version)s 版") % {"version": checklist_version}
+    else:
+        version_label = _("草稿预览：清单尚未发布")
+    footer_left = f"{version_label}  {_('清单指纹')} {view.fingerprint}"
+    footer_right = _("生成于 %(time)s") % {"time": local.strftime("%Y-%m-%d %H:%M")}
+    return {
+        "kind": kind,
+        "guide": record,
+        "view": view,
+        "site_name": getattr(settings, "WAGTAIL_SITE_NAME", ""),
+        "logo_svg": logo_svg(),
+        "flow_svg": flow_svg(record) if kind == "citizen" else "",
+        "hours": hall_status(record, printed_at),
+        "calendar": upcoming_calendar(record["hall"], local.date()),
+        "short_url": link,
+        "qr_svg": qr_svg(link),
+        "checklist_version": checklist_version,
+        "version_label": version_label,
+        "printed_at": local,
+        "font_families": mark_safe(", ".join(css_string(f) for f in font_families())),  # noqa: S308
+        "footer_left": mark_safe(css_string(footer_left)),  # noqa: S308
+        "footer_right": mark_safe(css_string(footer_right + "  ")),  # noqa: S308
+        "page_counter": page_counter_content(),
+    }
+
+
+def sheet_html(record: dict[str, Any], **kwargs) -> str:
+    """The HTML of a sheet, always in the site's language (a cached PDF serves every reader)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        context = sheet_context(record, **kwargs)
+        return render_to_string(TEMPLATES[context["kind"]], context)
+
+
+# --- PDF -----------------------------------------------------------------------------------------
+
+
+def html_to_pdf(html: str, *, base_url: str, url_fetcher=None) -> bytes:
+    """Lay out and write a PDF with the restricted fetcher (a new one unless given)."""
+    from weasyprint import HTML
+
+    from printing.fetcher import RestrictedURLFetcher
+
+    fetcher = url_fetcher if url_fetcher is not None else RestrictedURLFetcher(base_url=base_url)
+    document = HTML(string=html, base_url=base_url, url_fetcher=fetcher, media_type="print")
+    return document.write_pdf(
+        # Only the glyphs used, through HarfBuzz (see check_environment).
+        full_fonts=False,
+        hinting=False,
+        uncompressed_pdf=False,
+        pdf_tags=True,
+    )
+
+
+def render_guide_pdf(
+    record: dict[str, Any],
+    *,
+    params: Any = None,
+    kind: str = "citizen",
+    base_url: str,
+    printed_at: datetime | None = None,
+    checklist_version: int | None = None,
+    url_fetcher=None,
+) -> bytes:
+    """The PDF of one sheet, rendered in this process.
+
+    ``record`` is a serialize_guide() record, ``params`` the situation answers (a QueryDict or
+    dict, as for the web page; ignored for the counter checklist), ``base_url`` the site root
+    (``https://host``) used for the QR code, ``checklist_version`` the published checklist
+    version (None prints “draft”). Use render_guide_pdf_limited() where a time limit matters.
+    """
+    check_environment()
+    started = time.monotonic()
+    html = sheet_html(
+        record,
+        params=params,
+        kind=kind,
+        base_url=base_url,
+        printed_at=printed_at,
+        checklist_version=checklist_version,
+    )
+    pdf = html_to_pdf(html, base_url=base_url, url_fetcher=url_fetcher)
+    logger.info(
+        "rendered %s sheet of %s: %d bytes in %.2f s",
+        kind,
+        record.get("code"),
+        len(pdf),
+        time.monotonic() - started,
+    )
+    return pdf
+
+
+# --- time limit ----------------------------------------------------------------------------------
+
+
+def render_timeout() -> float:
+    return float(getattr(settings, "PRINTING_RENDER_TIMEOUT", 30))
+
+
+@lru_cache(maxsize=1)
+def warm_up() -> None:
+    """Load WeasyPrint, fontconfig and the font checks once in the parent, so that every forked
+    render inherits them instead of paying for them again (about half a second each)."""
+    from weasyprint import HTML
+
+    check_environment()
+    template_digest()
+    families = ", ".join(css_string(f) for f in font_families())
+    HTML(string=f"<style>p {{ font-family: {families} }}</style><p>中文</p>").write_pdf()
+
+
+def _render_child(sender, record, kwargs) -> None:
+    try:
+        pdf = render_guide_pdf(record, **kwargs)
+    except BaseException as error:  # noqa: BLE001 - everything is reported to the parent
+        sender.send_bytes(b"E" + f"{type(error).__name__}: {error}".encode("utf-8", "replace"))
+    else:
+        sender.send_bytes(b"K" + pdf)
+    finally:
+        sender.close()
+
+
+def render_guide_pdf_limited(record: dict[str, Any], *, timeout: float | None = None, **kwargs) -> bytes:
+    """render_guide_pdf() in a forked child process that is killed after ``timeout`` seconds
+    (default settings.PRINTING_RENDER_TIMEOUT, 30 s).
+
+    Layout of hostile or huge content can run long and WeasyPrint cannot be interrupted from
+    inside (a thread cannot be stopped; SIGALRM only works in the main thread of the process,
+    which a threaded server does not give us). A forked child inherits the loaded modules and
+    font caches, costs a few milliseconds, and can be killed for real, freeing its memory too.
+    Where fork is unavailable (or inside a daemonic worker that may not have children) the
+    render runs inline and an overrun is only logged.
+    """
+    timeout = render_timeout() if timeout is None else timeout
+    code = record.get("code")
+    if "fork" not in multiprocessing.get_all_start_methods() or multiprocessing.current_process().daemon:
+        started = time.monotonic()
+        pdf = render_guide_pdf(record, **kwargs)
+        if time.monotonic() - started > timeout:
+            logger.warning("render of %s took longer than %.0f s (not isolated)", code, timeout)
+        return pdf
+
+    warm_up()
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_render_child, args=(sender, record, kwargs), name=f"pdf-{code}")
+    process.start()
+    sender.close()
+    try:
+        if not receiver.poll(timeout):
+            process.kill()
+            raise RenderTimeout(_("生成 PDF 超时（%(seconds)s 秒）") % {"seconds": f"{timeout:g}"})
+        try:
+            message = receiver.recv_bytes()
+        except EOFError:
+            process.join(5)
+            raise RenderError(f"render process died (exit code {process.exitcode})") from None
+    finally:
+        receiver.close()
+        process.join(5)
+        if process.is_alive():
+            process.kill()
+            process.join()
+    if message[:1] == b"K":
+        return message[1:]
+    raise RenderError(message[1:].decode("utf-8", "replace"))
+
+
+# --- environment --------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def font_families() -> tuple[str, ...]:
+    configured = getattr(settings, "PRINTING_FONT_FAMILIES", None)
+    return tuple(configured) if configured else CJK_FONT_FAMILIES
+
+
+@lru_cache(maxsize=1)
+def check_environment() -> tuple[str, ...]:
+    """Problems that make PDFs slow or wrong, logged once per process: without HarfBuzz subset
+    WeasyPrint falls back to fontTools (~8 s per CJK sheet instead of ~0.3 s); without a CJK
+    font Chinese text prints as boxes."""
+    problems = []
+    from weasyprint.text.ffi import harfbuzz, harfbuzz_subset
+
+    if not harfbuzz_subset or not harfbuzz.hb_version_atleast(4, 1, 0):
+        problems.append("libharfbuzz-subset0 (>= 4.1) is missing: fonts are subset with fontTools, which is slow")
+    font = cjk_font_file()
+    if font is None:
+        problems.append(f"no CJK font among {', '.join(font_families())} (install fonts-noto-cjk)")
+    for problem in problems:
+        logger.error("printing: %s", problem)
+    return tuple(problems)
+
+
+@lru_cache(maxsize=1)
+def cjk_font_file() -> str | None:
+    """The file fontconfig picks for the first CJK family, if it really is a CJK font."""
+    fc_match = shutil.which("fc-match")
+    if fc_match is None:
+        return "unknown (fc-match not installed)"
+    for family in font_families():
+        try:
+            result = subprocess.run(  # noqa: S603 - fixed executable, no shell
+                [fc_match, "--format=%{family}\t%{file}", f"{family}:lang=zh-cn"],
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            continue
+        found_family, _sep, path = result.stdout.partition("\t")
+        if family.lower() in found_family.lower():
+            return path
+    return None
+
+
+@lru_cache(maxsize=1)
+def template_digest() -> str:
+    """Changes whenever a sheet template, WeasyPrint or the render format changes: part of the
+    cache key, so that a deploy with new templates does not serve old PDFs."""
+    import weasyprint
+
+    digest = hashlib.sha256(f"{RENDER_FORMAT}:{weasyprint.__version__}".encode())
+    for name in DIGEST_TEMPLATES:
+        source = getattr(get_template(name).template, "source", "")
+        digest.update(name.encode() + b"\0" + source.encode("utf-8"))
+    return digest.hexdigest()[:12]

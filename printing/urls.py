@@ -1,0 +1,8 @@
+from django.urls import path
+
+from printing import views
+
+urlpatterns = [
+    path("g/<str:code>/pdf/", views.guide_pdf, name="guide-pdf"),
+    path("g/<str:code>/counter.pdf", views.counter_pdf, name="guide-counter-pdf"),
+]

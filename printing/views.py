@@ -1,0 +1,135 @@
+"""PDF endpoints: /g/<code>/pdf/ (citizen sheet, situation answers as query parameters like the
+web page) and /g/<code>/counter.pdf (受理清单 for window staff). Live guides only."""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import Http404, HttpResponse
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.html import format_html
+from django.utils.http import content_disposition_header, http_date
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_safe
+
+from guides.models import GuidePage
+from guides.serializers import checklist_of, serialize_guide
+from printing.cache import PdfUnavailable, published_version, render_cached, site_base_url
+from printing.render import KINDS, render_guide_pdf_limited
+
+logger = logging.getLogger("printing")
+
+PREFETCH = (
+    "situations",
+    "materials",
+    "steps",
+    "legal_bases",
+    "fee_items",
+    "faqs",
+    "themes",
+    "intake_window__hall__sessions",
+    "intake_window__hall__calendar_days",
+)
+
+
+def live_guide(code: str) -> GuidePage:
+    page = (
+        GuidePage.objects.live()
+        .filter(code__iexact=code)
+        .select_related("department", "intake_window__hall", "delivery_window__hall")
+        .prefetch_related(*PREFETCH)
+        .first()
+    )
+    if page is None:
+        raise Http404("No published guide with this code")
+    return page
+
+
+def pdf_filename(code: str, kind: str, *, preview: bool = False) -> str:
+    suffix = "" if kind == "citizen" else "-counter"
+    return f"{code}{suffix}{'-preview' if preview else ''}.pdf"
+
+
+def unavailable_response(page, request=None) -> HttpResponse:
+    body = format_html(
+        '<!DOCTYPE html><html lang="zh-CN"><meta charset="utf-8"><title>{title}</title>'
+        "<h1>{title}</h1><p>{message}</p><p><a href=\"{url}\">{link}</a></p></html>",
+        title=_("打印版暂时无法生成"),
+        message=_("生成 PDF 时出现问题，请稍后再试。办事指南的网页版内容完整、随时可用。"),
+        url=page.url or "/",
+        link=_("查看网页版办事指南"),
+    )
+    response = HttpResponse(body, status=503, content_type="text/html; charset=utf-8")
+    response["Retry-After"] = "60"
+    patch_cache_control(response, no_store=True)
+    return response
+
+
+def pdf_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(False, filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# Same-origin frames may show the sheet: the kiosk's print page and Wagtail's preview panel.
+@xframe_options_sameorigin
+@require_safe
+def guide_pdf(request, code: str, kind: str = "citizen"):
+    if kind not in KINDS:
+        raise Http404("Unknown sheet")
+    page = live_guide(code)
+    try:
+        pdf = render_cached(page, request.GET, kind)
+    except PdfUnavailable:
+        return unavailable_response(page, request)
+
+    last_modified = int(pdf.last_modified.timestamp())
+    not_modified = get_conditional_response(request, etag=pdf.etag, last_modified=last_modified)
+    if not_modified is None:
+        response = pdf_response(pdf.content, pdf_filename(page.code, kind))
+    else:
+        response = not_modified
+    response["ETag"] = pdf.etag
+    response["Last-Modified"] = http_date(last_modified)
+    if page.full_url:
+        response["Link"] = f'<{page.full_url}>; rel="canonical"'
+    if pdf.stale:
+        # An earlier revision's sheet stands in for a failed render: let nobody keep it.
+        patch_cache_control(response, no_cache=True, max_age=0, private=True)
+    else:
+        patch_cache_control(response, public=True, no_cache=True)
+    return response
+
+
+@xframe_options_sameorigin
+def counter_pdf(request, code: str):
+    return guide_pdf(request, code, kind="counter")
+
+
+def preview_pdf_response(page, request, kind: str = "citizen") -> HttpResponse:
+    """The PDF of a page as edited (draft or revision), never cached: for GuidePage.serve_preview.
+
+    Prints the checklist version only when the previewed checklist is the published one, like
+    the web page's preview ("草稿预览：清单尚未发布" otherwise).
+    """
+    if kind not in KINDS:
+        raise Http404("Unknown sheet")
+    record = serialize_guide(page)
+    _checklist, fingerprint = checklist_of(record)
+    try:
+        content = render_guide_pdf_limited(
+            record,
+            params=request.GET,
+            kind=kind,
+            base_url=site_base_url(page, request),
+            checklist_version=published_version(page, fingerprint),
+        )
+    except Exception:
+        logger.exception("preview PDF of %s failed", record.get("code"))
+        return unavailable_response(page, request)
+    response = pdf_response(content, pdf_filename(record["code"], kind, preview=True))
+    response["X-Frame-Options"] = "SAMEORIGIN"
+    patch_cache_control(response, private=True, no_store=True)
+    return response

@@ -1,0 +1,110 @@
+"""Fixtures of the PDF tests: an isolated media root (the PDF cache lives in default storage),
+a loopback HTTP server that counts requests, and helpers reading PDFs back with pypdf."""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from pypdf import PdfReader
+
+from tests.conftest import BASE_RECORD
+
+BASE_URL = "https://guide.example.gov.cn"
+
+
+@pytest.fixture(autouse=True)
+def media_root(tmp_path, settings):
+    """Every test gets its own MEDIA_ROOT, so cached PDFs never leak between tests."""
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = root
+    return root
+
+
+class CountingServer:
+    """A real HTTP server on 127.0.0.1 that answers 200 with a PNG to everything and records
+    every request: a render that leaks a fetch is caught even if the fetch "succeeds"."""
+
+    def __init__(self):
+        requests: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server API
+                requests.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.end_headers()
+                self.wfile.write(b"\x89PNG\r\n\x1a\n")
+
+            do_POST = do_GET  # noqa: N815
+
+            def log_message(self, *args):
+                pass
+
+        self.requests = requests
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def http_server():
+    with CountingServer() as server:
+        yield server
+
+
+def pdf_pages(content: bytes, *, flat: bool = False) -> list[str]:
+    """Text of every page, as pypdf extracts it (margin boxes included); ``flat`` drops line
+    breaks, so that text wrapped in a table cell reads as one string."""
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(content)).pages]
+    return [text.replace("\n", "") for text in pages] if flat else pages
+
+
+def pdf_text(content: bytes) -> str:
+    return "\n".join(pdf_pages(content))
+
+
+def embedded_fonts(content: bytes) -> dict[str, set[str]]:
+    """BaseFont name → the /FontFile keys of its descriptor, for every font used on any page."""
+    fonts: dict[str, set[str]] = {}
+    for page in PdfReader(io.BytesIO(content)).pages:
+        resources = page.get("/Resources") or {}
+        for font in (resources.get("/Font") or {}).values():
+            font = font.get_object()
+            descendants = font.get("/DescendantFonts")
+            target = descendants[0].get_object() if descendants else font
+            descriptor = target["/FontDescriptor"].get_object()
+            fonts[str(font["/BaseFont"]).lstrip("/")] = {
+                key for key in ("/FontFile", "/FontFile2", "/FontFile3") if key in descriptor
+            }
+    return fonts
+
+
+def link_uris(content: bytes) -> list[str]:
+    uris = []
+    for page in PdfReader(io.BytesIO(content)).pages:
+        for annotation in page.get("/Annots") or []:
+            action = annotation.get_object().get("/A")
+            if action and "/URI" in action:
+                uris.append(str(action["/URI"]))
+    return uris
+
+
+FOOTER = re.compile(r"第 (\d+) 页 / 共 (\d+) 页")
+
+
+def material(name: str, **fields) -> dict:
+    return {**BASE_RECORD["materials"][0], "note": "", **fields, "name": name}

@@ -1,0 +1,78 @@
+"""Pre-rendering: prerender(), the render_pdfs command and the background task."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.files.storage import default_storage
+from django.core.management import CommandError, call_command
+
+from printing.cache import prerender
+from printing.tasks import prerender_guide
+from tests.printing.test_views import stored
+
+pytestmark = pytest.mark.django_db
+
+
+def test_prerender_renders_the_sheets_and_every_answer_combination(publish_guide):
+    page = publish_guide()
+    report = prerender(page)
+    assert report.ok and report.rendered == 4 and report.cached == 0
+    names = [name.split("/")[1] for name in stored()]
+    assert sum(name.startswith("all-citizen-") for name in names) == 1
+    assert sum(name.startswith("all-counter-") for name in names) == 1
+    assert sum("-citizen-" in name and not name.startswith("all-") for name in names) == 2
+    again = prerender(page)
+    assert again.rendered == 0 and again.cached == 4
+
+
+def test_prerendered_sheet_is_what_the_url_serves(client, publish_guide):
+    page = publish_guide()
+    prerender(page)
+    before = stored()
+    response = client.get("/g/T-JY-0001/pdf/", {page.situations.get().key: "是"})
+    assert response.status_code == 200
+    assert stored() == before
+
+
+def test_prerender_keeps_the_live_and_the_previous_revision(publish_guide):
+    page = publish_guide()
+    prerender(page, combinations=False)
+    for summary in ("第二版简介。", "第三版简介。"):
+        page = publish_guide(summary=summary)
+        prerender(page, combinations=False)
+    revisions = {name.split("/")[0] for name in stored()}
+    assert len(revisions) == 2
+    assert str(page.live_revision_id) in revisions
+
+
+def test_render_pdfs_command(publish_guide):
+    publish_guide()
+    publish_guide(code="T-JY-0002", name="第二个事项", materials=[
+        {"name": "申请表", "original": 1, "copies": 0, "form": "纸质", "necessity": "必要",
+         "source": "申请人自备", "note": "", "situation": None},
+    ])
+    out, err = io.StringIO(), io.StringIO()
+    call_command("render_pdfs", "--all", "--workers", "1", stdout=out, stderr=err)
+    assert "2 guides: 6 PDFs rendered, 0 already cached, 0 guides failed." in out.getvalue()
+    assert len(stored("T-JY-0002")) == 2
+
+    out = io.StringIO()
+    call_command("render_pdfs", "--code", "t-jy-0001", "--workers", "1", stdout=out, stderr=io.StringIO())
+    assert "1 guides: 0 PDFs rendered, 4 already cached" in out.getvalue()
+
+
+def test_render_pdfs_needs_a_selection(publish_guide):
+    publish_guide()
+    with pytest.raises(CommandError):
+        call_command("render_pdfs")
+    with pytest.raises(CommandError, match="NOPE"):
+        call_command("render_pdfs", "--code", "NOPE", "--workers", "1")
+
+
+def test_prerender_task(publish_guide):
+    page = publish_guide()
+    result = prerender_guide.enqueue(page.pk)
+    assert result.return_value["rendered"] == 4
+    assert default_storage.exists(f"pdf/{page.code}")

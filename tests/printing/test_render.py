@@ -1,0 +1,286 @@
+"""The sheets themselves: content parity with the web page's checklist, fingerprint and version,
+embedded CJK font subsets, page breaks with repeated table headers, and hostile guide text."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from pypdf import PdfReader
+
+from guides.presentation import build_guide_view
+from guides.serializers import serialize_guide
+from printing.fetcher import RestrictedURLFetcher
+from printing.render import (
+    RenderError,
+    RenderTimeout,
+    check_environment,
+    css_string,
+    render_guide_pdf,
+    render_guide_pdf_limited,
+    short_url,
+)
+from tests.conftest import BASE_RECORD
+from tests.printing.conftest import (
+    BASE_URL,
+    FOOTER,
+    embedded_fonts,
+    link_uris,
+    material,
+    pdf_pages,
+    pdf_text,
+)
+
+pytestmark = pytest.mark.django_db
+PRINTED_AT = datetime(2026, 9, 28, 10, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+STANDARDS = {
+    "食品经营许可申请书": "申请书须由法定代表人签字并加盖公章",
+    "营业执照": "复印件须与原件核对一致并注明“与原件一致”",
+    "授权委托书": "委托事项、委托期限须明确，委托人签字",
+    "受托人身份证": "身份证须在有效期内，正反面复印在同一页",
+}
+
+
+def with_standards():
+    return [{**m, "acceptance_standard": STANDARDS[m["name"]]} for m in BASE_RECORD["materials"]]
+
+
+def render(page, kind="citizen", **params):
+    return render_guide_pdf(
+        serialize_guide(page),
+        params=params,
+        kind=kind,
+        base_url=BASE_URL,
+        printed_at=PRINTED_AT,
+        checklist_version=page.checklist_version,
+    )
+
+
+def test_environment_has_harfbuzz_subset_and_a_cjk_font():
+    assert check_environment() == ()
+
+
+def test_citizen_sheet_prints_the_checklist_of_the_chosen_situation(publish_guide):
+    page = publish_guide()
+    key = page.situations.get().key
+    pdf = render(page, **{key: "否"})
+    text = pdf_text(pdf)
+
+    assert "食品经营许可证核发" in text and "T-JY-0001" in text and "测试区市场监督管理局" in text
+    assert "测试区政务服务中心" in text
+    view = build_guide_view(serialize_guide(page), {key: "否"})
+    assert [m["name"] for m in view.materials] == ["食品经营许可申请书", "营业执照"]
+    for name in ("食品经营许可申请书", "营业执照"):
+        assert name in text
+    for name in ("授权委托书", "受托人身份证"):
+        assert name not in text
+    assert "您的情形：是否委托他人办理？ 否" in text
+    # The full fingerprint and the published version, on every page.
+    assert page.checklist_fingerprint and len(page.checklist_fingerprint) == 64
+    pages = pdf_pages(pdf)
+    for number, page_text in enumerate(pages, start=1):
+        assert page.checklist_fingerprint in page_text
+        assert "受理清单第 1 版" in page_text
+        assert f"第 {number} 页 / 共 {len(pages)} 页" in page_text
+    # Windows, hours, limits, fees, visits and phones.
+    for fragment in ("综合受理窗口（1-9号）", "一楼东区", "周一至周五", "09:00-12:00，13:30-18:00",
+                     "10个工作日", "20个工作日", "不收费", "到现场次数", "020-81380512", "12345"):
+        assert fragment in text, fragment
+    # The flow graphic and steps.
+    for step in ("申请", "受理", "审查", "现场核查", "出件"):
+        assert step in text
+    assert "不计入办结时限" in text
+
+
+def test_yes_prints_every_material_and_unanswered_marks_the_conditional_ones(publish_guide):
+    page = publish_guide()
+    key = page.situations.get().key
+    text = pdf_text(render(page, **{key: "是"}))
+    for m in BASE_RECORD["materials"]:
+        assert m["name"] in text
+    assert "适用情形：委托他人办理" in text
+
+    text = pdf_text(render(page))
+    for m in BASE_RECORD["materials"]:
+        assert m["name"] in text
+    assert "未选择情形" in text and "您的情形" not in text
+
+
+def test_qr_code_and_link_go_to_the_absolute_short_url_with_the_answers(publish_guide):
+    page = publish_guide()
+    key = page.situations.get().key
+    pdf = render(page, **{key: "否"})
+    expected = f"{BASE_URL}/g/T-JY-0001/?{key}=%E5%90%A6"
+    assert short_url(serialize_guide(page), BASE_URL, {key: "否"}) == expected
+    assert expected in link_uris(pdf)
+    assert f"{BASE_URL}/g/T-JY-0001/" in link_uris(render(page))
+
+
+def test_fonts_are_embedded_cjk_subsets(publish_guide):
+    pdf = render(publish_guide())
+    fonts = embedded_fonts(pdf)
+    assert fonts, "no fonts found"
+    for name, files in fonts.items():
+        assert files, f"{name} is not embedded"
+        prefix, _plus, family = name.partition("+")
+        assert len(prefix) == 6 and prefix.isupper(), f"{name} is not a subset"
+    assert any("NotoSansCJK" in name.replace("-", "") for name in fonts), fonts
+    # A subset, not the 20 MB collection.
+    assert len(pdf) < 2_000_000
+
+
+def test_pdf_metadata(publish_guide):
+    reader = PdfReader(io.BytesIO(render(publish_guide())))
+    assert reader.metadata.title == "食品经营许可证核发 办事指南"
+    assert reader.metadata.author == "测试区政务服务中心"
+
+
+def test_long_guide_breaks_pages_and_repeats_the_table_header(publish_guide):
+    materials = [
+        material(
+            f"第{i:02d}项证明材料",
+            note="请提供近三个月内出具的原件，复印件须加盖单位公章并注明用途。" * 2,
+            acceptance_standard=f"标准{i:02d}：核对原件与复印件一致",
+        )
+        for i in range(1, 41)
+    ]
+    page = publish_guide(materials=materials)
+    pdf = render(page)
+    pages = pdf_pages(pdf, flat=True)
+    assert len(pages) >= 2
+    text = "\n".join(pages)
+    for i in range(1, 41):
+        assert text.count(f"第{i:02d}项证明材料") == 1, i
+    # Pages that carry material rows carry the column header too.
+    pages_with_rows = [t for t in pages if "项证明材料" in t]
+    assert len(pages_with_rows) >= 2
+    for page_text in pages_with_rows:
+        assert "原件/复印件" in page_text and "必要性" in page_text
+    # No row is cut: each material's name and its counts are on the same page.
+    for i in range(1, 41):
+        holder = next(t for t in pages if f"第{i:02d}项证明材料" in t)
+        assert f"第{i:02d}项证明材料" in holder and "原件 1 份" in holder
+    assert f"第 1 页 / 共 {len(pages)} 页" in pages[0]
+    assert f"第 {len(pages)} 页 / 共 {len(pages)} 页" in pages[-1]
+    assert [tuple(map(int, FOOTER.search(t).groups())) for t in pages] == [
+        (n, len(pages)) for n in range(1, len(pages) + 1)
+    ]
+
+
+def test_counter_checklist_lists_every_material_with_its_acceptance_standard(publish_guide):
+    page = publish_guide(materials=with_standards())
+    key = page.situations.get().key
+    # Situation answers do not filter the counter's list.
+    pdf = render(page, kind="counter", **{key: "否"})
+    pages = pdf_pages(pdf, flat=True)
+    text = "\n".join(pages)
+    assert len(pages) == 1
+    assert "受理标准" in text and "受理清单" in text
+    for name, standard in STANDARDS.items():
+        assert name in text
+        assert standard in text
+    assert page.checklist_fingerprint in text
+    assert "受理清单第 1 版" in text
+    assert "第 1 页 / 共 1 页" in text
+
+
+def test_counter_checklist_of_a_long_guide_repeats_its_header(publish_guide):
+    materials = [
+        material(f"第{i:02d}项证明材料", acceptance_standard=f"标准{i:02d}：" + "核对原件与复印件一致，" * 4)
+        for i in range(1, 41)
+    ]
+    pdf = render(publish_guide(materials=materials), kind="counter")
+    pages = pdf_pages(pdf, flat=True)
+    assert len(pages) >= 2
+    text = "\n".join(pages)
+    for i in range(1, 41):
+        assert f"标准{i:02d}：" in text
+    for page_text in pages:
+        if "项证明材料" in page_text:
+            assert "受理标准" in page_text and "适用情形" in page_text
+
+
+def test_a_draft_checklist_is_labelled_as_such(publish_guide):
+    page = publish_guide()
+    pdf = render_guide_pdf(serialize_guide(page), base_url=BASE_URL, checklist_version=None)
+    text = pdf_text(pdf)
+    assert "草稿预览：清单尚未发布" in text
+    assert "受理清单第" not in text
+
+
+HOSTILE = (
+    '<img src="file:///etc/passwd"> <img src="{server}/img.png"> '
+    '<img src="http://169.254.169.254/latest/meta-data"> <img src="https://example.com/a.png"> '
+    '<link rel=stylesheet href="{server}/style.css"> '
+    '<style>@import url({server}/import.css); body {{ background: url({server}/bg.png) }}</style> '
+    '<div style="background-image: url(\'{server}/inline.png\')">x</div> '
+    '<svg><image href="{server}/svg.png"/></svg> <base href="{server}/"> '
+    "</style></body> \"quoted\" & 'single' \\ \u0000"
+)
+
+
+def test_hostile_guide_text_is_printed_as_text_and_fetches_nothing(publish_guide, http_server):
+    hostile = HOSTILE.format(server=http_server.url).replace("\u0000", "")
+    materials = [dict(BASE_RECORD["materials"][0], note=hostile, acceptance_standard=hostile)]
+    page = publish_guide(
+        summary="摘要 " + hostile,
+        conditions="条件 " + hostile,
+        materials=materials + BASE_RECORD["materials"][1:],
+        result="证书 " + hostile[:150],
+    )
+    record = serialize_guide(page)
+    for kind in ("citizen", "counter"):
+        fetcher = RestrictedURLFetcher(base_url=BASE_URL)
+        pdf = render_guide_pdf(record, kind=kind, base_url=BASE_URL, url_fetcher=fetcher)
+        assert pdf.startswith(b"%PDF-")
+        assert fetcher.attempts == [], fetcher.attempts
+        text = pdf_text(pdf)
+        assert "file:///etc/passwd" in text  # shown, not loaded
+        assert "169.254.169.254" in text
+    assert http_server.requests == []
+
+
+def test_css_strings_cannot_break_out_of_the_stylesheet():
+    assert css_string('a"b') == '"a\\22 b"'
+    assert "<" not in css_string("</style><script>")
+    assert "\n" not in css_string("line\nbreak")
+
+
+def test_a_render_over_the_time_limit_is_stopped(publish_guide, monkeypatch):
+    import time
+
+    import printing.render
+
+    record = serialize_guide(publish_guide())
+
+    def slow(*args, **kwargs):
+        time.sleep(60)
+
+    monkeypatch.setattr(printing.render, "render_guide_pdf", slow)
+    with pytest.raises(RenderTimeout):
+        render_guide_pdf_limited(record, base_url=BASE_URL, timeout=0.5)
+
+
+def test_errors_in_the_render_process_are_reported(publish_guide, monkeypatch):
+    import printing.render
+
+    record = serialize_guide(publish_guide())
+
+    def broken(*args, **kwargs):
+        raise ValueError("layout exploded")
+
+    monkeypatch.setattr(printing.render, "render_guide_pdf", broken)
+    with pytest.raises(RenderError, match="layout exploded"):
+        render_guide_pdf_limited(record, base_url=BASE_URL)
+
+
+def test_the_limited_render_returns_the_same_sheet(publish_guide):
+    page = publish_guide()
+    pdf = render_guide_pdf_limited(
+        serialize_guide(page), base_url=BASE_URL, checklist_version=page.checklist_version
+    )
+    assert pdf.startswith(b"%PDF-")
+    assert page.checklist_fingerprint in pdf_text(pdf)
