@@ -7,7 +7,7 @@ PORT ?= 8000
 BIN := $(VENV)/bin
 export DJANGO_SETTINGS_MODULE ?= portal.settings.dev
 
-.PHONY: run test install install-test system-deps search-node lint demo clean
+.PHONY: run test install install-test run-deps system-deps search-node lint demo clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -26,7 +26,7 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-demo: install
+demo: install run-deps
 	@mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
@@ -36,13 +36,23 @@ run: demo
 	@echo "门户地址：http://127.0.0.1:$(PORT)/"
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-# Debian packages the test suite needs: a JDK and Maven for the Elasticsearch test node.
-SYSTEM_PACKAGES := default-jdk-headless maven
-system-deps:
-	@if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then \
-		echo "Installing $(SYSTEM_PACKAGES)"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); \
+# Debian packages: WeasyPrint's text stack and a CJK font for the printed sheets (the portal),
+# plus a JDK and Maven for the Elasticsearch test node and Chromium for the browser tests.
+RUN_PACKAGES := fonts-noto-cjk fontconfig libfontconfig1 libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0
+TEST_PACKAGES := $(RUN_PACKAGES) default-jdk-headless maven chromium
+define install_packages
+	@missing=$$(for package in $(1); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
+
+run-deps:
+	$(call install_packages,$(RUN_PACKAGES))
+
+system-deps:
+	$(call install_packages,$(TEST_PACKAGES))
 
 # The Elasticsearch node of the search tests, from Maven Central, cached under .cache/.
 search-node: install-test system-deps

@@ -526,6 +526,17 @@ class GuidePage(Page):
         context.update(guide_page_context(self, request))
         return context
 
+    @property
+    def preview_modes(self):
+        return [("", _("网页")), ("pdf", _("打印版 PDF")), ("counter", _("受理清单 PDF"))]
+
+    def serve_preview(self, request, mode_name):
+        if mode_name in ("pdf", "counter"):
+            from printing.views import preview_pdf_response
+
+            return preview_pdf_response(self, request, "counter" if mode_name == "counter" else "citizen")
+        return super().serve_preview(request, mode_name)
+
     def serve(self, request, *args, **kwargs):
         """Mark the response as shareable (portal.middleware caches it) for as long as the hall's
         open/closed state it shows stays true, unless the page is restricted to some readers."""

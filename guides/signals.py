@@ -1,3 +1,5 @@
+from django.conf import settings
+from django.db import transaction
 from django.dispatch import receiver
 from wagtail.signals import page_published
 
@@ -8,8 +10,14 @@ from guides.checklists import record_published_checklist
 def on_page_published(sender, instance, revision=None, **kwargs):
     from guides.models import GuidePage
 
-    if isinstance(instance, GuidePage):
+    # A publish scheduled for later also sends page_published; the checklist is in force only
+    # once the page is live.
+    if isinstance(instance, GuidePage) and instance.live:
         record_published_checklist(instance, revision)
+        if settings.PRINTING_PRERENDER_ON_PUBLISH:
+            from printing.tasks import prerender_guide
+
+            transaction.on_commit(lambda: prerender_guide.enqueue(instance.pk))
 
 
 def connect_reference_invalidation() -> None:

@@ -9,6 +9,7 @@ delete, view restriction and reference-data change bumps.
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlencode
 
 from django.core.cache import cache
@@ -16,6 +17,8 @@ from django.http import HttpResponse
 
 CONTENT_VERSION_KEY = "portal:content-version"
 SHAREABLE_ATTRIBUTE = "shareable_for_seconds"
+# Only pages are shared; APIs, the admin and files have their own caching rules.
+UNCACHED_PREFIXES = ("/api/", "/admin/", "/django-admin/", "/static/", "/media/", "/documents/")
 
 
 def content_version() -> int:
@@ -34,8 +37,9 @@ def bump_content_version(**kwargs) -> None:
 
 
 def _key(request) -> str:
-    query = urlencode(sorted(request.GET.items()))
-    return f"portal:response:{content_version()}:{request.path}?{query}"
+    # Hashed: paths and query strings are arbitrary text, cache keys are short ASCII.
+    target = f"{request.path}?{urlencode(sorted(request.GET.items()))}"
+    return f"portal:response:{content_version()}:{hashlib.sha256(target.encode()).hexdigest()}"
 
 
 class SharedPageCacheMiddleware:
@@ -43,7 +47,11 @@ class SharedPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        cacheable = request.method == "GET" and not request.COOKIES.get("sessionid")
+        cacheable = (
+            request.method == "GET"
+            and not request.COOKIES.get("sessionid")
+            and not request.path.startswith(UNCACHED_PREFIXES)
+        )
         if cacheable:
             content = cache.get(_key(request))
             if content is not None:

@@ -17,6 +17,10 @@ urlpatterns = [
     path("api/v1/search/", search_views.search_api, name="search-api"),
     path("api/v1/search/suggest/", search_views.suggest_api, name="suggest-api"),
     path("g/<str:code>/", guide_short_url, name="guide-short-url"),
+    path("", include("printing.urls")),
+    path("kiosk/", include("kiosk.urls")),
+    path("api/v1/cpsv-ap/", include("feed.cpsv_urls")),
+    path("api/v1/", include("feed.urls")),
     path("sitemap.xml", sitemap, name="sitemap"),
 ]
 

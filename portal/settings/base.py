@@ -32,6 +32,9 @@ INSTALLED_APPS = [
     "portal",
     "guides",
     "search",
+    "printing",
+    "kiosk",
+    "feed",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
@@ -80,7 +83,11 @@ THEME = os.environ.get("PORTAL_THEME", "default")
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "themes" / THEME / "templates", BASE_DIR / "print_templates"],
+        "DIRS": [
+            BASE_DIR / "themes" / THEME / "templates",
+            BASE_DIR / "print_templates",
+            BASE_DIR / "themes" / "kiosk" / "templates",
+        ],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -101,6 +108,9 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     )
 }
+# A publish writes the page, its checklist version, the change log and the webhook outbox;
+# all of it commits together or not at all.
+DATABASES["default"]["ATOMIC_REQUESTS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -119,7 +129,7 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
-STATICFILES_DIRS = [BASE_DIR / "themes" / THEME / "static"]
+STATICFILES_DIRS = [BASE_DIR / "themes" / THEME / "static", BASE_DIR / "themes" / "kiosk" / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 
@@ -152,6 +162,14 @@ else:
 WAGTAIL_DATE_FORMAT = "%Y-%m-%d"
 WAGTAIL_DATETIME_FORMAT = "%Y-%m-%d %H:%M"
 
+# Seconds without a touch before a hall kiosk returns to its start screen.
+KIOSK_IDLE_SECONDS = int(os.environ.get("KIOSK_IDLE_SECONDS", "60"))
+
+# Re-render a guide's PDFs in the background when it is published. Off unless a real task queue
+# runs them: with the immediate backend every publish (and every imported guide) would wait for
+# its sheets.
+PRINTING_PRERENDER_ON_PUBLISH = env_bool("PRINTING_PRERENDER_ON_PUBLISH", False)
+
 # Django's tasks framework, through the backport that Wagtail 8 already depends on.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
@@ -167,5 +185,7 @@ LOGGING = {
         # One line per background task and per page save drowns what matters.
         "django_tasks": {"level": "WARNING"},
         "wagtail": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

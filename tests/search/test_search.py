@@ -203,7 +203,8 @@ FTS_SYNTAX = st.sampled_from(['"', "*", "OR", "AND", "NOT", "NEAR(", ")", "-", "
 QUERIES_STRATEGY = st.one_of(
     st.text(max_size=60),
     st.lists(st.one_of(FTS_SYNTAX, st.sampled_from(["营业执照", "yyzz", "登记", "🙂", "\x00", "\u200b", "　"])), max_size=12).map(" ".join),
-    st.text(alphabet=st.characters(categories=["Cc", "Cs", "Co", "So", "Po"]), max_size=40),
+    # Lone surrogates (Cs) cannot travel in a URL at all, so no client can send them.
+    st.text(alphabet=st.characters(categories=["Cc", "Co", "So", "Po"]), max_size=40),
     st.integers(min_value=1000, max_value=12000).map(lambda n: "证" * n),
 )
 
