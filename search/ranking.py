@@ -5,17 +5,23 @@ relevance (bm25); this module orders the top of that list by where each token ma
 the guide's name counts most, then materials and conditions, then the rest; the query's own words
 count more than synonyms, typo fixes and sub-words. Plain Python, no Django.
 
-Two corrections keep frequent words from drowning the rare ones that say which guide is meant:
+On top of that, so that frequent words do not drown the rare ones that say which guide is meant:
 
-* **rarity**: a token's weight is scaled by an IDF computed over the candidates themselves (every
-  guide that contains any query token is a candidate, so for a token its document frequency among
-  the candidates is its document frequency in the catalogue, up to the candidate cap). 登记, 申请,
-  审批, 证 are in most guides' names and count little next to 起重机械 or 歇业;
-* **coverage**: a guide whose name holds a larger share of what the query asks for (its own words,
-  or for each own word its synonyms/corrections) ranks higher than one that repeats a single word.
-
-A query word that no candidate contains at all (口腔诊所, 奶茶店) hands its weight on to its
-sub-words (诊所): they are then the best evidence of what was meant.
+* **rarity**: a token's weight is scaled by its IDF among the candidates, per field (every guide
+  that contains any query token is a candidate, so among them a token's document frequency is its
+  frequency in the catalogue, up to the candidate cap).  登记, 申请, 审批 are in many guides' names
+  and count little next to 起重机械 or 歇业; 身份证 is a material of most guides but names few;
+* **the same evidence counts once**: a synonym or sub-word inside a longer matched token of the
+  same field adds nothing (零售 inside 药品零售), and the sub-words of one word, synonym or typo
+  fix together count for at most ``SUBWORD_SHARE`` of the whole word (建设 + 规划许可 + 许可证 in
+  建设用地规划许可证 is not 建设工程规划许可证);
+* **orphans**: a query word that no candidate contains (口腔诊所, 奶茶店) hands its weight on to
+  its sub-words (诊所);
+* **coverage**: all of the query's own words in the name earn a bonus, a rarity-weighted share
+  of them part of it;
+* **unasked variants**: a name with a follow-up variant word (变更, 延续, 注销, 补领 …) that the
+  query does not contain in any form (own word, synonym, typo fix) loses a little, so that 开网吧
+  finds the 设立 guide before its 变更 sibling and 身份证丢了 the 补领 one.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from dataclasses import dataclass
 from search.analysis import AnalyzedQuery
 
 FIELD_WEIGHTS = {"name": 10.0, "checklist": 3.0, "text": 1.0}
+FIELDS = ("name", "checklist", "text")
 OWN, CORRECTION, PINYIN, SYNONYM, SUBWORD = 1.0, 0.9, 1.0, 0.8, 0.35
 # A sub-word of a query word that no candidate contains stands in for that word.
 ORPHAN_SUBWORD = 0.8
@@ -40,16 +47,16 @@ BACKEND_ORDER_WEIGHT = 2.0
 # what the whole word would count in the name.
 SUBWORD_SHARE = 0.7
 # Words that name a follow-up variant of a service (change, renewal, cancellation, replacement …).
-# A guide whose name has one the query did not ask for (in any form: own word, synonym …) is
-# moved down a little, so that 开网吧 finds the 设立 guide before its 变更 sibling.
 VARIANT_WORDS = (
     "变更", "延续", "延期", "注销", "补领", "换领", "补发", "换发", "终止", "撤销", "返还", "移出",
     "解除",
-)
+)  # fmt: skip
 UNASKED_VARIANT_PENALTY = 2.0
 # Floor of the rarity factor: a token in one candidate gets 1.0, one in all n candidates
 # MIN_RARITY + (1 - MIN_RARITY) * log 2 / log(1 + n) (about 0.3 for 200 candidates).
 MIN_RARITY = 0.2
+
+Rarity = dict[str, dict[str, float]]
 
 
 @dataclass(frozen=True)
@@ -88,25 +95,26 @@ def weighted_tokens(query: AnalyzedQuery) -> dict[str, float]:
     return weights
 
 
-FIELDS = ("name", "checklist", "text")
-Rarity = dict[str, dict[str, float]]
-
-
 def rarity(candidates: Sequence[Candidate], tokens: Iterable[str]) -> Rarity:
     """Per token and field, ``MIN_RARITY``..1: the token's IDF in that field among the
-    candidates, scaled to the rarest possible.  Per field, because a word can be rare in names
-    and common in the text (身份证 names four guides and is a material of most)."""
+    candidates, scaled so that a token in a single candidate gets 1."""
+    wanted = set(tokens)
     count = len(candidates)
-    tokens = list(tokens)
     if count <= 1:
-        return {token: dict.fromkeys(FIELDS, 1.0) for token in tokens}
+        return {token: dict.fromkeys(FIELDS, 1.0) for token in wanted}
+    df = {field: dict.fromkeys(wanted, 0) for field in FIELDS}
+    for candidate in candidates:
+        for field in FIELDS:
+            counts = df[field]
+            for token in wanted.intersection(getattr(candidate, field)):
+                counts[token] += 1
     top = math.log(1 + count)
     out: Rarity = {}
-    for token in tokens:
+    for token in wanted:
         factors = {}
         for field in FIELDS:
-            df = sum(1 for c in candidates if token in getattr(c, field))
-            idf = math.log(1 + count / df) / top if df else 1.0
+            n = df[field][token]
+            idf = math.log(1 + count / n) / top if n else 1.0
             factors[field] = MIN_RARITY + (1 - MIN_RARITY) * idf
         out[token] = factors
     return out
@@ -128,30 +136,35 @@ def _orphan_promotions(query: AnalyzedQuery, candidates: Sequence[Candidate], we
             weights[token] = max(weights.get(token, 0.0), _kind_weight(token, ORPHAN_SUBWORD))
 
 
-def _own_tokens(query: AnalyzedQuery) -> list[str]:
-    return [t for t in (query.tokens or query.pinyin_tokens) if len(t) > 1 or t.isascii()]
+@dataclass(frozen=True)
+class _Plan:
+    """What ``score`` needs about the query, computed once per query rather than per candidate."""
 
+    weights: dict[str, float]
+    tokens: frozenset[str]
+    own_set: frozenset[str]
+    own: tuple[str, ...]  # own words that count for coverage (no single Han characters)
+    parents: dict[str, str]  # sub-word -> the word, synonym or correction it is part of
+    containers: dict[str, tuple[str, ...]]  # token -> longer query tokens that contain it
 
-def _parents(query: AnalyzedQuery) -> dict[str, str]:
-    """Sub-word -> the (most important) query token, correction or synonym it is part of."""
-    out: dict[str, str] = {}
-    bigger = (*query.tokens, *query.pinyin_tokens, *query.correction_tokens, *query.synonym_tokens)
-    for token in query.subword_tokens:
-        for parent in bigger:
-            if token != parent and token in parent:
-                out[token] = parent
-                break
-    return out
-
-
-def _field_of(token: str, candidate: Candidate) -> str | None:
-    if token in candidate.name:
-        return "name"
-    if token in candidate.checklist:
-        return "checklist"
-    if token in candidate.text:
-        return "text"
-    return None
+    @classmethod
+    def of(cls, query: AnalyzedQuery, weights: dict[str, float]) -> _Plan:
+        own_set = frozenset(query.tokens) | frozenset(query.pinyin_tokens)
+        own = tuple(t for t in (query.tokens or query.pinyin_tokens) if len(t) > 1 or t.isascii())
+        bigger = (*query.tokens, *query.pinyin_tokens, *query.correction_tokens, *query.synonym_tokens)
+        parents: dict[str, str] = {}
+        for token in query.subword_tokens:
+            for parent in bigger:
+                if token != parent and token in parent:
+                    parents[token] = parent
+                    break
+        containers = {
+            token: tuple(other for other in weights if other != token and token in other)
+            for token in weights
+            if token not in own_set
+        }
+        containers = {t: c for t, c in containers.items() if c}
+        return cls(weights, frozenset(weights), own_set, own, parents, containers)
 
 
 def score(
@@ -159,48 +172,42 @@ def score(
     candidate: Candidate,
     weights: dict[str, float] | None = None,
     rare: Rarity | None = None,
+    plan: _Plan | None = None,
 ) -> float:
-    weights = weights if weights is not None else weighted_tokens(query)
-    own_set = set(query.tokens) | set(query.pinyin_tokens)
-    matched: dict[str, str] = {}
-    for token in weights:
-        field = _field_of(token, candidate)
-        if field is not None:
-            matched[token] = field
-    parents = _parents(query)
+    if plan is None:
+        plan = _Plan.of(query, weights if weights is not None else weighted_tokens(query))
+    weights = plan.weights
+    # Where each query token matched (its best field), by set intersections.
+    matched: dict[str, str] = dict.fromkeys(plan.tokens.intersection(candidate.text), "text")
+    matched.update(dict.fromkeys(plan.tokens.intersection(candidate.checklist), "checklist"))
+    matched.update(dict.fromkeys(plan.tokens.intersection(candidate.name), "name"))
     full: dict[str, float] = {}
     partial: dict[str, float] = {}
-    total = 0.0
     for token, field in matched.items():
         # An expansion or sub-word inside a longer matched token of the same field is the
         # same evidence again (零售 inside 药品零售): only the query's own words add up.
-        if token not in own_set and any(
-            other != token and token in other and matched[other] == field for other in matched
-        ):
+        if any(matched.get(other) == field for other in plan.containers.get(token, ())):
             continue
         value = weights[token] * _rare(rare, token, field) * FIELD_WEIGHTS[field]
-        parent = parents.get(token)
+        parent = plan.parents.get(token)
         if parent is None:
             full[token] = value
         else:
             partial[parent] = partial.get(parent, 0.0) + value
     total = sum(full.values())
-    # Sub-words stand in for the word they come from, and never for more than part of it:
-    # 建设 + 规划许可 + 许可证 in 建设用地规划许可证 is not 建设工程规划许可证.
+    # Sub-words stand in for the word they come from, and never for more than part of it.
     for parent, value in partial.items():
         cap = SUBWORD_SHARE * weights.get(parent, SUBWORD) * _rare(rare, parent, "name") * FIELD_WEIGHTS["name"]
         total += max(0.0, min(value, cap) - full.get(parent, 0.0))
-    own = _own_tokens(query)
-    if own:
-        in_name = [t for t in own if t in candidate.name]
-        if len(in_name) == len(own):
+    if plan.own:
+        in_name = [t for t in plan.own if t in candidate.name]
+        if len(in_name) == len(plan.own):
             total += ALL_OWN_TOKENS_IN_NAME_BONUS
         elif in_name:
-            share = sum(_rare(rare, t, "name") for t in in_name) / sum(_rare(rare, t, "name") for t in own)
+            share = sum(_rare(rare, t, "name") for t in in_name) / sum(_rare(rare, t, "name") for t in plan.own)
             total += NAME_COVERAGE_BONUS * share
-    asked = weights.keys()
     for word in VARIANT_WORDS:
-        if word in candidate.name and word not in asked:
+        if word in candidate.name and word not in weights:
             total -= UNASKED_VARIANT_PENALTY
             break
     return total
@@ -212,9 +219,14 @@ def rerank(query: AnalyzedQuery, candidates: Sequence[Candidate]) -> list[Candid
     weights = weighted_tokens(query)
     _orphan_promotions(query, candidates, weights)
     rare = rarity(candidates, weights)
+    plan = _Plan.of(query, weights)
     count = len(candidates) or 1
     scored = [
-        (score(query, candidate, weights, rare) + BACKEND_ORDER_WEIGHT * (1 - position / count), -position, candidate)
+        (
+            score(query, candidate, rare=rare, plan=plan) + BACKEND_ORDER_WEIGHT * (1 - position / count),
+            -position,
+            candidate,
+        )
         for position, candidate in enumerate(candidates)
     ]
     scored.sort(key=lambda item: (item[0], item[1]), reverse=True)

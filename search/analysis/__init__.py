@@ -20,6 +20,15 @@ Query side::
     q.all_tokens        # tokens, corrections, synonyms, sub-words (deduplicated, capped)
     q.is_pinyin, q.pinyin_tokens   # search the pinyin field too when True
 
+    q = analyze_query("shebaoka")
+    q.correction_tokens # ('社保卡',): the pinyin read back as a word of the vocabulary
+    q.synonym_tokens    # ('社会保障卡',): synonyms of what was meant
+    q.subword_tokens    # ('shebao', 'baoka', '社保', …): syllable n-grams, sub-words
+
+Typo corrections (社报卡 -> 社保卡) and words read from pinyin are expanded with synonyms
+like the query itself; the dictionary sub-words of corrections and synonyms are sub-words
+too (城市道路占用 -> 城市道路, 占用).
+
 Nothing here imports Django; every public function accepts any input without raising.
 """
 
@@ -163,10 +172,13 @@ class AnalyzedQuery:
     """The analysis of one search query.
 
     ``tokens`` are the query's own words (precise segmentation, stopwords removed);
-    ``correction_tokens`` come from typo recovery, ``synonym_tokens`` from the synonym
-    set and ``subword_tokens`` are the dictionary sub-words of long query words.  A
-    search layer ORs them, ideally weighting ``tokens`` highest.  ``pinyin_tokens`` are
-    meant for the pinyin field and are only set when ``is_pinyin`` is true.
+    ``correction_tokens`` come from typo recovery or, for a pinyin query, from reading the
+    pinyin back as vocabulary words; ``synonym_tokens`` from the synonym set (applied to
+    the query and to those words) and ``subword_tokens`` are the dictionary sub-words of
+    long query words, corrections and synonyms, and the syllable n-grams of a pinyin
+    query.  A search layer ORs them, ideally weighting ``tokens`` highest.
+    ``pinyin_tokens`` are meant for the pinyin field and are only set when ``is_pinyin``
+    is true.
     """
 
     normalized: str

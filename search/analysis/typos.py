@@ -28,7 +28,7 @@ import weakref
 from collections.abc import Iterable
 
 from .pinyin import han_syllables
-from .segment import CHAR, OOV, Segmenter, get_segmenter
+from .segment import CHAR, OOV, WORD, Segmenter, get_segmenter
 
 MAX_SPAN = 12
 MAX_CORRECTIONS = 4
@@ -119,6 +119,7 @@ class TypoCorrector:
             for p in run:
                 bounds.append(bounds[-1] + len(p.text))
             suspicious = [p.kind in (OOV, CHAR) for p in run]
+            piece_at = [i for i, p in enumerate(run) for _ in p.text]  # character -> piece
             # A filler at the edge of a span is most likely meant (卖要办 is not 卖药办).
             filler = [seg.is_stopword(p.text) for p in run]
             for a in range(len(run)):
@@ -138,7 +139,12 @@ class TypoCorrector:
                     if span in self._terms or seg.is_known_word(span):
                         continue
                     key = syl[start:end]
-                    candidates = self._by_pinyin.get(key, []) if all(key) else []
+                    candidates = [
+                        term
+                        for term in (self._by_pinyin.get(key, ()) if all(key) else ())
+                        if term in self._strict
+                        or (len(term) >= 3 and self._plausible(run, piece_at, a, b, start, term))
+                    ]
                     # One substituted character: in 4+ character spans, or in 3-character
                     # spans of single characters (居往证 for 居住证).
                     if not candidates and not real_words and (
@@ -147,7 +153,9 @@ class TypoCorrector:
                         candidates = [
                             term
                             for i in range(size)
+                            if run[piece_at[start + i]].kind != WORD
                             for term in self._by_mask.get(span[:i] + "\0" + span[i + 1 :], ())
+                            if self._plausible(run, piece_at, a, b, start, term)
                         ]
                     for term in candidates:
                         if term not in text_run:
@@ -156,6 +164,18 @@ class TypoCorrector:
         strict = self._strict
         terms = [t for t in found if not any(t != o and t in o and o in strict for o in found)]
         return terms[:MAX_CORRECTIONS]
+
+
+    @staticmethod
+    def _plausible(run, piece_at: list[int], a: int, b: int, start: int, term: str) -> bool:
+        """False if the characters that differ from ``term`` are single-character words
+        next to nothing but dictionary words: 残疾人买 is 残疾人 + 买, not a mistyped
+        残疾人证, and 买轮椅 is not 卖轮椅.  A typo breaks a word into pieces instead."""
+        text = "".join(p.text for p in run)
+        differ = {piece_at[start + i] for i, ch in enumerate(term) if ch != text[start + i]}
+        if not all(run[i].kind == CHAR for i in differ):
+            return True
+        return not all(run[i].kind == WORD for i in range(a, b) if i not in differ)
 
 
 _correctors: weakref.WeakKeyDictionary[Segmenter, TypoCorrector] = weakref.WeakKeyDictionary()

@@ -72,3 +72,14 @@ def test_homophone_only_terms():
     assert fix.corrections("前海合做区") == ["前海合作区"]
     assert fix.corrections("社包卡") == ["社保卡"]  # bao: a homophone too
     assert fix.corrections("社保片") == []  # not a homophone; no one-character guess either
+
+
+def test_single_character_words_next_to_whole_words_are_meant():
+    fix = get_corrector()
+    # 残疾人 + 买 is not a mistyped 残疾人证; 买轮椅 is not the phrase 卖轮椅 (mai = mai).
+    assert fix.corrections("残疾人买轮椅助听器有补贴吗") == []
+    # A two-character colloquial expansion is not guessed from a homophone (不发 / 补发).
+    assert fix.corrections("老板拖欠工资不发") == []
+    # ... but a mistyped domain term still is, also a common action word.
+    assert "居民身份证" in fix.corrections("居民身份正补领")
+    assert "变更" in fix.corrections("食品经营许可证变梗")
