@@ -1,0 +1,308 @@
+"""The intake feed at catalogue size: a full dump of the guides, and the unchanged poll of changes.
+
+Run::
+
+    .venv/bin/python -m benchmarks.feed [--guides 10000] [--polls 200] [--workdir DIR]
+
+What it does:
+
+1. Builds (or, with ``--workdir``, reuses) the throwaway SQLite database of ``benchmarks.common``
+   with ``--guides`` published guides. Generated guides have no change events, so when the log
+   is empty a few ``ChangeEvent`` rows are written, as publishing does (under
+   ``lock_change_log``), so that a changes cursor exists.
+2. Full dump, the way the intake system syncs everything, through Django's WSGI handler:
+
+   * the list: ``GET /api/v1/guides/?limit=200`` following ``next_cursor`` until ``has_more`` is
+     false; every live guide must come back exactly once;
+   * full records: ``GET /api/v1/guides/{code}/`` for ``--details`` guides spread over the
+     catalogue, the mean extrapolated to every guide (list + all records is the heavy sync);
+   * the CPSV-AP catalogue stream (``/api/v1/cpsv-ap/catalogue/``), consumed chunk by chunk and
+     abandoned if it runs over ``--cpsv-timeout`` seconds (default 60).
+
+   Peak RSS of the process (``ru_maxrss``) is read before and after the dump. It includes the
+   database build when the database is built in the same run; reuse a ``--workdir`` for a reading
+   of the dump alone.
+3. Unchanged poll: ``GET /api/v1/changes/?since=<head of the log>`` (no new events) ``--polls``
+   times, p50/p95 of server time; beside it the floor, a trivial Django view that returns the same
+   bytes through the same WSGI handler (all middleware, URL resolution), so the difference is the
+   feed's own cost (rate limit bookkeeping, the query, ETag, JSON).
+
+The rate limit stays on (so its cache bookkeeping is paid as in production) but is raised to a
+value the run cannot reach. Targets (from the issue): list dump of all guides ≤ 10 s, peak RSS
+< 250 MB, unchanged poll ≤ 5 ms server time (p50; p95 printed beside it). Each is printed OK or
+OVER; timing never changes the exit status (it is 1 only if the dump is incomplete or wrong).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+from benchmarks import common
+
+TARGET_DUMP_SECONDS = 10.0
+TARGET_RSS_MB = 250.0
+TARGET_POLL_SECONDS = 0.005
+PAGE_LIMIT = 200
+FLOOR_PATH = "/__bench-floor__/"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--guides", type=int, default=10_000, help="published guides in the database")
+    parser.add_argument("--polls", type=int, default=200, help="timed unchanged polls")
+    parser.add_argument("--details", type=int, default=200, help="full guide records fetched and timed")
+    parser.add_argument("--cpsv-timeout", type=float, default=60.0, help="abandon the CPSV stream after this many s")
+    parser.add_argument("--workdir", help="database directory to build or reuse (default: a temporary one)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary database")
+    return parser.parse_args(argv)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def current_rss_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def verdict(ok: bool) -> str:
+    return "OK" if ok else "OVER"
+
+
+def ensure_change_events(count: int = 5) -> int:
+    """Write a few published events when the log is empty; return the head of the log."""
+    from django.db import transaction
+
+    from feed.models import ChangeEvent, lock_change_log
+    from guides.models import GuidePage
+
+    if not ChangeEvent.objects.exists():
+        with transaction.atomic():
+            for page in GuidePage.objects.live().order_by("pk")[:count]:
+                ChangeEvent.objects.create(
+                    kind=ChangeEvent.Kind.PUBLISHED, guide=page, code=page.code, name=page.title,
+                    checklist_version=page.checklist_version, fingerprint=page.checklist_fingerprint,
+                    created_at=lock_change_log(),
+                )
+    return ChangeEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def get_json(app, path: str, query: str = "") -> tuple[float, dict]:
+    elapsed, status, body = common.timed_wsgi_get(app, path, query)
+    if status != 200:
+        raise SystemExit(f"GET {path}?{query} answered {status}: {body[:300]!r}")
+    return elapsed, json.loads(body)
+
+
+def dump_list(app) -> tuple[float, list[str], int, int]:
+    """Page through the guide list; return (seconds, codes, pages, bytes)."""
+    codes: list[str] = []
+    pages = size = 0
+    cursor = None
+    start = time.perf_counter()
+    while True:
+        query = {"limit": PAGE_LIMIT, **({"cursor": cursor} if cursor else {})}
+        status, body = common.wsgi_get(app, "/api/v1/guides/", urlencode(query))
+        if status != 200:
+            raise SystemExit(f"guide list page {pages + 1} answered {status}: {body[:300]!r}")
+        data = json.loads(body)
+        pages += 1
+        size += len(body)
+        codes.extend(item["code"] for item in data["items"])
+        if not data["has_more"]:
+            break
+        cursor = data["next_cursor"]
+    return time.perf_counter() - start, codes, pages, size
+
+
+def time_details(app, codes: list[str], count: int) -> tuple[list[float], int]:
+    """GET the full record of ``count`` guides spread over ``codes``; (times, bytes)."""
+    step = max(1, len(codes) // max(1, count))
+    chosen = codes[::step][:count]
+    times, size = [], 0
+    for code in chosen:
+        elapsed, status, body = common.timed_wsgi_get(app, f"/api/v1/guides/{code}/")
+        if status != 200:
+            raise SystemExit(f"GET /api/v1/guides/{code}/ answered {status}: {body[:300]!r}")
+        times.append(elapsed)
+        size += len(body)
+    return times, size
+
+
+def stream_catalogue(app, timeout: float) -> tuple[float, int, bool]:
+    """Consume the CPSV-AP catalogue chunk by chunk; (seconds, bytes, complete)."""
+    statuses: list[str] = []
+    environ = common.wsgi_environ("/api/v1/cpsv-ap/catalogue/")
+    start = time.perf_counter()
+    result = app(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    size, last, complete = 0, b"", True
+    try:
+        for chunk in result:
+            size += len(chunk)
+            if chunk:
+                last = chunk
+            if time.perf_counter() - start > timeout:
+                complete = False
+                break
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+    if not statuses[0].startswith("200"):
+        raise SystemExit(f"CPSV catalogue answered {statuses[0]}")
+    if complete and not last.rstrip().endswith(b"]}"):
+        raise SystemExit("CPSV catalogue stream did not end with ']}'")
+    return time.perf_counter() - start, size, complete
+
+
+def install_floor(body: bytes) -> None:
+    """Route FLOOR_PATH to a plain view returning ``body`` (ahead of the site's own patterns)."""
+    from django.http import HttpResponse
+    from django.urls import clear_url_caches, path
+
+    import portal.urls
+
+    def floor_view(request):
+        return HttpResponse(body, content_type="application/json; charset=utf-8")
+
+    portal.urls.urlpatterns.insert(0, path(FLOOR_PATH.strip("/") + "/", floor_view))
+    clear_url_caches()
+
+
+def run(args: argparse.Namespace, workdir: Path) -> int:
+    print(f"Feed benchmark: {args.guides:,} guides, {args.polls} polls, database in {workdir}")
+    rss_start = peak_rss_mb()
+    site = common.prepare_database(args.guides, workdir=workdir)
+    t = site.timings
+    if site.reused:
+        print(f"setup: migrate {t['migrate']:.1f} s (database reused)")
+    else:
+        print(f"setup: {site.guide_count:,} guides in {t['import'] + t['generate'] + t['verify']:.1f} s")
+
+    from django.conf import settings
+
+    from guides.models import GuidePage
+
+    settings.FEED_RATE_LIMIT = "100000000/minute"
+    head = ensure_change_events()
+    live_codes = set(GuidePage.objects.live().filter(last_published_at__isnull=False).values_list("code", flat=True))
+    app = common.wsgi_application()
+    # Warm-up: imports, URL resolver, template loaders; not part of a sync.
+    common.wsgi_get(app, "/api/v1/guides/", "limit=1")
+    common.wsgi_get(app, "/api/v1/changes/", f"since={head}")
+
+    # --- 1. full dump ---------------------------------------------------------------------------
+    common.settle()
+    rss_before = peak_rss_mb()
+    list_seconds, codes, pages, list_bytes = dump_list(app)
+    ok = len(codes) == len(set(codes)) and set(codes) == live_codes
+    common.settle()
+    detail_times, detail_bytes = time_details(app, codes, args.details)
+    detail = common.Summary.of(detail_times)
+    all_details = detail.mean * len(codes)
+    common.settle()
+    cpsv_seconds, cpsv_bytes, cpsv_complete = stream_catalogue(app, args.cpsv_timeout)
+    rss_after = peak_rss_mb()
+
+    n = len(codes)
+    print()
+    print(f"full dump of {n:,} guides (WSGI, server time):")
+    print(
+        f"  list, {pages} pages of {PAGE_LIMIT}: {list_seconds:.2f} s "
+        f"({list_seconds / pages * 1000:.1f} ms/page, {list_bytes / 2**20:.1f} MiB) "
+        f"→ target ≤ {TARGET_DUMP_SECONDS:.0f} s: {verdict(list_seconds <= TARGET_DUMP_SECONDS)}"
+    )
+    print(
+        "  every live guide exactly once: "
+        + ("yes" if ok else f"NO ({len(codes):,} codes, {len(set(codes)):,} distinct, {len(live_codes):,} live)")
+    )
+    print(
+        f"  full record, {detail.count} guides: p50 {common.ms(detail.p50)}, p95 {common.ms(detail.p95)}, "
+        f"mean {common.ms(detail.mean)} ({detail_bytes / detail.count / 1024:.1f} KiB each)"
+    )
+    heavy = list_seconds + all_details
+    print(
+        f"  extrapolated: every full record {all_details:.1f} s; list + every record {heavy:.1f} s "
+        f"→ {verdict(heavy <= TARGET_DUMP_SECONDS)} against {TARGET_DUMP_SECONDS:.0f} s"
+    )
+    if cpsv_complete:
+        print(
+            f"  CPSV-AP catalogue stream: {cpsv_seconds:.2f} s ({cpsv_bytes / 2**20:.1f} MiB, "
+            f"{cpsv_seconds / max(1, n) * 1000:.2f} ms/guide) → {verdict(cpsv_seconds <= TARGET_DUMP_SECONDS)}"
+        )
+    else:
+        print(
+            f"  CPSV-AP catalogue stream: skipped after {cpsv_seconds:.1f} s (> {args.cpsv_timeout:.0f} s), "
+            f"{cpsv_bytes / 2**20:.1f} MiB streamed by then"
+        )
+    print(
+        f"  peak RSS: {rss_after:.0f} MB after the dump (before it {rss_before:.0f} MB, at start {rss_start:.0f} MB, "
+        f"current {current_rss_mb():.0f} MB) → target < {TARGET_RSS_MB:.0f} MB: {verdict(rss_after < TARGET_RSS_MB)}"
+    )
+    if not site.reused:
+        print("  (peak includes building the database in this run; reuse --workdir for the dump alone)")
+
+    # --- 2. unchanged poll ----------------------------------------------------------------------
+    query = f"since={head}"
+    _elapsed, status, poll_body = common.timed_wsgi_get(app, "/api/v1/changes/", query)
+    data = json.loads(poll_body)
+    if status != 200 or data["events"] or data["next_cursor"] != str(head):
+        raise SystemExit(f"unchanged poll answered {status}: {poll_body[:300]!r}")
+    install_floor(poll_body)
+    status, floor_body = common.wsgi_get(app, FLOOR_PATH)
+    if status != 200 or floor_body != poll_body:
+        raise SystemExit(f"floor view answered {status}: {floor_body[:300]!r}")
+    for _ in range(20):
+        common.wsgi_get(app, "/api/v1/changes/", query)
+        common.wsgi_get(app, FLOOR_PATH)
+    common.settle()
+    poll_times, floor_times = [], []
+    for _ in range(args.polls):
+        elapsed, status, _body = common.timed_wsgi_get(app, "/api/v1/changes/", query)
+        if status != 200:
+            raise SystemExit(f"poll answered {status}")
+        poll_times.append(elapsed)
+        floor_times.append(common.timed_wsgi_get(app, FLOOR_PATH)[0])
+    poll, floor = common.Summary.of(poll_times), common.Summary.of(floor_times)
+    print()
+    print(f"unchanged poll GET /api/v1/changes/?since={head} ({len(poll_body)} bytes), {args.polls} requests:")
+    print(f"  {'':<34} {'p50':>10} {'p95':>10} {'mean':>10}")
+    print(f"  {'changes (WSGI, full server time)':<34} {common.ms(poll.p50):>10} {common.ms(poll.p95):>10} {common.ms(poll.mean):>10}")
+    print(f"  {'floor (plain view, same bytes)':<34} {common.ms(floor.p50):>10} {common.ms(floor.p95):>10} {common.ms(floor.mean):>10}")
+    print(
+        f"  feed's own cost p50 {common.ms(poll.p50 - floor.p50)} ({poll.p50 / floor.p50:.2f}× the floor); "
+        f"target ≤ {common.ms(TARGET_POLL_SECONDS)}: p50 {verdict(poll.p50 <= TARGET_POLL_SECONDS)}, "
+        f"p95 {verdict(poll.p95 <= TARGET_POLL_SECONDS)}"
+    )
+    return 0 if ok else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    workdir = common.setup_django(args.workdir)
+    try:
+        return run(args, workdir)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if args.workdir is None and not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        elif args.keep:
+            print(f"database kept in {workdir}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
