@@ -1,0 +1,285 @@
+"""Render time, size and memory of the printable citizen sheet, and the cost of serving it cached.
+
+Run::
+
+    .venv/bin/python -m benchmarks.pdf [--guides 200] [--renders 500] [--workdir DIR]
+
+What it does:
+
+1. Builds a throwaway SQLite database (``benchmarks.common``) with ``--guides`` guides, of which
+   ``--imported`` (at least 8) go through the real import path. Among the imported guides it
+   picks one whose citizen sheet has exactly two pages (counted with pypdf); failing that, the
+   one closest to two pages.
+2. Render time: ``--timed-renders`` in-process renders of that sheet with
+   ``printing.render.render_guide_pdf`` (serialized record, site base URL and published checklist
+   version as ``printing.cache`` passes them), after one untimed warm-up render. p50 and p95 are
+   compared with the target of 0.5 s and the size with 500 KB (printed OK or OVER).
+3. Memory: ``--renders`` more in-process renders of the same sheet; after ``gc.collect()`` the
+   resident set size (VmRSS from /proc/self/status, else ru_maxrss) is sampled every 50 renders.
+   The growth between the 100th render (the 50th when at most 100 are run) and the last one
+   should stay flat: target < 20 MB. Forked renders (``render_guide_pdf_limited``, as the views
+   use) would hide a leak from the parent, so this loop renders in this process on purpose.
+4. Cached response: ``GET /g/<code>/pdf/`` once through the WSGI application, which renders and
+   stores the sheet; then ``--requests`` calls of the view function ``printing.views.guide_pdf``
+   with a RequestFactory request, interleaved with as many calls of a minimal view returning
+   ``FileResponse(open(path, "rb"))`` of the same bytes written to a temporary file (the floor:
+   what serving a static file costs in Django). Both skip the middleware and both responses are
+   consumed fully and closed. The ratio view / floor (p50) is compared with 1.5×. The full WSGI
+   request (middleware included) is printed beside it for information.
+
+Reading the output: timings are compared with targets or with the floor measured in the same
+run; they never change the exit status (a broken setup, e.g. a non-200 answer, exits 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import io
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from benchmarks import common
+
+TARGET_RENDER_SECONDS = 0.5
+TARGET_SIZE_KB = 500
+TARGET_GROWTH_MB = 20
+TARGET_RATIO = 1.5
+SAMPLE_EVERY = 50
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.pdf", description=__doc__.splitlines()[0])
+    parser.add_argument("--guides", type=int, default=200, help="guides in the database (default 200)")
+    parser.add_argument("--imported", type=int, default=8, help="guides created through import_guides (default 8)")
+    parser.add_argument("--timed-renders", type=int, default=20, help="renders timed for p50/p95 (default 20)")
+    parser.add_argument("--renders", type=int, default=500, help="renders of the memory loop (default 500)")
+    parser.add_argument("--requests", type=int, default=200, help="cached PDF requests, and as many floor ones")
+    parser.add_argument("--workdir", type=Path, help="keep the database here and reuse it on the next run")
+    parser.add_argument("--keep", action="store_true", help="do not delete the temporary directory")
+    args = parser.parse_args(argv)
+    args.imported = max(8, args.imported)
+    return args
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def rss_mb() -> float:
+    """Current resident set size in MB (peak RSS where /proc is missing)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def page_count(pdf: bytes) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+class Sheet:
+    """The citizen sheet of one guide, rendered as printing.cache would render it."""
+
+    def __init__(self, page):
+        from guides.serializers import checklist_of, serialize_guide
+        from printing.cache import published_version, site_base_url
+
+        self.page = page
+        self.record = serialize_guide(page)
+        self.base_url = site_base_url(page)
+        self.version = published_version(page, checklist_of(self.record)[1])
+
+    def render(self) -> bytes:
+        from printing.render import render_guide_pdf
+
+        return render_guide_pdf(
+            self.record, params={}, kind="citizen", base_url=self.base_url, checklist_version=self.version
+        )
+
+
+def choose_sheet(log=print) -> tuple[Sheet, bytes, int]:
+    """An imported guide whose citizen sheet has two pages, or the closest one."""
+    from guides.models import GuidePage
+
+    imported = GuidePage.objects.live().filter(live_revision__isnull=False).order_by("path")
+    best: tuple[Sheet, bytes, int] | None = None
+    for page in imported:
+        sheet = Sheet(page)
+        pdf = sheet.render()
+        pages = page_count(pdf)
+        log(f"  {page.code}: {pages} page(s), {len(pdf) / 1024:.0f} KB")
+        if best is None or abs(pages - 2) < abs(best[2] - 2):
+            best = (sheet, pdf, pages)
+        if pages == 2:
+            break
+    if best is None:
+        raise SystemExit("no imported guide to render")
+    return best
+
+
+def consume(response) -> bytes:
+    try:
+        return b"".join(response)
+    finally:
+        response.close()
+
+
+# --- the phases ------------------------------------------------------------------------------
+
+
+def render_time(sheet: Sheet, renders: int) -> tuple[common.Summary, int]:
+    sheet.render()  # warm-up: templates, fonts
+    common.settle()
+    times = []
+    size = 0
+    for _ in range(renders):
+        start = time.perf_counter()
+        pdf = sheet.render()
+        times.append(time.perf_counter() - start)
+        size = len(pdf)
+    return common.Summary.of(times), size
+
+
+def memory(sheet: Sheet, renders: int) -> list[tuple[int, float]]:
+    gc.collect()
+    samples = [(0, rss_mb())]
+    for n in range(1, renders + 1):
+        sheet.render()
+        if n % SAMPLE_EVERY == 0 or n == renders:
+            gc.collect()
+            samples.append((n, rss_mb()))
+    return samples
+
+
+def cached_response(app, page, requests: int, workdir: Path) -> dict[str, common.Summary]:
+    from django.http import FileResponse
+    from django.test import RequestFactory
+
+    from printing.cache import render_cached
+    from printing.views import guide_pdf
+
+    url = f"/g/{page.code}/pdf/"
+    status, body = common.wsgi_get(app, url)  # renders and stores the sheet
+    if status != 200 or not body.startswith(b"%PDF-"):
+        raise SystemExit(f"GET {url} answered {status}")
+    if render_cached(page, {}, "citizen").source != "cache":
+        raise SystemExit(f"GET {url} did not leave the sheet in the cache")
+
+    static_dir = workdir / "static-floor"
+    static_dir.mkdir(exist_ok=True)
+    path = static_dir / f"{page.code}.pdf"
+    path.write_bytes(body)
+
+    def static_view(request):
+        return FileResponse(open(path, "rb"), content_type="application/pdf")
+
+    factory = RequestFactory(HTTP_HOST="localhost")
+    view_body = consume(guide_pdf(factory.get(url), code=page.code))
+    floor_body = consume(static_view(factory.get(url)))
+    if view_body != body or floor_body != body:
+        raise SystemExit("the view, the floor and the WSGI response do not serve the same bytes")
+    for _ in range(3):
+        common.wsgi_get(app, url)
+
+    common.settle()
+    times: dict[str, list[float]] = {"view": [], "floor": [], "wsgi": []}
+    for _ in range(requests):
+        request = factory.get(url)
+        start = time.perf_counter()
+        consume(guide_pdf(request, code=page.code))
+        times["view"].append(time.perf_counter() - start)
+        request = factory.get(url)
+        start = time.perf_counter()
+        consume(static_view(request))
+        times["floor"].append(time.perf_counter() - start)
+        elapsed, status, _body = common.timed_wsgi_get(app, url)
+        if status != 200:
+            raise SystemExit(f"GET {url} answered {status}")
+        times["wsgi"].append(elapsed)
+    common.settle()
+    return {name: common.Summary.of(values) for name, values in times.items()}
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "OK" if ok else "OVER"
+
+
+def run(args: argparse.Namespace, workdir: Path) -> int:
+    print(f"PDF benchmark: {args.guides:,} guides, {args.renders} renders for memory, database in {workdir}")
+    site = common.prepare_database(args.guides, imported=args.imported, workdir=workdir)
+    print(f"{site.guide_count:,} guides ready")
+
+    print("\nchoosing an imported guide with a 2-page citizen sheet:")
+    sheet, pdf, pages = choose_sheet()
+    code = sheet.page.code
+    if pages != 2:
+        print(f"warning: no imported guide has a 2-page sheet; using {code} ({pages} pages)")
+
+    summary, size = render_time(sheet, args.timed_renders)
+    size_kb = size / 1024
+    print(f"\n1. render of the {pages}-page citizen sheet of {code} ({args.timed_renders} renders, in process)")
+    print(f"   p50 {common.ms(summary.p50)}, p95 {common.ms(summary.p95)}, mean {common.ms(summary.mean)}")
+    print(f"   target ≤ {TARGET_RENDER_SECONDS} s (p95): {verdict(summary.p95 <= TARGET_RENDER_SECONDS)}")
+    print(f"   size {size_kb:.0f} KB, target ≤ {TARGET_SIZE_KB} KB: {verdict(size_kb <= TARGET_SIZE_KB)}")
+
+    print(f"\n2. memory over {args.renders} renders (RSS after gc.collect(), every {SAMPLE_EVERY} renders)")
+    samples = memory(sheet, args.renders)
+    for n, mb in samples:
+        print(f"   after {n:>5} renders: {mb:8.1f} MB")
+    # From the 100th render on (the first sample when there are no more than 100 renders).
+    start = 100 if args.renders > 100 else min(SAMPLE_EVERY, args.renders)
+    later = [(n, mb) for n, mb in samples if n >= start]
+    (first_n, first_mb), (last_n, last_mb) = later[0], samples[-1]
+    growth = last_mb - first_mb
+    print(f"   growth from render {first_n} to render {last_n}: {growth:+.1f} MB")
+    if last_n - first_n < 100:
+        print("   (too few renders to judge a leak: use --renders 500)")
+    print(f"   target < {TARGET_GROWTH_MB} MB: {verdict(growth < TARGET_GROWTH_MB)}")
+
+    app = common.wsgi_application()
+    times = cached_response(app, sheet.page, args.requests, workdir)
+    view, floor, wsgi = times["view"], times["floor"], times["wsgi"]
+    ratio = view.p50 / floor.p50
+    print(f"\n3. cached PDF ({size_kb:.0f} KB) vs the same bytes as a static file, {args.requests} requests each")
+    print(f"   {'':<44} {'p50':>10} {'p95':>10} {'mean':>10}")
+    for label, s in (
+        ("printing.views.guide_pdf (no middleware)", view),
+        ("FileResponse of the same bytes (the floor)", floor),
+        (f"GET /g/{code}/pdf/ through WSGI", wsgi),
+    ):
+        print(f"   {label:<44} {common.ms(s.p50):>10} {common.ms(s.p95):>10} {common.ms(s.mean):>10}")
+    print(f"   ratio view / floor: p50 {ratio:.2f}×, p95 {view.p95 / floor.p95:.2f}×, mean {view.mean / floor.mean:.2f}×")
+    print(f"   target ≤ {TARGET_RATIO}× (p50): {verdict(ratio <= TARGET_RATIO)}")
+    print(f"   (WSGI / floor p50: {wsgi.p50 / floor.p50:.2f}×, middleware included)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    workdir = common.setup_django(args.workdir)
+    try:
+        return run(args, workdir)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if args.workdir is None and not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        elif args.keep:
+            print(f"database kept in {workdir}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
