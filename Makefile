@@ -30,6 +30,7 @@ demo: install run-deps
 	@mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py refresh_search_text --verbosity 0
 	$(BIN)/python manage.py update_index
 
 run: demo
