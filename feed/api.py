@@ -50,7 +50,7 @@ from django.views.decorators.csrf import csrf_exempt
 from feed.models import CHINA, ChangeEvent, to_iso
 from guides.choices import SECTION_BY_SLUG, SECTION_SLUGS, ItemType, Section
 from guides.domain.checklist import diff_checklists, short_fingerprint
-from guides.serializers import serialize_guide
+from guides.serializers import serializable, serialize_guide
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -399,15 +399,7 @@ def guide_list(request):
 
 
 def _detail_queryset():
-    # Plain lookups only: a Prefetch() with a custom queryset on a modelcluster ParentalKey
-    # (materials, steps …) ignores the relation under Django 5.2 and returns every guide's rows.
-    return _live_guides().select_related(
-        "department", "intake_window__hall", "delivery_window__hall", "result_sample"
-    ).prefetch_related(
-        "intake_window__hall__sessions", "intake_window__hall__calendar_days",
-        "materials__blank_form", "materials__sample",
-        "situations", "steps", "legal_bases", "fee_items", "faqs", "themes",
-    )
+    return serializable(_live_guides())
 
 
 @api_endpoint

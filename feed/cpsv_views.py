@@ -16,7 +16,7 @@ from wagtail.models import Site
 
 from feed.cpsv import context_text, cpsv_document, dumps, iter_cpsv_json
 from guides.models import GuidePage
-from guides.serializers import live_record
+from guides.serializers import live_record, serializable
 
 LD_JSON = "application/ld+json; charset=utf-8"
 # Guides serialized per database round trip in the catalogue: bounded memory, constant queries
@@ -51,23 +51,7 @@ def base_url(request) -> str:
 def live_guides():
     """Live guides with everything ``serialize_guide`` reads fetched in a fixed number of queries
     (used when a record is not cached yet)."""
-    return (
-        GuidePage.objects.live()
-        .select_related("department", "intake_window__hall", "delivery_window__hall", "result_sample")
-        .prefetch_related(
-            "themes",
-            "situations",
-            "legal_bases",
-            # No "materials": serialize_guide queries them itself (materials.select_related, one
-            # query per guide), and with modelcluster a Prefetch("materials", queryset=…) would
-            # make that call return the materials of every page in the batch.
-            "steps",
-            "fee_items",
-            "faqs",
-            "intake_window__hall__sessions",
-            "intake_window__hall__calendar_days",
-        )
-    )
+    return serializable(GuidePage.objects.live())
 
 
 @require_safe

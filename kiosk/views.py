@@ -26,7 +26,7 @@ from wagtail.models import Site
 from guides.choices import SECTION_BY_SLUG, SECTION_SLUGS, Section
 from guides.models import Department, GuidePage
 from guides.presentation import build_guide_view, hall_status
-from guides.serializers import serialize_guide
+from guides.serializers import serializable, serialize_guide
 from search.suggest import suggest
 
 DEFAULT_IDLE_SECONDS = 60
@@ -35,17 +35,6 @@ PAGE_SIZE = 12
 KEYBOARD_ROWS = ["ABCDEFG", "HIJKLMN", "OPQRST", "UVWXYZ", "1234567890"]
 # The A4 citizen sheet, served by the printing app with the same situation parameters as the page.
 PDF_PATH = "/g/{code}/pdf/"
-GUIDE_PREFETCH = (
-    "situations",
-    "materials",
-    "steps",
-    "legal_bases",
-    "fee_items",
-    "faqs",
-    "themes",
-    "intake_window__hall__sessions",
-    "intake_window__hall__calendar_days",
-)
 
 _QUERY_CHARS = re.compile(r"[^a-z0-9]")
 
@@ -209,13 +198,7 @@ def pdf_path(code: str) -> str:
 
 
 def _live_guide(code: str) -> GuidePage:
-    page = (
-        _live_guides()
-        .filter(code__iexact=code)
-        .select_related("intake_window__hall", "delivery_window__hall")
-        .prefetch_related(*GUIDE_PREFETCH)
-        .first()
-    )
+    page = serializable(_live_guides().filter(code__iexact=code)).first()
     if page is None:
         raise Http404("No published guide with this code")
     return page

@@ -14,33 +14,16 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_safe
 
 from guides.models import GuidePage
-from guides.serializers import checklist_of, serialize_guide
+from guides.serializers import checklist_of, serializable, serialize_guide
 from printing.cache import PdfUnavailable, published_version, render_cached, site_base_url
 from printing.render import KINDS, render_guide_pdf_limited
 
 logger = logging.getLogger("printing")
 
-PREFETCH = (
-    "situations",
-    "materials",
-    "steps",
-    "legal_bases",
-    "fee_items",
-    "faqs",
-    "themes",
-    "intake_window__hall__sessions",
-    "intake_window__hall__calendar_days",
-)
 
 
 def live_guide(code: str) -> GuidePage:
-    page = (
-        GuidePage.objects.live()
-        .filter(code__iexact=code)
-        .select_related("department", "intake_window__hall", "delivery_window__hall")
-        .prefetch_related(*PREFETCH)
-        .first()
-    )
+    page = serializable(GuidePage.objects.live().filter(code__iexact=code)).first()
     if page is None:
         raise Http404("No published guide with this code")
     return page
