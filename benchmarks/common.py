@@ -27,6 +27,7 @@ import gc
 import io
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -62,6 +63,22 @@ def setup_django(workdir: str | Path | None = None) -> Path:
 
     django.setup()
     return path
+
+
+def run_in_workdir(args, run: Callable[[Any, Path], int]) -> int:
+    """Run a benchmark on the database in ``args.workdir`` (a new temporary one by default),
+    removing a temporary one afterwards unless ``args.keep``."""
+    workdir = setup_django(args.workdir)
+    try:
+        return run(args, workdir)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if args.workdir is None and not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        elif args.keep:
+            print(f"database kept in {workdir}")
 
 
 @contextmanager

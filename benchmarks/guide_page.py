@@ -39,7 +39,6 @@ import argparse
 import cProfile
 import io
 import pstats
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -353,18 +352,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    workdir = common.setup_django(args.workdir)
-    try:
-        return run(args, workdir)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if args.workdir is None and not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-        elif args.keep:
-            print(f"database kept in {workdir}")
+    return common.run_in_workdir(parse_args(argv), run)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,6 @@ import argparse
 import gc
 import io
 import resource
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -267,18 +266,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    workdir = common.setup_django(args.workdir)
-    try:
-        return run(args, workdir)
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if args.workdir is None and not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-        elif args.keep:
-            print(f"database kept in {workdir}")
+    return common.run_in_workdir(parse_args(argv), run)
 
 
 if __name__ == "__main__":
