@@ -26,7 +26,7 @@ from wagtail.models import Site
 from guides.choices import SECTION_BY_SLUG, SECTION_SLUGS, Section
 from guides.models import Department, GuidePage
 from guides.presentation import build_guide_view, hall_status
-from guides.serializers import serializable, serialize_guide
+from guides.serializers import live_record, serializable
 from search.suggest import suggest
 
 DEFAULT_IDLE_SECONDS = 60
@@ -232,7 +232,7 @@ def _question_buttons(code: str, view) -> list[dict[str, Any]]:
 
 
 def _guide_context(request, page: GuidePage) -> dict[str, Any]:
-    record = serialize_guide(page)
+    record = live_record(page)
     view = build_guide_view(record, request.GET)
     answers = dict(view.answers)
     base = public_base_url(request)

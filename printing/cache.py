@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from guides.domain.situations import parse_answers
 from guides.presentation import situations_of
-from guides.serializers import checklist_of, serialize_guide
+from guides.serializers import checklist_of, live_record
 from printing.render import KINDS, RenderTimeout, render_guide_pdf_limited, template_digest
 
 logger = logging.getLogger("printing")
@@ -196,7 +196,8 @@ def render_cached(page, params: Any = None, kind: str = "citizen", *, record: di
     """
     if kind not in KINDS:
         raise ValueError(f"unknown sheet kind {kind!r}")
-    record = record if record is not None else serialize_guide(page)
+    # The cached record of the live revision: a request for a stored PDF costs no serializing.
+    record = record if record is not None else live_record(page)
     answers = sheet_answers(record, params, kind)
     _checklist, fingerprint = checklist_of(record)
     version = published_version(page, fingerprint)
@@ -283,7 +284,7 @@ def prerender(page, *, combinations: bool = True, prune_old: bool = True) -> Pre
     report = PrerenderReport(code=page.code)
     if not page.live:
         return report
-    record = serialize_guide(page)
+    record = live_record(page)
     jobs: list[tuple[dict[str, str], str]] = [({}, "citizen"), ({}, "counter")]
     if combinations:
         jobs += [(answers, "citizen") for answers in answer_combinations(record)]
