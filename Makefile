@@ -14,8 +14,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# A PostgreSQL DATABASE_URL also needs its driver.
+EXTRAS := $(if $(findstring postgres,$(DATABASE_URL)),[postgres],)
+
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e ".$(EXTRAS)"
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
