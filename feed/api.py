@@ -38,19 +38,19 @@ from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
-from django.http import HttpResponse, HttpResponseNotModified
+from django.http import HttpResponse, HttpResponseNotModified, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 from django.utils.regex_helper import _lazy_re_compile
-from django.utils.text import compress_string
+from django.utils.text import compress_sequence, compress_string
 from django.views.decorators.csrf import csrf_exempt
 
 from feed.models import CHINA, ChangeEvent, to_iso
 from guides.choices import SECTION_BY_SLUG, SECTION_SLUGS, ItemType, Section
 from guides.domain.checklist import diff_checklists, short_fingerprint
-from guides.serializers import serializable, serialize_guide
+from guides.serializers import iter_encoded_records, live_record, reference_version
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -167,8 +167,39 @@ def _etag_base(tag: str) -> str:
     return tag.removesuffix("-gzip")
 
 
+def _not_modified_response(response) -> HttpResponseNotModified:
+    not_modified = HttpResponseNotModified()
+    for header in ("ETag", "Last-Modified", "Cache-Control", "Vary", "X-RateLimit-Limit", "X-RateLimit-Remaining"):
+        if response.has_header(header):
+            not_modified[header] = response[header]
+    return not_modified
+
+
+def _finish_stream(request, response: StreamingHttpResponse) -> HttpResponse:
+    """The streamed export: a weak ETag from what determines its content (``feed_digest``; the
+    body is not known before it is sent), the conditional 304, and streamed gzip."""
+    patch_vary_headers(response, ("Accept-Encoding",))
+    gzip_it = bool(ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
+    digest = getattr(response, "feed_digest", None)
+    if response.status_code == 200 and digest:
+        response["ETag"] = f'W/"{digest}-gzip"' if gzip_it else f'W/"{digest}"'
+        response["Cache-Control"] = "public, no-cache"
+        last_modified = getattr(response, "feed_last_modified", None)
+        if last_modified is not None:
+            response["Last-Modified"] = http_date(last_modified.timestamp())
+        if _not_modified(request, digest, last_modified):
+            response.close()
+            return _not_modified_response(response)
+    if gzip_it and response.status_code == 200:
+        response.streaming_content = compress_sequence(response.streaming_content)
+        response["Content-Encoding"] = "gzip"
+    return response
+
+
 def _finish(request, response: HttpResponse) -> HttpResponse:
     """ETag, Last-Modified, the conditional 304, and gzip, for a response of the feed."""
+    if response.streaming:
+        return _finish_stream(request, response)
     if hasattr(response, "render") and not getattr(response, "is_rendered", True):
         response.render()
     content = response.content
@@ -187,11 +218,7 @@ def _finish(request, response: HttpResponse) -> HttpResponse:
         if last_modified is not None:
             response["Last-Modified"] = http_date(last_modified.timestamp())
         if _not_modified(request, digest, last_modified):
-            not_modified = HttpResponseNotModified()
-            for header in ("ETag", "Last-Modified", "Cache-Control", "Vary", "X-RateLimit-Limit", "X-RateLimit-Remaining"):
-                if response.has_header(header):
-                    not_modified[header] = response[header]
-            return not_modified
+            return _not_modified_response(response)
     if gzip_it:
         response.content = compress_string(content)
         response["Content-Encoding"] = "gzip"
@@ -342,11 +369,10 @@ def list_item(request, page) -> dict:
     }
 
 
-@api_endpoint
-def guide_list(request):
+def _filtered_guides(request):
+    """Live guides narrowed by the filters that the list and the export share."""
     from guides.models import Department
 
-    limit = parse_limit(request)
     guides = _live_guides()
     if (section := _param(request, "section")) is not None:
         value = SECTION_BY_SLUG.get(section, section)
@@ -364,6 +390,17 @@ def guide_list(request):
         guides = guides.filter(item_type=item_type)
     if (since := _param(request, "updated_since")) is not None:
         guides = guides.filter(last_published_at__gte=parse_updated_since(since))
+    return guides
+
+
+def _change_log_head() -> tuple[int, dt.datetime] | None:
+    return ChangeEvent.objects.order_by("-id").values_list("id", "created_at").first()
+
+
+@api_endpoint
+def guide_list(request):
+    limit = parse_limit(request)
+    guides = _filtered_guides(request)
     cursor = _param(request, "cursor")
     if cursor is not None:
         published_at, pk = decode_cursor(cursor)
@@ -372,7 +409,7 @@ def guide_list(request):
     # Read the head of the change log before the guides: every event up to it is reflected in
     # the list below, so a client that mirrors the list and then polls changes/?since= this
     # cursor misses nothing.
-    head = ChangeEvent.objects.order_by("-id").values_list("id", "created_at").first()
+    head = _change_log_head()
     rows = list(
         guides.select_related("department")
         .defer("search_name", "search_checklist", "search_text")
@@ -398,30 +435,80 @@ def guide_list(request):
     return json_response(data, last_modified=last_modified)
 
 
-def _detail_queryset():
-    return serializable(_live_guides())
+class FeedLinks:
+    """The fields the feed adds to a guide's record: its published checklist version, absolute
+    links and latest change note. URL patterns are resolved once per request, not per guide."""
+
+    CODE = "__code__"
+
+    def __init__(self, request):
+        self.request = request
+        self.root = request.build_absolute_uri("/").rstrip("/")
+        self.pdf = self.root + reverse("guide-pdf", args=[self.CODE])
+        self.short = self.root + reverse("guide-short-url", args=[self.CODE])
+
+    def fields(self, page) -> dict:
+        return {
+            "checklist_version": page.checklist_version,
+            "checklist_fingerprint": page.checklist_fingerprint,
+            "url": _page_url(self.request, page),
+            # Codes are [A-Za-z0-9_.-] (CODE_RE): safe in a path as they are.
+            "pdf_url": self.pdf.replace(self.CODE, page.code),
+            "short_url": self.short.replace(self.CODE, page.code),
+            "updated_at": to_iso(page.last_published_at),
+            "change_note": getattr(page, "change_note", "") or "",
+        }
 
 
 @api_endpoint
 def guide_detail(request, code: str):
-    if not CODE_RE.match(code):
-        raise NotFound(f"没有编码为“{code[:64]}”的已发布事项")
-    page = _detail_queryset().filter(code=code).first()
-    if page is None:
-        raise NotFound(f"没有编码为“{code}”的已发布事项")
-    record = serialize_guide(page)
-    record.update(
-        {
-            "checklist_version": page.checklist_version,
-            "checklist_fingerprint": page.checklist_fingerprint,
-            "url": _page_url(request, page),
-            "pdf_url": _absolute(request, f"/g/{page.code}/pdf/"),
-            "short_url": _absolute(request, page.short_url),
-            "updated_at": to_iso(page.last_published_at),
-            "change_note": getattr(page, "change_note", "") or "",
-        }
-    )
+    page = _guide_or_404(code)
+    record = {**live_record(page), **FeedLinks(request).fields(page)}
     return json_response(record, last_modified=page.last_published_at)
+
+
+# Bump when the lines of the export change shape in a way the change log does not show.
+EXPORT_FORMAT = 1
+NDJSON = "application/x-ndjson; charset=utf-8"
+EXPORT_FLUSH_BYTES = 64 * 1024
+
+
+def _export_lines(request, guides, pks: list[int]):
+    """One line per guide: the cached JSON of its record with the feed's fields spliced in, the
+    same object as ``guides/{code}/`` without decoding and re-encoding the record."""
+    links = FeedLinks(request)
+    buffer: list[bytes] = []
+    size = 0
+    for page, encoded in iter_encoded_records(guides, pks):
+        extra = json.dumps(links.fields(page), ensure_ascii=False, separators=(",", ":"), cls=DjangoJSONEncoder)
+        line = encoded[:-1] + b"," + extra[1:].encode("utf-8") + b"\n"
+        buffer.append(line)
+        size += len(line)
+        if size >= EXPORT_FLUSH_BYTES:
+            yield b"".join(buffer)
+            buffer, size = [], 0
+    if buffer:
+        yield b"".join(buffer)
+
+
+@api_endpoint
+def guide_export(request):
+    """Every guide the filters select, as full records (one JSON object per line), streamed."""
+    guides = _filtered_guides(request)
+    head = _change_log_head()
+    # Every publish and unpublish writes a change event and everything else a record embeds
+    # bumps the reference version, so these identify the content before it is streamed.
+    validator = "|".join(
+        map(str, (EXPORT_FORMAT, head[0] if head else 0, reference_version(), request.scheme, request.get_host(), sorted(request.GET.lists())))
+    )
+    pks = list(guides.order_by("last_published_at", "pk").values_list("pk", flat=True))
+    body = _export_lines(request, guides, pks) if request.method == "GET" else iter(())
+    response = StreamingHttpResponse(body, content_type=NDJSON)
+    response.feed_digest = hashlib.sha256(validator.encode()).hexdigest()[:40]
+    response.feed_last_modified = head[1] if head else None
+    response["X-Total-Count"] = str(len(pks))
+    response["X-Changes-Cursor"] = str(head[0]) if head else "0"
+    return response
 
 
 def _checklist_body(guide, version, at: dt.date | None) -> dict:

@@ -16,12 +16,9 @@ from wagtail.models import Site
 
 from feed.cpsv import context_text, cpsv_document, dumps, iter_cpsv_json
 from guides.models import GuidePage
-from guides.serializers import live_record, serializable
+from guides.serializers import iter_live_records, live_record
 
 LD_JSON = "application/ld+json; charset=utf-8"
-# Guides serialized per database round trip in the catalogue: bounded memory, constant queries
-# per chunk (about a dozen prefetches), whatever the catalogue size.
-CHUNK_SIZE = 100
 
 
 def problem(status: int, title: str, detail: str) -> JsonResponse:
@@ -48,12 +45,6 @@ def base_url(request) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
 
-def live_guides():
-    """Live guides with everything ``serialize_guide`` reads fetched in a fixed number of queries
-    (used when a record is not cached yet)."""
-    return serializable(GuidePage.objects.live())
-
-
 @require_safe
 def guide(request, code: str):
     # One page: its record is usually cached, so prefetching would mostly be wasted queries.
@@ -66,15 +57,11 @@ def guide(request, code: str):
 
 def _catalogue_records() -> Iterator[tuple[dict, int]]:
     # Ordered by code in Python, not by the database's collation, so that the output is the same
-    # on SQLite and PostgreSQL; pages are then loaded chunk by chunk with their prefetches.
-    codes = sorted(GuidePage.objects.live().values_list("code", "pk"))
-    for start in range(0, len(codes), CHUNK_SIZE):
-        chunk = codes[start : start + CHUNK_SIZE]
-        pages = {page.pk: page for page in live_guides().filter(pk__in=[pk for _, pk in chunk])}
-        for _, pk in chunk:
-            page = pages.get(pk)
-            if page is not None:  # unpublished since the codes were read
-                yield live_record(page), page.checklist_version
+    # on SQLite and PostgreSQL.
+    live = GuidePage.objects.live()
+    pks = [pk for _code, pk in sorted(live.values_list("code", "pk"))]
+    for page, record in iter_live_records(live, pks):
+        yield record, page.checklist_version
 
 
 @require_safe

@@ -384,6 +384,30 @@ def _operation(operation_id: str, summary: str, description: str, ok: dict, para
     }
 
 
+def _list_filters() -> list[dict]:
+    """The filters that the list and the export share."""
+    return [
+        _query("section", "版块：gc（工程类）、jy（经营类）、gm（公民类）或中文名称", {"type": "string", "enum": ["gc", "jy", "gm", *Section.values]}),
+        _query("department", "实施主体的部门编码", {"type": "string", "pattern": CODE_PATTERN}),
+        _query("item_type", "事项类型", {"type": "string", "enum": ItemType.values}),
+        _query(
+            "updated_since",
+            "只列出此后发布的事项：ISO 8601 日期（按北京时间当日 0 点）或日期时间（无时区时按北京时间）",
+            {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]},
+        ),
+    ]
+
+
+def _export_ok() -> dict:
+    ok = _ok("Guide", "每行一个事项记录（JSON Schema 同 guides/{code}/）", media_type="application/x-ndjson")
+    ok["headers"] = {
+        **ok["headers"],
+        "X-Total-Count": {"description": "导出开始时选中的事项数", "schema": {"type": "string", "pattern": r"^\d+$"}},
+        "X-Changes-Cursor": {"description": "导出开始前变更日志的位置（changes/ 的 since）", "schema": {"type": "string", "pattern": r"^\d+$"}},
+    }
+    return ok
+
+
 def _query(name: str, description: str, schema: dict, required: bool = False) -> dict:
     return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
 
@@ -398,7 +422,6 @@ def api_prefix() -> str:
 
 
 def openapi_document(request) -> dict:
-    section_values = ["gc", "jy", "gm", *Section.values]
     paths = {
         "/guides/": _operation(
             "listGuides",
@@ -408,17 +431,21 @@ def openapi_document(request) -> dict:
             "撤下的事项从列表中消失，请通过 changes/ 获知。",
             _ok("GuideList", "一页事项"),
             parameters=[
-                _query("section", "版块：gc（工程类）、jy（经营类）、gm（公民类）或中文名称", {"type": "string", "enum": section_values}),
-                _query("department", "实施主体的部门编码", {"type": "string", "pattern": CODE_PATTERN}),
-                _query("item_type", "事项类型", {"type": "string", "enum": ItemType.values}),
-                _query(
-                    "updated_since",
-                    "只列出此后发布的事项：ISO 8601 日期（按北京时间当日 0 点）或日期时间（无时区时按北京时间）",
-                    {"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]},
-                ),
+                *_list_filters(),
                 _query("cursor", "上一页返回的 next_cursor（不透明字符串）", {"type": "string", "pattern": r"^[A-Za-z0-9_-]{8,200}$"}),
                 LIMIT,
             ],
+            errors=("400",),
+        ),
+        "/guides.ndjson": _operation(
+            "exportGuides",
+            "全量导出（完整记录，逐行 JSON）",
+            "按与 guides/ 相同的筛选条件，以 NDJSON（每行一个与 guides/{code}/ 相同的完整记录）流式返回全部已发布事项，"
+            "顺序同 guides/（最近发布时间, id 升序）。响应头 X-Changes-Cursor 是导出开始前变更日志的位置："
+            "导出之后从它轮询 changes/ 即不会遗漏；X-Total-Count 是开始时选中的事项数，流式期间被撤下的事项不再输出"
+            "（其撤下事件在 changes/ 中）。ETag 为弱校验器，只要没有新的变更就不变，可用 If-None-Match 免去重复下载。",
+            _export_ok(),
+            parameters=_list_filters(),
             errors=("400",),
         ),
         "/guides/{code}/": _operation(

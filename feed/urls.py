@@ -12,6 +12,7 @@ app_name = "feed"
 
 urlpatterns = [
     path("guides/", api.guide_list, name="guide-list"),
+    path("guides.ndjson", api.guide_export, name="guide-export"),
     path("guides/<str:code>/", api.guide_detail, name="guide-detail"),
     path("guides/<str:code>/checklist/", api.guide_checklist, name="guide-checklist"),
     path("guides/<str:code>/checklist/verify/", api.guide_checklist_verify, name="guide-checklist-verify"),
