@@ -9,7 +9,7 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
-        from wagtail.models import Page, PageViewRestriction
+        from wagtail.models import Page, PageViewRestriction, Site
         from wagtail.signals import page_published, page_unpublished, post_page_move
 
         from guides.serializers import REFERENCE_CHANGED
@@ -19,7 +19,9 @@ class PortalConfig(AppConfig):
         for signal in (page_published, page_unpublished, post_page_move, REFERENCE_CHANGED):
             signal.connect(bump_content_version, dispatch_uid=f"content-version-{id(signal)}")
         post_delete.connect(bump_content_version, sender=Page, dispatch_uid="content-version-page-delete")
-        for signal in (post_save, post_delete):
-            signal.connect(
-                bump_content_version, sender=PageViewRestriction, dispatch_uid=f"content-version-restriction-{id(signal)}"
-            )
+        # Sites: their root URL is in the pages' links and the QR codes of the printed sheets.
+        for model in (PageViewRestriction, Site):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    bump_content_version, sender=model, dispatch_uid=f"content-version-{model.__name__}-{id(signal)}"
+                )

@@ -4,7 +4,7 @@ A guide page is the same for every reader until its content, the data it embeds 
 open/closed state changes, and at a counter or in a hall it is read over and over. GuidePage.serve
 marks a response as shareable and says how long it stays true; this middleware keeps it under the
 request's path and query, together with a content version that every publish, unpublish, move,
-delete, view restriction and reference-data change bumps.
+delete, view restriction, site and reference-data change bumps.
 """
 
 from __future__ import annotations

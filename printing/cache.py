@@ -25,13 +25,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from guides.domain.situations import parse_answers
 from guides.presentation import situations_of
-from guides.serializers import checklist_of, live_record
+from guides.serializers import checklist_of, live_record, reference_version
+from portal.middleware import content_version
 from printing.render import KINDS, RenderTimeout, render_guide_pdf_limited, template_digest
 
 logger = logging.getLogger("printing")
@@ -43,6 +45,8 @@ KEEP_REVISIONS = 2
 MAX_PRERENDERED_COMBINATIONS = 8
 # A cached file that does not look like a whole PDF and is older than this was a failed write.
 BROKEN_FILE_GRACE = timedelta(minutes=2)
+# How long a request's stored file is remembered (its key changes with every publish anyway).
+LOOKUP_TIMEOUT = 60 * 60 * 24
 
 
 class PdfUnavailable(Exception):
@@ -183,6 +187,39 @@ def last_good(code: str, answers: Mapping[str, str], kind: str, *, exclude: str 
         if content and _looks_complete(content):
             return PdfFile(name, content, _modified(name), "stale")
     return None
+
+
+# --- the lookup of stored files ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredPdf:
+    """Where the PDF for a request is stored, with the headers it is served with: remembered per
+    request so that a repeated request is answered from the file without reading the guide."""
+
+    name: str
+    etag: str
+    last_modified: float
+    filename: str
+    canonical_url: str
+
+
+def lookup_key(code: str, kind: str, params: Any) -> str:
+    """The request (code, kind, query) under everything that can change its answer: the content
+    version (publish, unpublish, move, delete, view restrictions, sites), the reference version
+    (halls, departments, windows) and the templates."""
+    items = sorted(params.lists()) if hasattr(params, "lists") else sorted((k, [v]) for k, v in dict(params or {}).items())
+    target = json.dumps([code.upper(), kind, items], ensure_ascii=False, separators=(",", ":"))
+    versions = f"{content_version()}:{reference_version()}:{template_digest()}"
+    return f"printing:lookup:{versions}:{hashlib.sha256(target.encode('utf-8')).hexdigest()}"
+
+
+def remember(key: str, stored: StoredPdf) -> None:
+    cache.set(key, stored, LOOKUP_TIMEOUT)
+
+
+def recall(key: str) -> StoredPdf | None:
+    return cache.get(key)
 
 
 # --- the API -------------------------------------------------------------------------------------

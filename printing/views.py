@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from django.http import Http404, HttpResponse
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header, http_date
@@ -14,8 +15,17 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_safe
 
 from guides.models import GuidePage
-from guides.serializers import checklist_of, serializable, serialize_guide
-from printing.cache import PdfUnavailable, published_version, render_cached, site_base_url
+from guides.serializers import checklist_of, serialize_guide
+from printing.cache import (
+    PdfUnavailable,
+    StoredPdf,
+    lookup_key,
+    published_version,
+    recall,
+    remember,
+    render_cached,
+    site_base_url,
+)
 from printing.render import KINDS, render_guide_pdf_limited
 
 logger = logging.getLogger("printing")
@@ -23,7 +33,8 @@ logger = logging.getLogger("printing")
 
 
 def live_guide(code: str) -> GuidePage:
-    page = serializable(GuidePage.objects.live().filter(code__iexact=code)).first()
+    # The record comes from live_record's cache; only the page row is read here.
+    page = GuidePage.objects.live().filter(code__iexact=code).select_related("department").first()
     if page is None:
         raise Http404("No published guide with this code")
     return page
@@ -56,34 +67,62 @@ def pdf_response(content: bytes, filename: str) -> HttpResponse:
     return response
 
 
+def _finish(request, response, stored: StoredPdf, *, stale: bool = False):
+    """ETag, Last-Modified, canonical link and caching headers; a 304 when the client is current."""
+    last_modified = int(stored.last_modified)
+    not_modified = get_conditional_response(request, etag=stored.etag, last_modified=last_modified)
+    if not_modified is not None:
+        response.close()
+        response = not_modified
+    response["ETag"] = stored.etag
+    response["Last-Modified"] = http_date(last_modified)
+    if stored.canonical_url:
+        response["Link"] = f'<{stored.canonical_url}>; rel="canonical"'
+    if stale:
+        # An earlier revision's sheet stands in for a failed render: let nobody keep it.
+        patch_cache_control(response, no_cache=True, max_age=0, private=True)
+    else:
+        patch_cache_control(response, public=True, no_cache=True)
+    return response
+
+
+def _from_storage(request, stored: StoredPdf):
+    try:
+        handle = default_storage.open(stored.name, "rb")
+    except (FileNotFoundError, OSError):
+        return None  # pruned or lost: render again
+    response = FileResponse(handle, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(False, stored.filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    return _finish(request, response, stored)
+
+
 # Same-origin frames may show the sheet: the kiosk's print page and Wagtail's preview panel.
 @xframe_options_sameorigin
 @require_safe
 def guide_pdf(request, code: str, kind: str = "citizen"):
     if kind not in KINDS:
         raise Http404("Unknown sheet")
+    # A request answered before is served straight from its stored file: no query, no record.
+    key = lookup_key(code, kind, request.GET)
+    if (stored := recall(key)) is not None and (response := _from_storage(request, stored)) is not None:
+        return response
+
     page = live_guide(code)
     try:
         pdf = render_cached(page, request.GET, kind)
     except PdfUnavailable:
         return unavailable_response(page, request)
-
-    last_modified = int(pdf.last_modified.timestamp())
-    not_modified = get_conditional_response(request, etag=pdf.etag, last_modified=last_modified)
-    if not_modified is None:
-        response = pdf_response(pdf.content, pdf_filename(page.code, kind))
-    else:
-        response = not_modified
-    response["ETag"] = pdf.etag
-    response["Last-Modified"] = http_date(last_modified)
-    if page.full_url:
-        response["Link"] = f'<{page.full_url}>; rel="canonical"'
-    if pdf.stale:
-        # An earlier revision's sheet stands in for a failed render: let nobody keep it.
-        patch_cache_control(response, no_cache=True, max_age=0, private=True)
-    else:
-        patch_cache_control(response, public=True, no_cache=True)
-    return response
+    stored = StoredPdf(
+        name=pdf.name,
+        etag=pdf.etag,
+        last_modified=pdf.last_modified.timestamp(),
+        filename=pdf_filename(page.code, kind),
+        canonical_url=page.full_url or "",
+    )
+    if not pdf.stale and default_storage.exists(pdf.name):
+        remember(key, stored)
+    return _finish(request, pdf_response(pdf.content, stored.filename), stored, stale=pdf.stale)
 
 
 @xframe_options_sameorigin
