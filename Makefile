@@ -14,8 +14,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# A PostgreSQL DATABASE_URL also needs its driver.
-EXTRAS := $(if $(findstring postgres,$(DATABASE_URL)),[postgres],)
+# A PostgreSQL DATABASE_URL needs its driver, a Redis CACHE_URL its client.
+comma := ,
+space := $(subst ,, )
+EXTRA_NAMES := $(strip $(if $(findstring postgres,$(DATABASE_URL)),postgres) $(if $(findstring redis,$(CACHE_URL)),redis))
+EXTRAS := $(if $(EXTRA_NAMES),[$(subst $(space),$(comma),$(EXTRA_NAMES))],)
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".$(EXTRAS)"

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from search.es_config import elasticsearch_backend
 
@@ -35,6 +36,7 @@ INSTALLED_APPS = [
     "printing",
     "kiosk",
     "feed",
+    "django_tasks_db",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
@@ -165,13 +167,49 @@ WAGTAIL_DATETIME_FORMAT = "%Y-%m-%d %H:%M"
 # Seconds without a touch before a hall kiosk returns to its start screen.
 KIOSK_IDLE_SECONDS = int(os.environ.get("KIOSK_IDLE_SECONDS", "60"))
 
-# Re-render a guide's PDFs in the background when it is published. Off unless a real task queue
-# runs them: with the immediate backend every publish (and every imported guide) would wait for
-# its sheets.
-PRINTING_PRERENDER_ON_PUBLISH = env_bool("PRINTING_PRERENDER_ON_PUBLISH", False)
+# Background tasks (webhook deliveries, PDF pre-rendering) on Django's tasks framework, through
+# the backport that Wagtail 8 already depends on. "immediate" runs a task in the process that
+# enqueued it, once the transaction has committed (one machine, nothing else to run); "database"
+# queues it in the database (django-tasks-db) for ``manage.py db_worker`` to run.
+TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate")
+if TASKS_BACKEND not in TASK_BACKENDS:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}, not {TASKS_BACKEND!r}")
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
 
-# Django's tasks framework, through the backport that Wagtail 8 already depends on.
-TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# Re-render a guide's PDFs in the background when it is published. On by default only with a
+# queue that a worker runs: with the immediate backend every publish (and every imported guide)
+# would wait for its sheets.
+PRINTING_PRERENDER_ON_PUBLISH = env_bool("PRINTING_PRERENDER_ON_PUBLISH", TASKS_BACKEND == "database")
+
+# The cache holds rendered guide pages, serialized records and the rate-limit counters of the
+# feed. Without CACHE_URL: memory of each process (enough for one machine). With several
+# processes or machines a shared cache keeps them consistent: "redis://host:6379/0" (needs the
+# ``redis`` extra) or "file:///var/cache/portal".
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHE_MAX_ENTRIES = int(os.environ.get("CACHE_MAX_ENTRIES", "20000"))
+if not CACHE_URL or CACHE_URL.startswith("locmem://"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": CACHE_MAX_ENTRIES},
+        }
+    }
+elif CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+elif CACHE_URL.startswith("file://"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": CACHE_URL.removeprefix("file://"),
+            "OPTIONS": {"MAX_ENTRIES": CACHE_MAX_ENTRIES},
+        }
+    }
+else:
+    raise ImproperlyConfigured(f"CACHE_URL must start with locmem://, redis://, rediss:// or file://, not {CACHE_URL!r}")
 
 
 LOGGING = {

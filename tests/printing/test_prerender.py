@@ -76,3 +76,24 @@ def test_prerender_task(publish_guide):
     result = prerender_guide.enqueue(page.pk)
     assert result.return_value["rendered"] == 4
     assert default_storage.exists(f"pdf/{page.code}")
+
+
+# The worker takes tasks in transactions of its own (BEGIN EXCLUSIVE on SQLite).
+@pytest.mark.django_db(transaction=True)
+def test_a_publish_queues_the_render_for_the_database_worker(publish_guide, settings):
+    """Production's queue (TASKS_BACKEND=database): the publish only writes a task row; the
+    worker (``manage.py db_worker``, django-tasks-db) renders the sheets."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.PRINTING_PRERENDER_ON_PUBLISH = True
+    page = publish_guide()
+    queued = DBTaskResult.objects.filter(task_path="printing.tasks.prerender_guide")
+    assert [task.args_kwargs["args"] for task in queued] == [[page.pk]]
+    assert stored() == []  # nothing rendered in the request
+
+    call_command("db_worker", "--batch", "--no-startup-delay", "--queue-name", "*", verbosity=0)
+    task = queued.get()
+    assert task.status == "SUCCESSFUL", task.exception_class_path
+    assert task.return_value["rendered"] == 4 and task.return_value["failed"] == []
+    assert len(stored()) == 4
