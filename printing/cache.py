@@ -194,24 +194,23 @@ def last_good(code: str, answers: Mapping[str, str], kind: str, *, exclude: str 
 
 @dataclass(frozen=True)
 class StoredPdf:
-    """Where the PDF for a request is stored, with the headers it is served with: remembered per
-    request so that a repeated request is answered from the file without reading the guide."""
+    """Where the PDF for a request is stored, with the validators and the headers it is served
+    with: remembered per request so that a repeated request is answered from the file without
+    reading the guide or formatting anything."""
 
     name: str
     etag: str
-    last_modified: float
-    filename: str
-    canonical_url: str
+    last_modified: int
+    headers: tuple[tuple[str, str], ...]
 
 
-def lookup_key(code: str, kind: str, params: Any) -> str:
-    """The request (code, kind, query) under everything that can change its answer: the content
-    version (publish, unpublish, move, delete, view restrictions, sites), the reference version
-    (halls, departments, windows) and the templates."""
-    items = sorted(params.lists()) if hasattr(params, "lists") else sorted((k, [v]) for k, v in dict(params or {}).items())
-    target = json.dumps([code.upper(), kind, items], ensure_ascii=False, separators=(",", ":"))
+def lookup_key(code: str, kind: str, query_string: str) -> str:
+    """The request (code, kind, raw query) under everything that can change its answer: the
+    content version (publish, unpublish, move, delete, view restrictions, sites), the reference
+    version (halls, departments, windows) and the templates."""
+    target = f"{code.upper()}\0{kind}\0{query_string}".encode("utf-8", "surrogateescape")
     versions = f"{content_version()}:{reference_version()}:{template_digest()}"
-    return f"printing:lookup:{versions}:{hashlib.sha256(target.encode('utf-8')).hexdigest()}"
+    return f"printing:lookup:{versions}:{hashlib.sha256(target).hexdigest()}"
 
 
 def remember(key: str, stored: StoredPdf) -> None:

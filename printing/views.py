@@ -67,22 +67,31 @@ def pdf_response(content: bytes, filename: str) -> HttpResponse:
     return response
 
 
-def _finish(request, response, stored: StoredPdf, *, stale: bool = False):
-    """ETag, Last-Modified, canonical link and caching headers; a 304 when the client is current."""
-    last_modified = int(stored.last_modified)
-    not_modified = get_conditional_response(request, etag=stored.etag, last_modified=last_modified)
-    if not_modified is not None:
-        response.close()
-        response = not_modified
-    response["ETag"] = stored.etag
-    response["Last-Modified"] = http_date(last_modified)
-    if stored.canonical_url:
-        response["Link"] = f'<{stored.canonical_url}>; rel="canonical"'
-    if stale:
-        # An earlier revision's sheet stands in for a failed render: let nobody keep it.
-        patch_cache_control(response, no_cache=True, max_age=0, private=True)
-    else:
-        patch_cache_control(response, public=True, no_cache=True)
+def stored_pdf(pdf, page, kind: str) -> StoredPdf:
+    last_modified = int(pdf.last_modified.timestamp())
+    headers = [
+        ("Content-Disposition", content_disposition_header(False, pdf_filename(page.code, kind))),
+        ("X-Content-Type-Options", "nosniff"),
+        ("ETag", pdf.etag),
+        ("Last-Modified", http_date(last_modified)),
+        # An earlier revision's sheet standing in for a failed render must not be kept anywhere.
+        ("Cache-Control", "no-cache, max-age=0, private" if pdf.stale else "public, no-cache"),
+    ]
+    if page.full_url:
+        headers.append(("Link", f'<{page.full_url}>; rel="canonical"'))
+    return StoredPdf(name=pdf.name, etag=pdf.etag, last_modified=last_modified, headers=tuple(headers))
+
+
+def _respond(request, response, stored: StoredPdf):
+    """The stored headers, or a 304 when the client's copy is current."""
+    meta = request.META
+    if "HTTP_IF_NONE_MATCH" in meta or "HTTP_IF_MODIFIED_SINCE" in meta:
+        not_modified = get_conditional_response(request, etag=stored.etag, last_modified=stored.last_modified)
+        if not_modified is not None:
+            response.close()
+            response = not_modified
+    for name, value in stored.headers:
+        response[name] = value
     return response
 
 
@@ -91,10 +100,7 @@ def _from_storage(request, stored: StoredPdf):
         handle = default_storage.open(stored.name, "rb")
     except (FileNotFoundError, OSError):
         return None  # pruned or lost: render again
-    response = FileResponse(handle, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(False, stored.filename)
-    response["X-Content-Type-Options"] = "nosniff"
-    return _finish(request, response, stored)
+    return _respond(request, FileResponse(handle, content_type="application/pdf"), stored)
 
 
 # Same-origin frames may show the sheet: the kiosk's print page and Wagtail's preview panel.
@@ -104,7 +110,7 @@ def guide_pdf(request, code: str, kind: str = "citizen"):
     if kind not in KINDS:
         raise Http404("Unknown sheet")
     # A request answered before is served straight from its stored file: no query, no record.
-    key = lookup_key(code, kind, request.GET)
+    key = lookup_key(code, kind, request.META.get("QUERY_STRING", ""))
     if (stored := recall(key)) is not None and (response := _from_storage(request, stored)) is not None:
         return response
 
@@ -113,16 +119,10 @@ def guide_pdf(request, code: str, kind: str = "citizen"):
         pdf = render_cached(page, request.GET, kind)
     except PdfUnavailable:
         return unavailable_response(page, request)
-    stored = StoredPdf(
-        name=pdf.name,
-        etag=pdf.etag,
-        last_modified=pdf.last_modified.timestamp(),
-        filename=pdf_filename(page.code, kind),
-        canonical_url=page.full_url or "",
-    )
+    stored = stored_pdf(pdf, page, kind)
     if not pdf.stale and default_storage.exists(pdf.name):
         remember(key, stored)
-    return _finish(request, pdf_response(pdf.content, stored.filename), stored, stale=pdf.stale)
+    return _respond(request, HttpResponse(pdf.content, content_type="application/pdf"), stored)
 
 
 @xframe_options_sameorigin
