@@ -12,7 +12,6 @@ from wagtail.admin.panels import FieldPanel, ObjectList
 from wagtail.admin.views.generic import CreateView
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
-from wagtail.permission_policies import ModelPermissionPolicy
 
 from feed.models import ChangeEvent, WebhookDelivery, WebhookSubscription
 
@@ -75,22 +74,12 @@ class WebhookSubscriptionViewSet(ModelViewSet):
     )
 
 
-class ReadOnlyPermissionPolicy(ModelPermissionPolicy):
-    """Rows written by the feed itself: visible in the admin, never created or edited there."""
-
-    def user_has_permission(self, user, action):
-        if action in {"add", "change", "delete"}:
-            return False
-        return super().user_has_permission(user, action)
-
-
 class ReadOnlyViewSet(ModelViewSet):
+    """Rows the feed writes itself; their read-only permission policy is registered for the
+    models (feed.permissions), so it holds outside these views too."""
+
     copy_view_enabled = False
     inspect_view_enabled = True
-
-    @property
-    def permission_policy(self):
-        return ReadOnlyPermissionPolicy(self.model)
 
 
 class WebhookDeliveryViewSet(ReadOnlyViewSet):

@@ -9,3 +9,6 @@ class FeedConfig(AppConfig):
 
     def ready(self) -> None:
         from feed import signals  # noqa: F401  (connects the change-log receivers)
+        from feed.permissions import register_policies
+
+        register_policies()
