@@ -194,7 +194,9 @@ def bump_reference_version(**kwargs) -> None:
     REFERENCE_CHANGED.send(sender=None)
 
 
-RECORD_TIMEOUT = 60 * 60 * 24
+# Keys name the published revision and the reference version, so a cached record never goes
+# stale; the timeout only bounds what superseded revisions leave behind in a shared cache.
+RECORD_TIMEOUT = 60 * 60 * 24 * 30
 # Guides per round trip when many records are read: bounded memory, and about a dozen prefetch
 # queries per chunk whatever the catalogue size.
 RECORD_CHUNK_SIZE = 200

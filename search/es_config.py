@@ -16,7 +16,7 @@ CORE_ANALYSIS = {
 
 def elasticsearch_backend(url: str, *, index_prefix: str, timeout: float = 2.0, replicas: int = 1) -> dict:
     return {
-        "BACKEND": "wagtail.search.backends.elasticsearch8",
+        "BACKEND": "search.backends.elasticsearch",
         "URLS": [url],
         "INDEX_PREFIX": index_prefix,
         "TIMEOUT": timeout,

@@ -99,11 +99,14 @@ def _backend_names() -> tuple[str, str | None]:
     return "default", fallback
 
 
-def _retrieve(queryset, query_string: str, backend: str):
+def _retrieve(queryset, query_string: str, backend: str) -> tuple[list[int], int, dict[str, dict[Any, int]]]:
+    """The best MAX_CANDIDATES pks, the number of matches and the facet counts."""
     # Elasticsearch searches the three segmented fields with their boosts; the database backends
     # keep them in weighted FTS columns of their own (search.backends.database), not by name.
     fields = SEARCH_FIELDS if isinstance(get_search_backend(backend), ElasticsearchBaseSearchBackend) else None
     results = queryset.search(query_string, fields=fields, operator="or", backend=backend)
+    if hasattr(results, "ranked"):  # one pass (search.backends.database, search.backends.elasticsearch)
+        return results.ranked(MAX_CANDIDATES, FACET_FIELDS)
     candidates = list(results[:MAX_CANDIDATES])
     if len(candidates) < MAX_CANDIDATES:
         # Every match is at hand: count facets here rather than asking the backend again.
@@ -111,11 +114,17 @@ def _retrieve(queryset, query_string: str, backend: str):
             name: dict(Counter(getattr(page, name) for page in candidates).most_common())
             for name in FACET_FIELDS
         }
-        return candidates, len(candidates), facets
-    if hasattr(results, "count_and_facets"):  # one pass instead of three (search.backends.database)
-        total, facets = results.count_and_facets(FACET_FIELDS)
-        return candidates, total, facets
-    return candidates, results.count(), {name: dict(results.facet(name)) for name in FACET_FIELDS}
+        return [page.pk for page in candidates], len(candidates), facets
+    return [page.pk for page in candidates], results.count(), {name: dict(results.facet(name)) for name in FACET_FIELDS}
+
+
+def retrieval_string(analyzed: AnalyzedQuery) -> str:
+    """The tokens the backend is asked for, space-separated (any of them may match)."""
+    tokens = [*analyzed.all_tokens, *analyzed.pinyin_tokens]
+    # A lone Han character (开, 证) matches nearly every guide: it only costs the backend time and
+    # buries the answer, so it is left to the re-ranking unless the query has nothing else.
+    retrieval = [t for t in tokens if len(t) > 1 or t.isascii()] or tokens
+    return " ".join(dict.fromkeys(retrieval))
 
 
 def search_guides(
@@ -137,7 +146,6 @@ def search_guides(
 
     analyzed = analyze_query(query, synonyms=synonym_set())
     outcome = SearchOutcome(query=analyzed.normalized, analyzed=analyzed, page=page, per_page=per_page)
-    tokens = [*analyzed.all_tokens, *analyzed.pinyin_tokens]
     queryset = GuidePage.objects.live().select_related("department")
     if section:
         queryset = queryset.filter(section=section)
@@ -146,13 +154,10 @@ def search_guides(
     if online is not None:
         queryset = queryset.filter(online=online)
 
-    candidates: list[Any] = []
-    # A lone Han character (开, 证) matches nearly every guide: it only costs the backend time and
-    # buries the answer, so it is left to the re-ranking unless the query has nothing else.
-    retrieval = [t for t in tokens if len(t) > 1 or t.isascii()] or tokens
-    if retrieval:
+    candidates: list[int] = []
+    query_string = retrieval_string(analyzed)
+    if query_string:
         primary, fallback = (backend, None) if backend else _backend_names()
-        query_string = " ".join(dict.fromkeys(retrieval))
         if fallback is None or breaker.allows():
             try:
                 candidates, outcome.total, outcome.facets = _retrieve(queryset, query_string, primary)
@@ -166,19 +171,19 @@ def search_guides(
             candidates, outcome.total, outcome.facets = _retrieve(queryset, query_string, fallback)
             outcome.backend, outcome.degraded = fallback, True
 
-    by_pk = {page.pk: page for page in candidates}
-    ranked = rerank(
-        analyzed,
-        [Candidate.from_texts(p.pk, p.search_name, p.search_checklist, p.search_text) for p in candidates],
-    )
-    promoted = _promoted_pages(analyzed.normalized, queryset) if page == 1 else []
-    promoted_pks = {p.pk for p in promoted}
-    ordered = [*promoted, *(by_pk[c.key] for c in ranked if c.key not in promoted_pks)]
+    # Re-rank on the segmented texts alone; only the guides shown become page objects.
+    texts = {row[0]: row for row in queryset.filter(pk__in=candidates).values_list("pk", *SEARCH_FIELDS)}
+    ranked = rerank(analyzed, [Candidate.from_texts(*texts[pk]) for pk in candidates if pk in texts])
+    promoted = _promoted_pks(analyzed.normalized, queryset) if page == 1 else []
+    ordered = [*promoted, *(c.key for c in ranked if c.key not in promoted)]
     start = (page - 1) * per_page
+    shown = ordered[start : start + per_page]
+    pages = queryset.in_bulk(shown)
     highlight_tokens = [*analyzed.tokens, *analyzed.correction_tokens, *analyzed.synonym_tokens]
     outcome.hits = [
-        SearchHit(page=p, snippet=highlight(p.summary, highlight_tokens), promoted=p.pk in promoted_pks)
-        for p in ordered[start : start + per_page]
+        SearchHit(page=pages[pk], snippet=highlight(pages[pk].summary, highlight_tokens), promoted=pk in promoted)
+        for pk in shown
+        if pk in pages
     ]
     outcome.total = max(outcome.total, len(ordered))
 
@@ -190,17 +195,17 @@ def search_guides(
     return outcome
 
 
-def _promoted_pages(normalized: str, queryset) -> list[Any]:
-    """Editors' picks (Wagtail search promotions) for this exact query, in their order."""
+def _promoted_pks(normalized: str, queryset) -> list[int]:
+    """Editors' picks (Wagtail search promotions) for this exact query that the filters keep,
+    in their order."""
     if not normalized:
         return []
-    picks = (
+    picks = list(
         SearchPromotion.objects.filter(query__query_string=normalized, page__isnull=False)
         .order_by("sort_order")
         .values_list("page_id", flat=True)
     )
-    page_ids = list(picks)
-    if not page_ids:
+    if not picks:
         return []
-    pages = {p.pk: p for p in queryset.filter(pk__in=page_ids)}
-    return [pages[pk] for pk in page_ids if pk in pages]
+    kept = set(queryset.filter(pk__in=picks).values_list("pk", flat=True))
+    return [pk for pk in picks if pk in kept]

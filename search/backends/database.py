@@ -9,7 +9,7 @@ other fields by their boost in ``body``, and ranks with ``bm25()`` column weight
 
 from __future__ import annotations
 
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 from django.db import connection
 from django.db.models import Count, FloatField, Func, TextField
@@ -103,7 +103,9 @@ class WeightedSQLiteQueryCompiler(wagtail_sqlite.SQLiteSearchQueryCompiler):
         quoted = operator.join('"' + term.replace('"', '""') + '"' for term in terms)
         return f"{{{' '.join(self.fields or self.FTS_TABLE_FIELDS)}}} : ({quoted})"
 
-    def _matched_sql(self, select: str, tail: str = "") -> tuple[str, list] | None:
+    def _matched_sql(self, select: str, tail: str = "", columns: tuple[str, ...] = ()) -> tuple[str, list] | None:
+        """The FTS pass and the rows of the queryset it matched. ``columns`` are concrete fields
+        of the queryset's model to select too, as ``candidate._c0``, ``candidate._c1`` …"""
         match = self._match_string()
         if match is None:
             return None
@@ -112,15 +114,46 @@ class WeightedSQLiteQueryCompiler(wagtail_sqlite.SQLiteSearchQueryCompiler):
         content_types = list(wagtail_sqlite.get_descendants_content_types_pks(self.queryset.model))
         object_ids = self.queryset.annotate(_pk_text=Cast("pk", TextField())).values("_pk_text")
         ids_sql, ids_params = object_ids.query.sql_with_params()
+        join = ""
+        if columns:
+            # By primary key (an IN over the filtered queryset keeps SQLite's plan; joining that
+            # subquery instead makes it rescan it per match).
+            meta = self.queryset.model._meta
+            quote = connection.ops.quote_name
+            picked = ", ".join(f"{quote(meta.get_field(name).column)} AS _c{n}" for n, name in enumerate(columns))
+            join = (
+                f"JOIN (SELECT {quote(meta.pk.column)} AS _pk, {picked} FROM {quote(meta.db_table)}) AS candidate "
+                f"ON candidate._pk = CAST(entry.object_id AS INTEGER) "
+            )
         sql = (
             f"WITH matched AS MATERIALIZED ("
             f"SELECT rowid AS entry_id, bm25({fts}, 0.0, {BODY_WEIGHT}, {TITLE_WEIGHT}) AS score "
             f"FROM {fts} WHERE {fts} MATCH %s) "
-            f"SELECT {select} FROM matched JOIN {entries} AS entry ON entry.id = matched.entry_id "
+            f"SELECT {select} FROM matched JOIN {entries} AS entry ON entry.id = matched.entry_id {join}"
             f"WHERE entry.content_type_id IN ({', '.join(['%s'] * len(content_types))}) "
             f"AND entry.object_id IN ({ids_sql}) {tail}"
         )
         return sql, [match, *content_types, *ids_params]
+
+    def ranked(self, limit: int, facet_fields: tuple[str, ...]):
+        """The best ``limit`` pks, the number of matches and the facet counts, from one FTS pass
+        (None for query shapes this compiler leaves to Wagtail)."""
+        columns = ", ".join(f"candidate._c{number}" for number in range(len(facet_fields)))
+        statement = self._matched_sql(
+            "entry.object_id" + (f", {columns}" if columns else ""),
+            "ORDER BY matched.score, CAST(entry.object_id AS INTEGER) DESC",
+            columns=facet_fields,
+        )
+        if statement is None:
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute(*statement)
+            rows = cursor.fetchall()
+        facets = {
+            name: dict(Counter(row[1 + number] for row in rows).most_common())
+            for number, name in enumerate(facet_fields)
+        }
+        return [int(row[0]) for row in rows[:limit]], len(rows), facets
 
     def search(self, config, start, stop, score_field=None):
         if not self.order_by_relevance:
@@ -165,21 +198,13 @@ class WeightedSQLiteSearchResults(wagtail_sqlite.SQLiteSearchResults):
     def _do_count(self):
         return self.query_compiler.count()
 
-    def count_and_facets(self, field_names):
-        """The number of matches and the facet counts of several fields, in one query."""
-        rows = list(
-            self.query_compiler.matched_queryset()
-            .order_by()
-            .values(*field_names)
-            .annotate(count=Count("pk"))
-        )
-        facets = {}
-        for name in field_names:
-            counts: dict = {}
-            for row in rows:
-                counts[row[name]] = counts.get(row[name], 0) + row["count"]
-            facets[name] = dict(sorted(counts.items(), key=lambda item: -item[1]))
-        return sum(row["count"] for row in rows), facets
+    def ranked(self, limit: int, facet_fields: tuple[str, ...]):
+        """(best ``limit`` pks, number of matches, facet counts) in one FTS pass."""
+        found = self.query_compiler.ranked(limit, facet_fields) if self.query_compiler.order_by_relevance else None
+        if found is not None:
+            return found
+        pks = [obj.pk for obj in self[:limit]]
+        return pks, self.count(), {name: dict(self.facet(name)) for name in facet_fields}
 
     def facet(self, field_name):
         if self.query_compiler._get_filterable_field(field_name) is None:
