@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections import Counter, OrderedDict
 
 from django.db import connection
-from django.db.models import Count, FloatField, Func, TextField
+from django.db.models import Count, F, FloatField, Func
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast
 from modelsearch.backends.database import SearchBackend as vendor_backend
 from modelsearch.backends.database.sqlite import sqlite as wagtail_sqlite
 from modelsearch.index import SearchField
@@ -104,36 +103,29 @@ class WeightedSQLiteQueryCompiler(wagtail_sqlite.SQLiteSearchQueryCompiler):
         return f"{{{' '.join(self.fields or self.FTS_TABLE_FIELDS)}}} : ({quoted})"
 
     def _matched_sql(self, select: str, tail: str = "", columns: tuple[str, ...] = ()) -> tuple[str, list] | None:
-        """The FTS pass and the rows of the queryset it matched. ``columns`` are concrete fields
-        of the queryset's model to select too, as ``candidate._c0``, ``candidate._c1`` …"""
+        """The FTS pass joined to the rows of the queryset it matched. ``columns`` are fields of
+        the queryset's model to select too, as ``candidate._c0``, ``candidate._c1`` …"""
         match = self._match_string()
         if match is None:
             return None
         fts = wagtail_sqlite.SQLiteFTSIndexEntry._meta.db_table
         entries = wagtail_sqlite.IndexEntry._meta.db_table
         content_types = list(wagtail_sqlite.get_descendants_content_types_pks(self.queryset.model))
-        object_ids = self.queryset.annotate(_pk_text=Cast("pk", TextField())).values("_pk_text")
-        ids_sql, ids_params = object_ids.query.sql_with_params()
-        join = ""
-        if columns:
-            # By primary key (an IN over the filtered queryset keeps SQLite's plan; joining that
-            # subquery instead makes it rescan it per match).
-            meta = self.queryset.model._meta
-            quote = connection.ops.quote_name
-            picked = ", ".join(f"{quote(meta.get_field(name).column)} AS _c{n}" for n, name in enumerate(columns))
-            join = (
-                f"JOIN (SELECT {quote(meta.pk.column)} AS _pk, {picked} FROM {quote(meta.db_table)}) AS candidate "
-                f"ON candidate._pk = CAST(entry.object_id AS INTEGER) "
-            )
+        # Joined by the integer primary key and without ORDER BY, SQLite flattens the queryset
+        # into the statement and looks each match up by rowid; filtering with IN (...) or
+        # joining on the text object_id builds or scans the whole queryset instead.
+        aliases = {"_pk": F("pk"), **{f"_c{number}": F(name) for number, name in enumerate(columns)}}
+        candidates = self.queryset.order_by().annotate(**aliases).values(*aliases)
+        candidates_sql, candidates_params = candidates.query.sql_with_params()
         sql = (
             f"WITH matched AS MATERIALIZED ("
             f"SELECT rowid AS entry_id, bm25({fts}, 0.0, {BODY_WEIGHT}, {TITLE_WEIGHT}) AS score "
             f"FROM {fts} WHERE {fts} MATCH %s) "
-            f"SELECT {select} FROM matched JOIN {entries} AS entry ON entry.id = matched.entry_id {join}"
-            f"WHERE entry.content_type_id IN ({', '.join(['%s'] * len(content_types))}) "
-            f"AND entry.object_id IN ({ids_sql}) {tail}"
+            f"SELECT {select} FROM matched JOIN {entries} AS entry ON entry.id = matched.entry_id "
+            f"JOIN ({candidates_sql}) AS candidate ON candidate._pk = CAST(entry.object_id AS INTEGER) "
+            f"WHERE entry.content_type_id IN ({', '.join(['%s'] * len(content_types))}) {tail}"
         )
-        return sql, [match, *content_types, *ids_params]
+        return sql, [match, *candidates_params, *content_types]
 
     def ranked(self, limit: int, facet_fields: tuple[str, ...]):
         """The best ``limit`` pks, the number of matches and the facet counts, from one FTS pass
