@@ -106,5 +106,20 @@ def link_uris(content: bytes) -> list[str]:
 FOOTER = re.compile(r"第 (\d+) 页 / 共 (\d+) 页")
 
 
+def qr_codes(content: bytes) -> list[str]:
+    """The distinct texts of the QR codes printed in the PDF, decoded from its images (zxing-cpp).
+    WeasyPrint shares one resource dictionary between pages, so each page lists every image."""
+    import zxingcpp
+
+    found = []
+    for page in PdfReader(io.BytesIO(content)).pages:
+        for image in page.images:
+            picture = image.image.convert("L")
+            # Four pixels per module, as a scanner would see it printed.
+            picture = picture.resize((picture.width * 4, picture.height * 4))
+            found += [code.text for code in zxingcpp.read_barcodes(picture)]
+    return list(dict.fromkeys(found))
+
+
 def material(name: str, **fields) -> dict:
     return {**BASE_RECORD["materials"][0], "note": "", **fields, "name": name}

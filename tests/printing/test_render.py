@@ -31,6 +31,7 @@ from tests.printing.conftest import (
     material,
     pdf_pages,
     pdf_text,
+    qr_codes,
 )
 
 pytestmark = pytest.mark.django_db
@@ -116,7 +117,9 @@ def test_qr_code_and_link_go_to_the_absolute_short_url_with_the_answers(publish_
     expected = f"{BASE_URL}/g/T-JY-0001/?{key}=%E5%90%A6"
     assert short_url(serialize_guide(page), BASE_URL, {key: "否"}) == expected
     assert expected in link_uris(pdf)
+    assert qr_codes(pdf) == [expected]  # the printed code itself scans to the same address
     assert f"{BASE_URL}/g/T-JY-0001/" in link_uris(render(page))
+    assert qr_codes(render(page)) == [f"{BASE_URL}/g/T-JY-0001/"]
 
 
 def test_fonts_are_embedded_cjk_subsets(publish_guide):
