@@ -26,7 +26,7 @@ from wagtail.models import Site
 from guides.choices import SECTION_BY_SLUG, SECTION_SLUGS, Section
 from guides.models import Department, GuidePage
 from guides.presentation import build_guide_view, hall_status
-from guides.serializers import live_record, serializable
+from guides.serializers import live_record
 from search.suggest import suggest
 
 DEFAULT_IDLE_SECONDS = 60
@@ -198,7 +198,8 @@ def pdf_path(code: str) -> str:
 
 
 def _live_guide(code: str) -> GuidePage:
-    page = serializable(_live_guides().filter(code__iexact=code)).first()
+    # The record comes from live_record's cache; only the page row is read here.
+    page = _live_guides().filter(code__iexact=code).select_related("department").first()
     if page is None:
         raise Http404("No published guide with this code")
     return page

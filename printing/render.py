@@ -12,6 +12,7 @@ CJK font found through fontconfig and embedded as a subset (HarfBuzz subsetting)
 
 from __future__ import annotations
 
+import atexit
 import base64
 import hashlib
 import io
@@ -238,6 +239,9 @@ def sheet_html(record: dict[str, Any], **kwargs) -> str:
 
 
 _fonts = threading.local()
+# Released while the interpreter is still whole: its __del__ calls into modules that are gone
+# once interpreter shutdown clears them.
+atexit.register(lambda: vars(_fonts).pop("configuration", None))
 
 
 def font_configuration():

@@ -121,3 +121,36 @@ def test_queries_do_not_grow_with_the_number_of_guides(catalogue, client, publis
     with CaptureQueriesContext(connection) as warm:
         export(client)
     assert len(warm) < five
+
+
+def test_batch_loaded_records_are_the_records_of_single_pages(catalogue, settings, tmp_path):
+    """The export serializes uncached guides from load_serializable's batch; every record must be
+    what serialize_guide makes of the page read on its own (documents, themes, hall hours)."""
+    from django.core.files.base import ContentFile
+    from wagtail.documents import get_document_model
+
+    from guides.models import LifeEvent
+    from guides.serializers import load_serializable, serialize_guide
+
+    settings.MEDIA_ROOT = tmp_path
+    form = get_document_model().objects.create(title="申请书空表", file=ContentFile(b"%PDF-1.4", name="form.pdf"))
+    events = [LifeEvent.objects.create(name=name, slug=slug) for name, slug in (("开办企业", "kaiban"), ("餐饮", "canyin"))]
+
+    def edit(page):
+        materials = list(page.materials.all())
+        materials[0].blank_form = form
+        materials[1].sample = form
+        page.materials = materials
+        page.themes = events
+
+    publish_edit(catalogue[0], edit)
+    live = GuidePage.objects.live()
+    batch = load_serializable(live, [page.pk for page in catalogue])
+    assert len(batch) == len(catalogue)
+    for page in batch:
+        assert serialize_guide(page) == serialize_guide(live.get(pk=page.pk)), page.code
+    first = next(page for page in batch if page.pk == catalogue[0].pk)
+    record = serialize_guide(first)
+    assert record["themes"] == ["canyin", "kaiban"]
+    assert record["materials"][0]["blank_form_url"] and record["materials"][1]["sample_url"]
+    assert record["hall"]["closed_days"]  # the hall's calendar came along

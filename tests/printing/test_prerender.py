@@ -79,7 +79,7 @@ def test_prerender_task(publish_guide):
 
 
 # The worker takes tasks in transactions of its own (BEGIN EXCLUSIVE on SQLite).
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_publish_queues_the_render_for_the_database_worker(publish_guide, settings):
     """Production's queue (TASKS_BACKEND=database): the publish only writes a task row; the
     worker (``manage.py db_worker``, django-tasks-db) renders the sheets."""
