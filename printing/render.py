@@ -49,7 +49,7 @@ TEMPLATES = {
 }
 # Templates whose source goes into the cache digest, so that a template change re-renders.
 STYLESHEET = "printing/sheet.css"
-DIGEST_TEMPLATES = (*TEMPLATES.values(), "printing/base_sheet.html", STYLESHEET)
+DIGEST_TEMPLATES = (*TEMPLATES.values(), "printing/base_sheet.html", STYLESHEET, "guides/includes/item.html")
 # Bump when the rendering changes in a way the template sources do not show.
 RENDER_FORMAT = 1
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import copy
 import json
+from contextlib import contextmanager
 from datetime import date, time
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 
 SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
 CORPUS = SHARED_DIR / "corpus" / "guides.jsonl"
@@ -62,6 +64,34 @@ def make_record(**overrides) -> dict:
 
 def jsonl(*records) -> list[str]:
     return [json.dumps(record, ensure_ascii=False) for record in records]
+
+
+def corpus_lines() -> list[str]:
+    """The lines of the shared 250-guide corpus; fails the test run when it is missing."""
+    if not CORPUS.exists():
+        pytest.fail(f"the shared corpus is missing at {CORPUS}")
+    return CORPUS.read_text(encoding="utf-8").splitlines()
+
+
+@contextmanager
+def imported_corpus(django_db_blocker):
+    """The corpus published on a fresh site tree, inside a transaction rolled back on exit: for
+    module-scoped fixtures that import it once for many tests."""
+    from guides.importer import import_guides
+    from portal.demo.loader import ensure_site
+
+    lines = corpus_lines()
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            ensure_site()
+            build_hall()
+            import_guides(lines, publish=True)
+            yield
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
 
 
 def build_hall():

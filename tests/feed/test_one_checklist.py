@@ -9,13 +9,12 @@ import json
 import re
 
 import pytest
-from django.db import transaction
 from pypdf import PdfReader
 
 from guides.models import GuidePage
 from guides.serializers import live_record
 from printing.render import render_guide_pdf
-from tests.conftest import CORPUS, build_hall
+from tests.conftest import imported_corpus
 
 META = re.compile(r'<meta name="checklist-fingerprint" content="([0-9a-f]{64})">')
 CPSV = re.compile(r'"yc:checklistFingerprint"\s*:\s*"([0-9a-f]{64})"')
@@ -23,22 +22,8 @@ CPSV = re.compile(r'"yc:checklistFingerprint"\s*:\s*"([0-9a-f]{64})"')
 
 @pytest.fixture(scope="module")
 def corpus(django_db_setup, django_db_blocker):
-    from guides.importer import import_guides
-    from portal.demo.loader import ensure_site
-
-    if not CORPUS.exists():
-        pytest.fail(f"the shared corpus is missing at {CORPUS}")
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            ensure_site()
-            build_hall()
-            import_guides(CORPUS.read_text(encoding="utf-8").splitlines(), publish=True)
-            yield
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with imported_corpus(django_db_blocker):
+        yield
 
 
 def fingerprints(client, page) -> dict[str, str]:

@@ -7,15 +7,9 @@ from wagtail.models import Revision
 from guides.importer import ImportFailed, import_guides
 from guides.models import ChecklistVersion, Department, GuidePage, ServiceWindow
 from guides.serializers import serialize_guide
-from tests.conftest import CORPUS, jsonl, make_record
+from tests.conftest import corpus_lines, jsonl, make_record
 
 pytestmark = pytest.mark.django_db
-
-
-def corpus_lines():
-    if not CORPUS.exists():
-        pytest.fail(f"the shared corpus is missing at {CORPUS}")
-    return CORPUS.read_text(encoding="utf-8").splitlines()
 
 
 def test_corpus_imports_and_round_trips(site):

@@ -9,7 +9,6 @@ import uuid
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,7 +17,7 @@ from search.es_config import elasticsearch_backend
 from search.evaluation import evaluate, read_judgements
 from search.models import SearchQueryStat, Synonym
 from search.service import breaker, search_guides
-from tests.conftest import CORPUS, SHARED_DIR, build_hall
+from tests.conftest import SHARED_DIR, imported_corpus
 
 QUERIES = SHARED_DIR / "search-queries.tsv"
 BACKENDS = ["elasticsearch", "database"]
@@ -34,28 +33,17 @@ def backends_config(node_url: str, prefix: str) -> dict:
 @pytest.fixture(scope="module")
 def corpus(django_db_setup, django_db_blocker, search_node):
     """The corpus, imported once, indexed in both backends; Elasticsearch is the primary."""
-    from guides.importer import import_guides
-    from portal.demo.loader import ensure_site
-
-    if not CORPUS.exists():
-        pytest.fail(f"the shared corpus is missing at {CORPUS}")
     prefix = f"test{uuid.uuid4().hex[:8]}_"
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            ensure_site()
-            build_hall()
-            import_guides(CORPUS.read_text(encoding="utf-8").splitlines(), publish=True)
-            with override_settings(WAGTAILSEARCH_BACKENDS=backends_config(search_node.url, prefix)):
-                call_command("update_index", backend_name="default", verbosity=0)
-                breaker.reset()
-                yield search_node
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
-            if search_node.is_running():
-                search_node.request("DELETE", f"/{prefix}*")
+    try:
+        with imported_corpus(django_db_blocker), override_settings(
+            WAGTAILSEARCH_BACKENDS=backends_config(search_node.url, prefix)
+        ):
+            call_command("update_index", backend_name="default", verbosity=0)
+            breaker.reset()
+            yield search_node
+    finally:
+        if search_node.is_running():
+            search_node.request("DELETE", f"/{prefix}*")
 
 
 @pytest.fixture
