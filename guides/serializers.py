@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.dispatch import Signal
 
 from guides.domain.checklist import canonical_checklist, fingerprint
+from portal.collector import collector_paused
 
 
 def _limit(value: int | None, unit: str | None) -> dict[str, Any] | None:
@@ -97,16 +98,24 @@ def load_serializable(queryset, pks) -> list[Any]:
     dozen queries whatever their number. Unlike prefetch_related, which builds a queryset per
     page and relation (half the cost of serializing a large batch), rows are handed to the pages
     as lists. The pages are for reading only: saving one would rewrite its inline rows."""
-    pages = {page.pk: page for page in queryset.filter(pk__in=pks).select_related(*RECORD_SELECT_RELATED)}
+    pages = list(queryset.filter(pk__in=pks).select_related(*RECORD_SELECT_RELATED))
+    attach_serializable(pages)
+    return pages
+
+
+def attach_serializable(pages: Sequence[Any]) -> None:
+    """Give pages loaded with ``select_related(*RECORD_SELECT_RELATED)`` the rest of what
+    serialize_guide reads (see load_serializable)."""
     if not pages:
-        return []
-    model = queryset.model
+        return
+    by_pk = {page.pk: page for page in pages}
+    model = pages[0]._meta.model
     for relation, select_related in INLINE_RELATIONS.items():
-        _attach(pages, model, relation, select_related)
-    _attach(pages, model, "themes")
+        _attach(by_pk, model, relation, select_related)
+    _attach(by_pk, model, "themes")
     # One object per hall, shared by the windows of every page, with its hours attached once.
     halls: dict[int, Any] = {}
-    for page in pages.values():
+    for page in pages:
         for window in (page.intake_window, page.delivery_window):
             if window is not None:
                 window.hall = halls.setdefault(window.hall_id, window.hall)
@@ -114,7 +123,6 @@ def load_serializable(queryset, pks) -> list[Any]:
         hall_model = next(iter(halls.values()))._meta.model
         for relation in HALL_RELATIONS:
             _attach(halls, hall_model, relation)
-    return list(pages.values())
 
 
 def serialize_guide(page) -> dict[str, Any]:
@@ -269,22 +277,23 @@ def iter_encoded_records(queryset, pks: Sequence[int], *, chunk_size: int = RECO
     still holds, in the order of ``pks``: the exports of the whole catalogue.
 
     Per chunk: one query for the pages, one cache round trip for their records, and only for the
-    records not cached the batch load of ``load_serializable`` (whose results are cached in turn).
+    records not cached the batch load of their relations (``attach_serializable``; the records
+    are cached in turn).
     A page that left ``queryset`` since ``pks`` was read (unpublished) is skipped.
     """
     version = reference_version()
     for start in range(0, len(pks), chunk_size):
         chunk = pks[start : start + chunk_size]
-        pages = {page.pk: page for page in queryset.filter(pk__in=chunk).select_related("department")}
+        # Loaded once with what a record needs from joins (a cold chunk serializes these very
+        # objects; a warm one only pays for the wider rows).
+        pages = {page.pk: page for page in queryset.filter(pk__in=chunk).select_related(*RECORD_SELECT_RELATED)}
         keys = {pk: _record_key(page, version) or f"uncached:{pk}" for pk, page in pages.items()}
         encoded = cache.get_many(list(keys.values()))
-        missing = [pk for pk, key in keys.items() if key not in encoded]
+        missing = [page for pk, page in pages.items() if keys[pk] not in encoded]
         if missing:
-            fresh = {
-                keys[page.pk]: encode_record(serialize_guide(page))
-                for page in load_serializable(queryset, missing)
-                if page.pk in keys
-            }
+            with collector_paused():
+                attach_serializable(missing)
+                fresh = {keys[page.pk]: encode_record(serialize_guide(page)) for page in missing}
             encoded.update(fresh)
             cache.set_many({key: value for key, value in fresh.items() if not key.startswith("uncached:")}, RECORD_TIMEOUT)
         for pk in chunk:
