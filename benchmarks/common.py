@@ -260,20 +260,18 @@ def _documents():
 def _search_fields():
     """What ``GuidePage.save`` derives for search from the serialized record, when it does."""
     try:
-        from search.documents import search_document
+        from search.documents import MODEL_FIELDS, search_field_values
     except ImportError:
         return None
     from guides.models import GuidePage
 
-    names = {"search_name": "name", "search_checklist": "checklist", "search_text": "text"}
     present = {f.name for f in GuidePage._meta.concrete_fields}
-    if not set(names) <= present:
+    if not set(MODEL_FIELDS) <= present:
         return None
 
     def fill(page, record) -> None:
-        document = search_document(record)
-        for field_name, key in names.items():
-            setattr(page, field_name, document[key])
+        for field_name, value in search_field_values(record).items():
+            setattr(page, field_name, value)
 
     return fill
 

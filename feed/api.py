@@ -51,6 +51,7 @@ from feed.models import CHINA, ChangeEvent, to_iso
 from guides.choices import SECTION_BY_SLUG, SECTION_SLUGS, ItemType, Section
 from guides.domain.checklist import diff_checklists, short_fingerprint
 from guides.serializers import iter_encoded_records, live_record, reference_version
+from search.documents import MODEL_FIELDS
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -412,7 +413,7 @@ def guide_list(request):
     head = _change_log_head()
     rows = list(
         guides.select_related("department")
-        .defer("search_name", "search_checklist", "search_text")
+        .defer(*MODEL_FIELDS)
         .order_by("last_published_at", "pk")[: limit + 1]
     )
     has_more = len(rows) > limit

@@ -47,7 +47,13 @@ from guides.domain.phones import InvalidPhone, normalize_phone
 from guides.domain.timelimits import TimeLimit, TimeUnit
 from guides.forms import GuidePageForm
 from portal.middleware import SHAREABLE_ATTRIBUTE
-from search.documents import CHECKLIST_BOOST, NAME_BOOST, TEXT_BOOST, search_document
+from search.documents import (
+    CHECKLIST_BOOST,
+    NAME_BOOST,
+    RESULT_BOOST,
+    TEXT_BOOST,
+    search_field_values,
+)
 from search.suggest import refresh_suggestions
 
 # The search text is segmented in Python; Elasticsearch must only split it on spaces.
@@ -384,6 +390,7 @@ class GuidePage(Page):
     # Segmented search text (see search.documents), refreshed on every save so that every search
     # backend indexes the same tokens and results can be re-ranked without analysing again.
     search_name = models.TextField(editable=False, blank=True)
+    search_result = models.TextField(editable=False, blank=True)
     search_checklist = models.TextField(editable=False, blank=True)
     search_text = models.TextField(editable=False, blank=True)
 
@@ -452,6 +459,7 @@ class GuidePage(Page):
 
     search_fields = Page.search_fields + [
         index.SearchField("search_name", boost=NAME_BOOST, es_extra=PRESEGMENTED),
+        index.SearchField("search_result", boost=RESULT_BOOST, es_extra=PRESEGMENTED),
         index.SearchField("search_checklist", boost=CHECKLIST_BOOST, es_extra=PRESEGMENTED),
         index.SearchField("search_text", boost=TEXT_BOOST, es_extra=PRESEGMENTED),
         index.AutocompleteField("code"),
@@ -502,10 +510,8 @@ class GuidePage(Page):
 
         full_save = kwargs.get("update_fields") is None
         if full_save and self.department_id and self.intake_window_id:
-            document = search_document(serialize_guide(self))
-            self.search_name = document["name"]
-            self.search_checklist = document["checklist"]
-            self.search_text = document["text"]
+            for field_name, value in search_field_values(serialize_guide(self)).items():
+                setattr(self, field_name, value)
         result = super().save(*args, **kwargs)
         if full_save:
             refresh_suggestions(self)

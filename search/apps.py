@@ -7,3 +7,13 @@ class SearchConfig(AppConfig):
     label = "portal_search"
     verbose_name = _("搜索")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from django.db.models.signals import post_delete, post_save
+        from wagtail.contrib.search_promotions.models import Query, SearchPromotion
+
+        from search.service import forget_promoted_queries
+
+        for model in (SearchPromotion, Query):
+            post_save.connect(forget_promoted_queries, sender=model, dispatch_uid=f"forget-promoted-{model.__name__}")
+            post_delete.connect(forget_promoted_queries, sender=model, dispatch_uid=f"forget-promoted-{model.__name__}-delete")

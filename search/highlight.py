@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from html import escape
 
@@ -19,14 +20,15 @@ def highlight(text: str, tokens: Iterable[str], *, length: int = SNIPPET_CHARS) 
     window = text[start : start + length]
     prefix = "…" if start > 0 else ""
     suffix = "…" if start + length < len(text) else ""
+    if not words:
+        return mark_safe(prefix + escape(window) + suffix)  # noqa: S308  (escaped)
+    # Alternatives in order of length: at each position the longest word is marked.
+    pattern = re.compile("|".join(map(re.escape, words)))
     marked = []
     index = 0
-    while index < len(window):
-        match = next((word for word in words if window.startswith(word, index)), None)
-        if match:
-            marked.append(f"<mark>{escape(match)}</mark>")
-            index += len(match)
-        else:
-            marked.append(escape(window[index]))
-            index += 1
+    for match in pattern.finditer(window):
+        marked.append(escape(window[index : match.start()]))
+        marked.append(f"<mark>{escape(match.group())}</mark>")
+        index = match.end()
+    marked.append(escape(window[index:]))
     return mark_safe(prefix + "".join(marked) + suffix)  # noqa: S308  (every piece was escaped)

@@ -2,7 +2,8 @@
 
 The backend retrieves candidates for the OR of all query tokens and orders them by its own
 relevance (bm25); this module orders the top of that list by where each token matched: a word of
-the guide's name counts most, then materials and conditions, then the rest; the query's own words
+the guide's name counts most, then its result (the licence a citizen comes for), then materials
+and conditions, then the rest; the query's own words
 count more than synonyms, typo fixes and sub-words. Plain Python, no Django.
 
 On top of that, so that frequent words do not drown the rare ones that say which guide is meant:
@@ -32,8 +33,9 @@ from dataclasses import dataclass
 
 from search.analysis import AnalyzedQuery
 
-FIELD_WEIGHTS = {"name": 10.0, "checklist": 3.0, "text": 1.0}
-FIELDS = ("name", "checklist", "text")
+FIELD_WEIGHTS = {"name": 10.0, "result": 5.0, "checklist": 3.0, "text": 1.0}
+# From the strongest to the weakest evidence: a token counts where it counts most.
+FIELDS = ("name", "result", "checklist", "text")
 OWN, CORRECTION, PINYIN, SYNONYM, SUBWORD = 1.0, 0.9, 1.0, 0.8, 0.35
 # A sub-word of a query word that no candidate contains stands in for that word.
 ORPHAN_SUBWORD = 0.8
@@ -65,13 +67,16 @@ class Candidate:
     name: frozenset[str]
     checklist: frozenset[str]
     text: frozenset[str]
+    result: frozenset[str] = frozenset()
 
     @classmethod
-    def from_texts(cls, key: object, name: str, checklist: str, text: str) -> Candidate:
-        return cls(key, frozenset(name.split()), frozenset(checklist.split()), frozenset(text.split()))
+    def from_texts(cls, key: object, name: str, checklist: str, text: str, result: str = "") -> Candidate:
+        return cls(
+            key, frozenset(name.split()), frozenset(checklist.split()), frozenset(text.split()), frozenset(result.split())
+        )
 
     def __contains__(self, token: str) -> bool:
-        return token in self.name or token in self.checklist or token in self.text
+        return token in self.name or token in self.result or token in self.checklist or token in self.text
 
 
 def _kind_weight(token: str, weight: float) -> float:
@@ -178,9 +183,9 @@ def score(
         plan = _Plan.of(query, weights if weights is not None else weighted_tokens(query))
     weights = plan.weights
     # Where each query token matched (its best field), by set intersections.
-    matched: dict[str, str] = dict.fromkeys(plan.tokens.intersection(candidate.text), "text")
-    matched.update(dict.fromkeys(plan.tokens.intersection(candidate.checklist), "checklist"))
-    matched.update(dict.fromkeys(plan.tokens.intersection(candidate.name), "name"))
+    matched: dict[str, str] = {}
+    for field in reversed(FIELDS):
+        matched.update(dict.fromkeys(plan.tokens.intersection(getattr(candidate, field)), field))
     full: dict[str, float] = {}
     partial: dict[str, float] = {}
     for token, field in matched.items():

@@ -24,15 +24,27 @@ from search.suggest import suggest
 
 logger = logging.getLogger(__name__)
 
-SEARCH_FIELDS = ["search_name", "search_checklist", "search_text"]
-# Candidates re-ranked per query; results beyond them are rarely looked at and not shown. At most
-# 100, because Wagtail's Elasticsearch backend switches to the slower scroll API above that.
-MAX_CANDIDATES = 100
+# In the order of Candidate.from_texts.
+SEARCH_FIELDS = ["search_name", "search_checklist", "search_text", "search_result"]
+# Candidates re-ranked per query (five pages of results; results beyond them are rarely looked
+# at and not shown). Re-ranking 100 found nothing more on the evaluation queries and cost twice
+# the time. At most 100, because Wagtail's Elasticsearch backend switches to the slower scroll
+# API above that.
+MAX_CANDIDATES = 50
 PER_PAGE = 10
 FACET_FIELDS = ("section", "department_id")
+# What a result shows (HTML page, JSON API, kiosk): its page objects load nothing else.
+HIT_FIELDS = (
+    "code", "title", "url_path", "section", "online", "visits", "summary",
+    "department__name", "department__short_name",
+)  # fmt: skip
 # After Elasticsearch fails, this process asks the database for this long before trying again,
 # so that an outage costs each request a fast local search rather than a timeout.
 BACKEND_RETRY_SECONDS = 30
+PROMOTED_QUERIES_KEY = "search:promoted-queries"
+# Editors' picks saved in another process reach this one within this time (the saving process
+# forgets its copy at once).
+PROMOTED_QUERIES_TIMEOUT = 300
 
 
 class _Breaker:
@@ -99,14 +111,15 @@ def _backend_names() -> tuple[str, str | None]:
     return "default", fallback
 
 
-def _retrieve(queryset, query_string: str, backend: str) -> tuple[list[int], int, dict[str, dict[Any, int]]]:
-    """The best MAX_CANDIDATES pks, the number of matches and the facet counts."""
+def _retrieve(queryset, query_string: str, backend: str):
+    """The best MAX_CANDIDATES pks, the number of matches, the facet counts and, where the
+    backend returned them with the ranking, the search texts of those pks."""
     # Elasticsearch searches the three segmented fields with their boosts; the database backends
     # keep them in weighted FTS columns of their own (search.backends.database), not by name.
     fields = SEARCH_FIELDS if isinstance(get_search_backend(backend), ElasticsearchBaseSearchBackend) else None
     results = queryset.search(query_string, fields=fields, operator="or", backend=backend)
     if hasattr(results, "ranked"):  # one pass (search.backends.database, search.backends.elasticsearch)
-        return results.ranked(MAX_CANDIDATES, FACET_FIELDS)
+        return results.ranked(MAX_CANDIDATES, FACET_FIELDS, tuple(SEARCH_FIELDS))
     candidates = list(results[:MAX_CANDIDATES])
     if len(candidates) < MAX_CANDIDATES:
         # Every match is at hand: count facets here rather than asking the backend again.
@@ -114,8 +127,9 @@ def _retrieve(queryset, query_string: str, backend: str) -> tuple[list[int], int
             name: dict(Counter(getattr(page, name) for page in candidates).most_common())
             for name in FACET_FIELDS
         }
-        return [page.pk for page in candidates], len(candidates), facets
-    return [page.pk for page in candidates], results.count(), {name: dict(results.facet(name)) for name in FACET_FIELDS}
+        return [page.pk for page in candidates], len(candidates), facets, {}
+    facets = {name: dict(results.facet(name)) for name in FACET_FIELDS}
+    return [page.pk for page in candidates], results.count(), facets, {}
 
 
 def retrieval_string(analyzed: AnalyzedQuery) -> str:
@@ -155,12 +169,13 @@ def search_guides(
         queryset = queryset.filter(online=online)
 
     candidates: list[int] = []
+    texts: dict[int, tuple[str, ...]] = {}
     query_string = retrieval_string(analyzed)
     if query_string:
         primary, fallback = (backend, None) if backend else _backend_names()
         if fallback is None or breaker.allows():
             try:
-                candidates, outcome.total, outcome.facets = _retrieve(queryset, query_string, primary)
+                candidates, outcome.total, outcome.facets, texts = _retrieve(queryset, query_string, primary)
                 outcome.backend = primary
             except Exception as error:  # any failure of the search cluster, never of our code path
                 if fallback is None:
@@ -168,17 +183,20 @@ def search_guides(
                 breaker.trip()
                 logger.warning("search backend %r failed (%s: %s); answering from %r", primary, type(error).__name__, error, fallback)
         if not outcome.backend:
-            candidates, outcome.total, outcome.facets = _retrieve(queryset, query_string, fallback)
+            candidates, outcome.total, outcome.facets, texts = _retrieve(queryset, query_string, fallback)
             outcome.backend, outcome.degraded = fallback, True
 
-    # Re-rank on the segmented texts alone; only the guides shown become page objects.
-    texts = {row[0]: row for row in queryset.filter(pk__in=candidates).values_list("pk", *SEARCH_FIELDS)}
-    ranked = rerank(analyzed, [Candidate.from_texts(*texts[pk]) for pk in candidates if pk in texts])
+    # Re-rank on the segmented texts alone (the candidates already passed the queryset's
+    # filters); only the guides shown become page objects.
+    if len(texts) < len(candidates):
+        rows = GuidePage.objects.filter(pk__in=candidates).values_list("pk", *SEARCH_FIELDS)
+        texts = {row[0]: row[1:] for row in rows}
+    ranked = rerank(analyzed, [Candidate.from_texts(pk, *texts[pk]) for pk in candidates if pk in texts])
     promoted = _promoted_pks(analyzed.normalized, queryset) if page == 1 else []
     ordered = [*promoted, *(c.key for c in ranked if c.key not in promoted)]
     start = (page - 1) * per_page
     shown = ordered[start : start + per_page]
-    pages = queryset.in_bulk(shown)
+    pages = GuidePage.objects.select_related("department").only(*HIT_FIELDS).in_bulk(shown)
     highlight_tokens = [*analyzed.tokens, *analyzed.correction_tokens, *analyzed.synonym_tokens]
     outcome.hits = [
         SearchHit(page=pages[pk], snippet=highlight(pages[pk].summary, highlight_tokens), promoted=pk in promoted)
@@ -195,10 +213,25 @@ def search_guides(
     return outcome
 
 
+def forget_promoted_queries(**kwargs) -> None:
+    cache.delete(PROMOTED_QUERIES_KEY)
+
+
+def _promoted_queries() -> frozenset[str]:
+    """The queries that have editors' picks; nearly every search has none and asks no more."""
+    queries = cache.get(PROMOTED_QUERIES_KEY)
+    if queries is None:
+        queries = frozenset(
+            SearchPromotion.objects.filter(page__isnull=False).values_list("query__query_string", flat=True)
+        )
+        cache.set(PROMOTED_QUERIES_KEY, queries, PROMOTED_QUERIES_TIMEOUT)
+    return queries
+
+
 def _promoted_pks(normalized: str, queryset) -> list[int]:
     """Editors' picks (Wagtail search promotions) for this exact query that the filters keep,
     in their order."""
-    if not normalized:
+    if not normalized or normalized not in _promoted_queries():
         return []
     picks = list(
         SearchPromotion.objects.filter(query__query_string=normalized, page__isnull=False)

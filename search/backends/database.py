@@ -9,8 +9,10 @@ other fields by their boost in ``body``, and ranks with ``bm25()`` column weight
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, OrderedDict
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, F, FloatField, Func
 from django.db.models.expressions import RawSQL
@@ -22,6 +24,64 @@ from modelsearch.index import SearchField
 TITLE_BOOST = 5.0
 TITLE_WEIGHT = 8.0
 BODY_WEIGHT = 1.0
+# A term in more than this share of the index entries (in a column) is common there, once that
+# is more than COMMON_MIN_ENTRIES entries: scoring a few hundred matches costs little, and in a
+# small catalogue every word that matters is in a good share of the guides.
+COMMON_SHARE = 0.1
+COMMON_MIN_ENTRIES = 200
+# Document frequencies change slowly; a stale one only changes which terms retrieval skips.
+TERM_STATS_TIMEOUT = 600
+_TERM_STATS_TABLE = "temp.search_term_stats"
+
+
+def _term_stats_key(term: str) -> str:
+    return "search:df:" + hashlib.blake2s(term.encode(), digest_size=12).hexdigest()
+
+
+def term_document_frequencies(terms: list[str]) -> tuple[int, dict[str, tuple[int, int]]]:
+    """The number of index entries and, per term, how many entries contain it in the title
+    column and in the body column (FTS5's vocabulary table reads the term's whole posting list,
+    so the counts are cached)."""
+    keys = {term: _term_stats_key(term) for term in terms}
+    cached = cache.get_many([*keys.values(), "search:df:entries"])
+    found = {term: cached[key] for term, key in keys.items() if key in cached}
+    entries = cached.get("search:df:entries")
+    missing = [term for term in terms if term not in found]
+    if missing or entries is None:
+        fts = wagtail_sqlite.SQLiteFTSIndexEntry._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS {_TERM_STATS_TABLE} USING fts5vocab(main, '{fts}', 'col')")
+            if entries is None:
+                cursor.execute(f"SELECT COUNT(*) FROM {wagtail_sqlite.IndexEntry._meta.db_table}")
+                entries = cursor.fetchone()[0]
+            for term in missing:
+                # A range rather than equality: FTS5's vocabulary table looks ranges up in its index.
+                cursor.execute(f"SELECT col, doc FROM {_TERM_STATS_TABLE} WHERE term >= %s AND term <= %s", [term, term])
+                counts = dict(cursor.fetchall())
+                found[term] = (counts.get("title", 0), counts.get("body", 0))
+        cache.set_many({keys[term]: found[term] for term in missing} | {"search:df:entries": entries}, TERM_STATS_TIMEOUT)
+    return entries, found
+
+
+def retrieval_columns(terms: list[str], entries: int, frequencies: dict[str, tuple[int, int]]) -> dict[str, tuple[str, ...]]:
+    """Where each term of an OR query is looked for. A term common in the bodies (登记, 身份证,
+    营业执照 are in most guides' materials) is looked for in the title column only (names and
+    results), and a term common in both not at all: such terms cannot tell guides apart, but
+    matching them made every search score and sort most of the catalogue. The re-ranking still
+    weighs them on the candidates the rarer terms found. If every term is common, the rarest one
+    is looked for everywhere."""
+    limit = max(COMMON_SHARE * entries, COMMON_MIN_ENTRIES)
+    columns: dict[str, tuple[str, ...]] = {}
+    for term in terms:
+        in_title, in_body = frequencies.get(term, (0, 0))
+        if in_body <= limit:
+            columns[term] = ("title", "body")
+        elif in_title <= limit:
+            columns[term] = ("title",)
+    if not columns and terms:
+        rarest = min(terms, key=lambda term: (sum(frequencies.get(term, (0, 0))), -len(term)))
+        columns[rarest] = ("title", "body")
+    return columns
 
 
 class WeightedBM25(Func):
@@ -81,6 +141,10 @@ class WeightedSQLiteIndex(wagtail_sqlite.SQLiteIndex):
         self._refresh_title_norms()
 
 
+def _quoted(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
 class WeightedSQLiteQueryCompiler(wagtail_sqlite.SQLiteSearchQueryCompiler):
     """Ranks plain-text queries with one FTS pass.
 
@@ -95,12 +159,17 @@ class WeightedSQLiteQueryCompiler(wagtail_sqlite.SQLiteSearchQueryCompiler):
         query = wagtail_sqlite.normalize(self.query)
         if not isinstance(query, wagtail_sqlite.PlainText):
             return None
-        terms = [term for term in query.query_string.split() if term]
+        terms = list(dict.fromkeys(term for term in query.query_string.split() if term))
         if not terms:
             return None
-        operator = " OR " if query.operator == "or" else " AND "
-        quoted = operator.join('"' + term.replace('"', '""') + '"' for term in terms)
-        return f"{{{' '.join(self.fields or self.FTS_TABLE_FIELDS)}}} : ({quoted})"
+        fields = self.fields or self.FTS_TABLE_FIELDS
+        if query.operator != "or" or len(terms) == 1 or set(fields) != {"title", "body"}:
+            operator = " OR " if query.operator == "or" else " AND "
+            return f"{{{' '.join(fields)}}} : ({operator.join(map(_quoted, terms))})"
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for term, columns in retrieval_columns(terms, *term_document_frequencies(terms)).items():
+            groups.setdefault(columns, []).append(term)
+        return " OR ".join(f"{{{' '.join(columns)}}} : ({' OR '.join(map(_quoted, group))})" for columns, group in groups.items())
 
     def _matched_sql(self, select: str, tail: str = "", columns: tuple[str, ...] = ()) -> tuple[str, list] | None:
         """The FTS pass joined to the rows of the queryset it matched. ``columns`` are fields of
@@ -190,13 +259,16 @@ class WeightedSQLiteSearchResults(wagtail_sqlite.SQLiteSearchResults):
     def _do_count(self):
         return self.query_compiler.count()
 
-    def ranked(self, limit: int, facet_fields: tuple[str, ...]):
-        """(best ``limit`` pks, number of matches, facet counts) in one FTS pass."""
-        found = self.query_compiler.ranked(limit, facet_fields) if self.query_compiler.order_by_relevance else None
+    def ranked(self, limit: int, facet_fields: tuple[str, ...], text_fields: tuple[str, ...] = ()):
+        """(best ``limit`` pks, number of matches, facet counts, {}) in one FTS pass where the
+        query allows. The texts are left to the caller: carrying them through the statement's
+        sort of every match cost more than a query of their own."""
+        compiler = self.query_compiler
+        found = compiler.ranked(limit, facet_fields) if compiler.order_by_relevance else None
         if found is not None:
-            return found
+            return (*found, {})
         pks = [obj.pk for obj in self[:limit]]
-        return pks, self.count(), {name: dict(self.facet(name)) for name in facet_fields}
+        return pks, self.count(), {name: dict(self.facet(name)) for name in facet_fields}, {}
 
     def facet(self, field_name):
         if self.query_compiler._get_filterable_field(field_name) is None:

@@ -81,6 +81,21 @@ def test_pinyin_initials_and_full_pinyin_find_names(search_settings, backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_the_licence_a_guide_issues_finds_it_before_guides_that_ask_for_it(search_settings, backend):
+    """营业执照 is a material of a third of the corpus; the guides that issue it come first,
+    found by the word and by its pinyin initials."""
+    from guides.models import GuidePage
+
+    live = GuidePage.objects.live()
+    issuers = set(live.filter(result_name__contains="营业执照").values_list("code", flat=True))
+    asking = live.filter(search_checklist__contains="营业执照").exclude(code__in=issuers).count()
+    assert len(issuers) >= 5 and asking > 2 * len(issuers)
+    for query in ("营业执照", "yyzz"):
+        hits = search_guides(query, backend=backend_name(backend), log=False).hits
+        assert {hit.page.code for hit in hits[:5]} <= issuers, query
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_name_matches_rank_before_body_matches(search_settings, backend):
     from guides.models import GuidePage
 
@@ -162,9 +177,65 @@ def test_promoted_results_come_first(search_settings):
     from guides.models import GuidePage
 
     pick = GuidePage.objects.get(code="LW-GM-0001")
+    assert not any(hit.promoted for hit in search_guides("办证", log=False).hits)  # caches "no picks"
     SearchPromotion.objects.create(query=Query.get("办证"), page=pick, sort_order=0)
     hits = search_guides("办证", log=False).hits
     assert hits[0].page == pick and hits[0].promoted
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_search_reads_the_database_a_fixed_number_of_times(search_settings, backend, django_assert_num_queries):
+    """Whatever the number of matches: on SQLite the FTS statement, the candidates' texts and the
+    shown guides; on Elasticsearch the texts come with the hits, so only the shown guides."""
+    search_guides("营业执照", backend=backend_name(backend), log=False)  # warm the term statistics
+    expected = 1 if backend == "elasticsearch" else 3
+    for query in ("营业执照", "开饭店要办什么证", "登记"):
+        search_guides(query, backend=backend_name(backend), log=False)  # this query's term statistics
+        with django_assert_num_queries(expected):
+            outcome = search_guides(query, backend=backend_name(backend), log=False)
+        assert outcome.hits and outcome.backend == backend_name(backend)
+
+
+def test_common_terms_are_looked_for_in_names_only(search_settings, monkeypatch):
+    """登记 is in most guides' texts: matching it everywhere made every search score most of the
+    catalogue. On SQLite it is then looked for in the names alone, and the statistics behind
+    that decision are the index's own. (The corpus is smaller than the catalogues where this
+    starts, COMMON_MIN_ENTRIES, so the floor is lowered here.)"""
+    from django.db import connection
+
+    from search.backends import database
+    from search.backends.database import COMMON_SHARE, retrieval_columns, term_document_frequencies
+
+    monkeypatch.setattr(database, "COMMON_MIN_ENTRIES", 0)
+
+    entries, frequencies = term_document_frequencies(["登记", "居住证", "婚姻登记"])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM wagtailsearch_indexentry_fts WHERE wagtailsearch_indexentry_fts MATCH '{body} : 登记'")
+        assert frequencies["登记"][1] == cursor.fetchone()[0] > COMMON_SHARE * entries
+    columns = retrieval_columns(["登记", "居住证", "婚姻登记"], entries, frequencies)
+    assert columns["居住证"] == columns["婚姻登记"] == ("title", "body")
+    assert columns.get("登记") in (None, ("title",))
+    outcome = search_guides("居住登记", backend="database", log=False)
+    assert outcome.hits and "居住" in outcome.hits[0].page.title
+    from guides.models import GuidePage
+
+    assert outcome.total < GuidePage.objects.live().count() / 2
+
+
+def test_retrieval_columns_keep_the_rarest_term_when_every_term_is_common():
+    from search.backends.database import retrieval_columns
+
+    frequencies = {"营业": (30, 9000), "执照": (2, 9500), "营业执照": (1, 8000), "注销": (40, 600)}
+    columns = retrieval_columns(["营业", "执照", "营业执照", "注销"], 10_000, frequencies)
+    assert columns == {"执照": ("title",), "营业执照": ("title",), "营业": ("title",), "注销": ("title", "body")}
+    everywhere = {term: (5000, 9000) for term in ("营业", "营业执照")}
+    assert retrieval_columns(["营业", "营业执照"], 10_000, everywhere) == {"营业执照": ("title", "body")}
+    assert retrieval_columns(["新词"], 10_000, {}) == {"新词": ("title", "body")}
+    # A small catalogue looks for every word everywhere.
+    assert retrieval_columns(["营业", "注销"], 300, {"营业": (30, 190), "注销": (40, 60)}) == {
+        "营业": ("title", "body"),
+        "注销": ("title", "body"),
+    }
 
 
 def test_falls_back_to_the_database_when_elasticsearch_stops(search_settings, client, caplog):

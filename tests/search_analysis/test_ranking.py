@@ -12,8 +12,8 @@ from search.ranking import (
 )
 
 
-def _guide(key, name, checklist="", text=""):
-    return Candidate.from_texts(key, index_text(name), index_text(checklist), index_text(text))
+def _guide(key, name, checklist="", text="", result=""):
+    return Candidate.from_texts(key, index_text(name), index_text(checklist), index_text(text), index_text(result))
 
 
 def _order(query, candidates):
@@ -29,7 +29,17 @@ def test_rarity_is_per_field_and_bounded():
     assert rare["身份证"]["text"] == rare["登记"]["text"] < rare["身份证"]["name"]  # in every text
     assert MIN_RARITY < rare["登记"]["text"] < 0.5
     assert rare["无此词"]["name"] == 1.0
-    assert rarity(guides[:1], ["登记"]) == {"登记": {"name": 1.0, "checklist": 1.0, "text": 1.0}}
+    assert rarity(guides[:1], ["登记"]) == {"登记": {"name": 1.0, "result": 1.0, "checklist": 1.0, "text": 1.0}}
+
+
+def test_the_result_counts_after_the_name_and_before_the_materials():
+    """营业执照 is what the business registrations produce and what hundreds of other guides ask
+    for as a material: the guides that issue it come first, a guide named after it before them."""
+    guides = [_guide(i, f"{trade}经营许可", checklist="营业执照 身份证") for i, trade in enumerate("烟酒药茶")]
+    guides.append(_guide("company", "有限责任公司设立登记", checklist="身份证", result="营业执照（有限责任公司）"))
+    assert _order("营业执照", guides)[0] == "company"
+    guides.append(_guide("replace", "营业执照补领", checklist="身份证", result="营业执照"))
+    assert _order("营业执照", guides)[:2] == ["replace", "company"]
 
 
 def test_rare_words_outweigh_frequent_ones():

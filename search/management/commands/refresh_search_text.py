@@ -3,7 +3,7 @@ from tqdm import tqdm
 
 from guides.models import GuidePage
 from guides.serializers import live_record
-from search.documents import search_document
+from search.documents import search_field_values
 from search.suggest import refresh_suggestions
 
 
@@ -13,8 +13,5 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         pages = GuidePage.objects.live().select_related("department", "intake_window__hall", "delivery_window")
         for page in tqdm(pages, total=pages.count(), unit="条", disable=options["verbosity"] == 0, file=self.stderr):
-            document = search_document(live_record(page))
-            GuidePage.objects.filter(pk=page.pk).update(
-                search_name=document["name"], search_checklist=document["checklist"], search_text=document["text"]
-            )
+            GuidePage.objects.filter(pk=page.pk).update(**search_field_values(live_record(page)))
             refresh_suggestions(page)
