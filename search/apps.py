@@ -9,10 +9,13 @@ class SearchConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from django.core.signals import setting_changed
         from django.db.models.signals import post_delete, post_save
         from wagtail.contrib.search_promotions.models import Query, SearchPromotion
 
-        from search.service import forget_promoted_queries
+        from search.service import forget_promoted_queries, forget_search_backends
+
+        setting_changed.connect(forget_search_backends, dispatch_uid="forget-search-backends")
 
         for model in (SearchPromotion, Query):
             post_save.connect(forget_promoted_queries, sender=model, dispatch_uid=f"forget-promoted-{model.__name__}")

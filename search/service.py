@@ -111,13 +111,32 @@ def _backend_names() -> tuple[str, str | None]:
     return "default", fallback
 
 
+_backends: dict[str, Any] = {}
+
+
+def search_backend(name: str):
+    """One instance per configured backend and process. Wagtail builds a new one on every
+    lookup, and for Elasticsearch that is a new client that opens new connections (a few
+    milliseconds of each search)."""
+    backend = _backends.get(name)
+    if backend is None:
+        backend = _backends.setdefault(name, get_search_backend(name))
+    return backend
+
+
+def forget_search_backends(*, setting: str, **kwargs) -> None:
+    if setting in ("WAGTAILSEARCH_BACKENDS", "MODELSEARCH_BACKENDS"):
+        _backends.clear()
+
+
 def _retrieve(queryset, query_string: str, backend: str):
     """The best MAX_CANDIDATES pks, the number of matches, the facet counts and, where the
     backend returned them with the ranking, the search texts of those pks."""
     # Elasticsearch searches the three segmented fields with their boosts; the database backends
     # keep them in weighted FTS columns of their own (search.backends.database), not by name.
-    fields = SEARCH_FIELDS if isinstance(get_search_backend(backend), ElasticsearchBaseSearchBackend) else None
-    results = queryset.search(query_string, fields=fields, operator="or", backend=backend)
+    engine = search_backend(backend)
+    fields = SEARCH_FIELDS if isinstance(engine, ElasticsearchBaseSearchBackend) else None
+    results = engine.search(query_string, queryset, fields=fields, operator="or")
     if hasattr(results, "ranked"):  # one pass (search.backends.database, search.backends.elasticsearch)
         return results.ranked(MAX_CANDIDATES, FACET_FIELDS, tuple(SEARCH_FIELDS))
     candidates = list(results[:MAX_CANDIDATES])

@@ -196,6 +196,17 @@ def test_a_search_reads_the_database_a_fixed_number_of_times(search_settings, ba
         assert outcome.hits and outcome.backend == backend_name(backend)
 
 
+def test_each_backend_is_built_once_per_process_and_again_when_settings_change(search_settings):
+    from search.service import search_backend
+
+    elasticsearch = search_backend("default")
+    assert search_backend("default") is elasticsearch  # one client, its connections reused
+    with override_settings(WAGTAILSEARCH_BACKENDS={"default": {"BACKEND": "search.backends.database"}}):
+        assert type(search_backend("default")).__name__ == "WeightedSQLiteSearchBackend"
+    assert search_backend("default") is not elasticsearch
+    assert type(search_backend("default")) is type(elasticsearch)
+
+
 def test_common_terms_are_looked_for_in_names_only(search_settings, monkeypatch):
     """登记 is in most guides' texts: matching it everywhere made every search score most of the
     catalogue. On SQLite it is then looked for in the names alone, and the statistics behind
