@@ -132,7 +132,7 @@ def forget_search_backends(*, setting: str, **kwargs) -> None:
 def _retrieve(queryset, query_string: str, backend: str):
     """The best MAX_CANDIDATES pks, the number of matches, the facet counts and, where the
     backend returned them with the ranking, the search texts of those pks."""
-    # Elasticsearch searches the three segmented fields with their boosts; the database backends
+    # Elasticsearch searches the segmented fields with their boosts; the database backends
     # keep them in weighted FTS columns of their own (search.backends.database), not by name.
     engine = search_backend(backend)
     fields = SEARCH_FIELDS if isinstance(engine, ElasticsearchBaseSearchBackend) else None
@@ -215,7 +215,9 @@ def search_guides(
     ordered = [*promoted, *(c.key for c in ranked if c.key not in promoted)]
     start = (page - 1) * per_page
     shown = ordered[start : start + per_page]
-    pages = GuidePage.objects.select_related("department").only(*HIT_FIELDS).in_bulk(shown)
+    # Through the queryset again: an Elasticsearch index that missed an unpublish (the cluster
+    # was down) must not bring the guide back.
+    pages = queryset.only(*HIT_FIELDS).in_bulk(shown)
     highlight_tokens = [*analyzed.tokens, *analyzed.correction_tokens, *analyzed.synonym_tokens]
     outcome.hits = [
         SearchHit(page=pages[pk], snippet=highlight(pages[pk].summary, highlight_tokens), promoted=pk in promoted)

@@ -196,6 +196,17 @@ def test_a_search_reads_the_database_a_fixed_number_of_times(search_settings, ba
         assert outcome.hits and outcome.backend == backend_name(backend)
 
 
+def test_a_guide_unpublished_behind_the_index_back_is_not_shown(search_settings):
+    """Elasticsearch hands back the candidates' texts itself; a guide whose unpublishing the
+    index missed (the cluster was down) must still not come back as a result."""
+    from guides.models import GuidePage
+
+    first = search_guides("居住证", backend="default", log=False).hits[0].page
+    GuidePage.objects.filter(pk=first.pk).update(live=False)  # the index still says live
+    hits = search_guides("居住证", backend="default", log=False).hits
+    assert hits and first.pk not in {hit.page.pk for hit in hits}
+
+
 def test_each_backend_is_built_once_per_process_and_again_when_settings_change(search_settings):
     from search.service import search_backend
 
