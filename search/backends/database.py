@@ -68,8 +68,8 @@ def retrieval_columns(terms: list[str], entries: int, frequencies: dict[str, tup
     营业执照 are in most guides' materials) is looked for in the title column only (names and
     results), and a term common in both not at all: such terms cannot tell guides apart, but
     matching them made every search score and sort most of the catalogue. The re-ranking still
-    weighs them on the candidates the rarer terms found. If every term is common, the rarest one
-    is looked for everywhere."""
+    weighs them on the candidates the rarer terms found. If no term the index holds is left, the
+    rarest one it holds is looked for everywhere."""
     limit = max(COMMON_SHARE * entries, COMMON_MIN_ENTRIES)
     columns: dict[str, tuple[str, ...]] = {}
     for term in terms:
@@ -78,9 +78,14 @@ def retrieval_columns(terms: list[str], entries: int, frequencies: dict[str, tup
             columns[term] = ("title", "body")
         elif in_title <= limit:
             columns[term] = ("title",)
-    if not columns and terms:
-        rarest = min(terms, key=lambda term: (sum(frequencies.get(term, (0, 0))), -len(term)))
-        columns[rarest] = ("title", "body")
+    def occurrences(term: str) -> int:
+        return sum(frequencies.get(term, (0, 0)))
+
+    # Terms the index does not hold find nothing: they cannot stand in for the common ones.
+    if not any(occurrences(term) for term in columns):
+        present = [term for term in terms if occurrences(term)]
+        if present:
+            columns[min(present, key=lambda term: (occurrences(term), -len(term)))] = ("title", "body")
     return columns
 
 

@@ -253,6 +253,11 @@ def test_retrieval_columns_keep_the_rarest_term_when_every_term_is_common():
     everywhere = {term: (5000, 9000) for term in ("营业", "营业执照")}
     assert retrieval_columns(["营业", "营业执照"], 10_000, everywhere) == {"营业执照": ("title", "body")}
     assert retrieval_columns(["新词"], 10_000, {}) == {"新词": ("title", "body")}
+    # A word the index does not hold cannot stand in for the common ones.
+    assert retrieval_columns(["登记", "黄河"], 10_000, {"登记": (5000, 9000)}) == {
+        "黄河": ("title", "body"),
+        "登记": ("title", "body"),
+    }
     # A small catalogue looks for every word everywhere.
     assert retrieval_columns(["营业", "注销"], 300, {"营业": (30, 190), "注销": (40, 60)}) == {
         "营业": ("title", "body"),
