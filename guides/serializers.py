@@ -93,19 +93,12 @@ def _attach(parents: dict[int, Any], model, relation: str, select_related=()) ->
         parents[getattr(row, f"{parent_key}_id")]._cluster_related_objects[relation].append(row)
 
 
-def load_serializable(queryset, pks) -> list[Any]:
-    """The pages of ``queryset`` among ``pks`` with everything serialize_guide reads, in about a
-    dozen queries whatever their number. Unlike prefetch_related, which builds a queryset per
-    page and relation (half the cost of serializing a large batch), rows are handed to the pages
-    as lists. The pages are for reading only: saving one would rewrite its inline rows."""
-    pages = list(queryset.filter(pk__in=pks).select_related(*RECORD_SELECT_RELATED))
-    attach_serializable(pages)
-    return pages
-
-
 def attach_serializable(pages: Sequence[Any]) -> None:
     """Give pages loaded with ``select_related(*RECORD_SELECT_RELATED)`` the rest of what
-    serialize_guide reads (see load_serializable)."""
+    serialize_guide reads, in about a dozen queries whatever their number. Unlike
+    prefetch_related, which builds a queryset per page and relation (half the cost of serializing
+    a large batch), rows are handed to the pages as lists. The pages are for reading only: saving
+    one would rewrite its inline rows."""
     if not pages:
         return
     by_pk = {page.pk: page for page in pages}
@@ -166,7 +159,7 @@ def serialize_guide(page) -> dict[str, Any]:
                 "blank_form_url": _document_url(m.blank_form),
                 "sample_url": _document_url(m.sample),
             }
-            # One query with their documents (in memory for previews and load_serializable).
+            # One query with their documents (in memory for previews and attach_serializable).
             for m in page.materials.select_related("blank_form", "sample")
         ],
         "steps": [
