@@ -8,11 +8,17 @@ module builds, and the bulk import reads the same shape back. The record extends
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from functools import lru_cache
 from typing import Any
+from urllib.parse import quote
 
+from django.conf import settings
 from django.core.cache import cache
+from django.db.models.base import ModelState
 from django.dispatch import Signal
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.http import RFC3986_SUBDELIMS
 
 from guides.domain.checklist import canonical_checklist, fingerprint
 from portal.collector import collector_paused
@@ -24,8 +30,32 @@ def _limit(value: int | None, unit: str | None) -> dict[str, Any] | None:
     return {"value": int(value or 0), "unit": unit}
 
 
-def _document_url(document) -> str | None:
-    return document.url if document is not None else None
+def document_url_function() -> Callable[[Any], str | None]:
+    """A function giving ``document.url`` (None for no document) without a reverse() per
+    document: reversing the serve view cost as much as the rest of a material's entry. Its URL is
+    the view's prefix, the id and the file name quoted as reverse() quotes it (a test holds the
+    two equal); the prefix is reversed once per script prefix and URLconf."""
+    if getattr(settings, "WAGTAILDOCS_SERVE_METHOD", None) == "direct":
+        return lambda document: document.url if document is not None else None
+    prefix = _document_serve_prefix(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+
+    def url(document) -> str | None:
+        if document is None:
+            return None
+        return f"{prefix}{document.pk}/{quote(document.filename, safe=URL_PATH_SAFE)}"
+
+    return url
+
+
+# What reverse() leaves unquoted in a path (the pchar of RFC 3986).
+URL_PATH_SAFE = RFC3986_SUBDELIMS + "/~:@"
+
+
+@lru_cache(maxsize=16)
+def _document_serve_prefix(script_prefix: str, urlconf: str) -> str:
+    """The serve view's URL up to the document id, per script prefix and URLconf (the key: reverse
+    reads both)."""
+    return reverse("wagtaildocs_serve", args=[0, ""], urlconf=urlconf).removesuffix("0/")
 
 
 def serialize_window(window) -> dict[str, Any] | None:
@@ -57,9 +87,14 @@ def serialize_hall(hall) -> dict[str, Any]:
     }
 
 
-# Everything serialize_guide reads besides the page row: the rows joined to it, the inline
-# relations (with the documents of materials) and its themes.
-RECORD_SELECT_RELATED = ("department", "intake_window__hall", "delivery_window__hall", "result_sample")
+def _hall_record(hall) -> dict[str, Any]:
+    return getattr(hall, "batch_record", None) or serialize_hall(hall)
+
+
+# Everything serialize_guide reads besides the page row: the objects its foreign keys name, the
+# hall of its windows, its inline relations (each with the foreign keys of its rows that
+# serialize_guide follows) and its themes.
+PAGE_FOREIGN_KEYS = ("department", "intake_window", "delivery_window", "result_sample")
 INLINE_RELATIONS = {
     "situations": (),
     "materials": ("blank_form", "sample"),
@@ -71,10 +106,11 @@ INLINE_RELATIONS = {
 HALL_RELATIONS = ("sessions", "calendar_days")
 
 
-def _attach(parents: dict[int, Any], model, relation: str, select_related=()) -> None:
+def _attach(parents: dict[int, Any], model, relation: str, foreign_keys: Sequence[str] = ()) -> None:
     """Load ``relation`` (a ParentalKey or ParentalManyToManyField) of every parent in one query
     and hand each parent its rows in memory, the way modelcluster keeps unsaved relations, so
-    that ``parent.<relation>.all()`` reads them without a query."""
+    that ``parent.<relation>.all()`` reads them without a query; ``foreign_keys`` of the rows
+    come along (``_share``)."""
     for parent in parents.values():
         parent.__dict__.setdefault("_cluster_related_objects", {})[relation] = []
     field = model._meta.get_field(relation)
@@ -87,40 +123,81 @@ def _attach(parents: dict[int, Any], model, relation: str, select_related=()) ->
         return
     parent_key = field.field.name
     rows = field.related_model.objects.filter(**{f"{parent_key}_id__in": list(parents)})
-    if select_related:  # (select_related() without names would follow every foreign key)
-        rows = rows.select_related(*select_related)
-    for row in rows.order_by(f"{parent_key}_id", *field.related_model._meta.ordering, "pk"):
+    rows = _rows_for_reading(rows.order_by(f"{parent_key}_id", *field.related_model._meta.ordering, "pk"))
+    for row in rows:
         parents[getattr(row, f"{parent_key}_id")]._cluster_related_objects[relation].append(row)
+    for name in foreign_keys:
+        _share(rows, name)
+
+
+def _rows_for_reading(queryset) -> list[Any]:
+    """The rows of ``queryset`` as model instances, built as unpickling builds them (attributes
+    set directly) instead of through Model.__init__, which costs more than reading an inline row
+    from the database: the rows of a batch outnumber its pages twenty to one. Nothing is lost for
+    the inline models: they have no constructor of their own and nothing listens to their
+    post_init (a test holds these rows equal to the ORM's)."""
+    model = queryset.model
+    names = [field.attname for field in model._meta.concrete_fields]
+    rows = []
+    for values in queryset.values_list(*names):
+        row = model.__new__(model)
+        row.__dict__.update(zip(names, values, strict=True))
+        row._state = ModelState()
+        row._state.adding = False
+        row._state.db = queryset.db
+        rows.append(row)
+    return rows
+
+
+def _share(rows: list[Any], name: str) -> None:
+    """Point the foreign key ``name`` of ``rows`` at objects loaded in one query, one object per
+    target row: a form that many materials offer is loaded once, where select_related would build
+    it for every row. (Set in the field's cache as select_related does: assigning through the
+    descriptor would ask the database routers on every row.)"""
+    if not rows:
+        return
+    field = rows[0]._meta.get_field(name)
+    ids = {getattr(row, field.attname) for row in rows} - {None}
+    targets = field.related_model.objects.in_bulk(ids) if ids else {}
+    for row in rows:
+        target_id = getattr(row, field.attname)
+        if target_id is not None:
+            # (None if the target went away since the rows were read, as a fresh read would say)
+            field.set_cached_value(row, targets.get(target_id))
 
 
 def attach_serializable(pages: Sequence[Any]) -> None:
-    """Give pages loaded with ``select_related(*RECORD_SELECT_RELATED)`` the rest of what
-    serialize_guide reads, in about a dozen queries whatever their number. Unlike
-    prefetch_related, which builds a queryset per page and relation (half the cost of serializing
-    a large batch), rows are handed to the pages as lists. The pages are for reading only: saving
-    one would rewrite its inline rows."""
+    """Give pages the rest of what serialize_guide reads, in about fifteen queries whatever their
+    number. Unlike select_related and prefetch_related, which build a department, window, hall
+    and document object for every page and a queryset per page and relation (most of the cost of
+    serializing a large batch), each related object is built once and shared, and rows are handed
+    to the pages as lists. The pages are for reading only: saving one would rewrite its inline
+    rows. Their records share one dict per hall (serialized once, as the hours of a hall are the
+    same for all its guides): encode such records, do not edit them."""
     if not pages:
         return
+    for name in PAGE_FOREIGN_KEYS:
+        _share(pages, name)
+    windows = {window.pk: window for page in pages for window in (page.intake_window, page.delivery_window) if window}
+    _share(list(windows.values()), "hall")
     by_pk = {page.pk: page for page in pages}
     model = pages[0]._meta.model
-    for relation, select_related in INLINE_RELATIONS.items():
-        _attach(by_pk, model, relation, select_related)
+    for relation, foreign_keys in INLINE_RELATIONS.items():
+        _attach(by_pk, model, relation, foreign_keys)
     _attach(by_pk, model, "themes")
-    # One object per hall, shared by the windows of every page, with its hours attached once.
-    halls: dict[int, Any] = {}
-    for page in pages:
-        for window in (page.intake_window, page.delivery_window):
-            if window is not None:
-                window.hall = halls.setdefault(window.hall_id, window.hall)
+    halls = {window.hall_id: window.hall for window in windows.values() if window.hall}
     if halls:
         hall_model = next(iter(halls.values()))._meta.model
         for relation in HALL_RELATIONS:
             _attach(halls, hall_model, relation)
+        for hall in halls.values():
+            hall.batch_record = serialize_hall(hall)
 
 
 def serialize_guide(page) -> dict[str, Any]:
     """The full record of a guide page (live object, revision object or in-memory preview)."""
     situations = list(page.situations.all())
+    document_url = document_url_function()
     record: dict[str, Any] = {
         "code": page.code,
         "basic_code": page.basic_code,
@@ -156,8 +233,8 @@ def serialize_guide(page) -> dict[str, Any]:
                 "acceptance_standard": m.acceptance_standard,
                 "note": m.note,
                 "situation": m.situation or None,
-                "blank_form_url": _document_url(m.blank_form),
-                "sample_url": _document_url(m.sample),
+                "blank_form_url": document_url(m.blank_form),
+                "sample_url": document_url(m.sample),
             }
             # One query with their documents (in memory for previews and attach_serializable).
             for m in page.materials.select_related("blank_form", "sample")
@@ -192,12 +269,12 @@ def serialize_guide(page) -> dict[str, Any]:
         "windows": [
             serialize_window(w) for w in (page.intake_window, page.delivery_window) if w is not None
         ],
-        "hall": serialize_hall(page.intake_window.hall),
+        "hall": _hall_record(page.intake_window.hall),
         "phone": page.phone,
         "complaint_phone": page.complaint_phone,
         "result": page.result_name,
         "result_type": page.result_type,
-        "result_sample_url": _document_url(page.result_sample),
+        "result_sample_url": document_url(page.result_sample),
         "faq": [{"question": f.question, "answer": f.answer} for f in page.faqs.all()],
     }
     return record
@@ -277,9 +354,8 @@ def iter_encoded_records(queryset, pks: Sequence[int], *, chunk_size: int = RECO
     version = reference_version()
     for start in range(0, len(pks), chunk_size):
         chunk = pks[start : start + chunk_size]
-        # Loaded once with what a record needs from joins (a cold chunk serializes these very
-        # objects; a warm one only pays for the wider rows).
-        pages = {page.pk: page for page in queryset.filter(pk__in=chunk).select_related(*RECORD_SELECT_RELATED)}
+        # Loaded once: a cold chunk serializes these very objects.
+        pages = {page.pk: page for page in queryset.filter(pk__in=chunk)}
         keys = {pk: _record_key(page, version) or f"uncached:{pk}" for pk, page in pages.items()}
         encoded = cache.get_many(list(keys.values()))
         missing = [page for pk, page in pages.items() if keys[pk] not in encoded]
