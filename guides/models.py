@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import DEFERRED
+from django.db.models.base import ModelState
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
@@ -73,6 +73,28 @@ def validate_phone(value: str) -> None:
         normalize_phone(value)
     except InvalidPhone as error:
         raise ValidationError(_("电话号码“%(value)s”无效：%(reason)s"), params={"value": value, "reason": str(error)}) from error
+
+
+class LoadedDirectly:
+    """Builds the instances it reads from the database as unpickling does: the row's values go
+    straight into the instance (``from_db`` is Django's documented hook for this).
+
+    Model.__init__ passes every value through the field's descriptor and sends two signals, and a
+    page's constructors (Page, ClusterableModel) add work that does nothing for a row that has an
+    id and no keyword arguments: ClusterableModel lists the model's child relations on every
+    call. For the rows of a guide, twenty of which an export reads per guide, that cost more than
+    reading them. Nothing listens to post_init of these models; a test holds the instances read
+    this way equal to constructed ones, and deferred fields stay deferred.
+    """
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = cls.__new__(cls)
+        instance.__dict__.update(zip(field_names, values, strict=True))
+        instance._state = ModelState()
+        instance._state.adding = False
+        instance._state.db = db
+        return instance
 
 
 class Department(index.Indexed, models.Model):
@@ -149,7 +171,7 @@ class ServiceHall(index.Indexed, ClusterableModel):
         )
 
 
-class HallSession(Orderable):
+class HallSession(LoadedDirectly, Orderable):
     hall = ParentalKey(ServiceHall, on_delete=models.CASCADE, related_name="sessions")
     weekday = models.PositiveSmallIntegerField(_("星期"), choices=Weekday.choices)
     start = models.TimeField(_("开始"))
@@ -165,7 +187,7 @@ class HallSession(Orderable):
             raise ValidationError({"end": _("结束时间必须晚于开始时间")})
 
 
-class HallCalendarDay(Orderable):
+class HallCalendarDay(LoadedDirectly, Orderable):
     hall = ParentalKey(ServiceHall, on_delete=models.CASCADE, related_name="calendar_days")
     date = models.DateField(_("日期"))
     kind = models.CharField(_("类型"), max_length=10, choices=CalendarDayKind.choices)
@@ -326,7 +348,7 @@ class GuideIndexPage(RoutablePageMixin, Page):
         )
 
 
-class GuidePage(Page):
+class GuidePage(LoadedDirectly, Page):
     """One service item (事项) as published to citizens, kiosks and the intake system."""
 
     # Identity
@@ -496,24 +518,6 @@ class GuidePage(Page):
 
         return reverse("guide-short-url", args=[self.code])
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        """Model.from_db without the constructors of Page and ClusterableModel: for a row read
-        from the database (it has an id and passes no keyword arguments) they do nothing, but
-        ClusterableModel's lists the model's child relations on every call, a tenth of the cost
-        of reading a catalogue of guides (exports, lists, search hits). A test holds the pages
-        read this way equal to constructed ones."""
-        if len(values) != len(cls._meta.concrete_fields):
-            loaded = iter(values)
-            values = [
-                next(loaded) if field.attname in field_names else DEFERRED for field in cls._meta.concrete_fields
-            ]
-        page = cls.__new__(cls)
-        models.Model.__init__(page, *values)
-        page._state.adding = False
-        page._state.db = db
-        return page
-
     def clean(self) -> None:
         super().clean()
         from guides.validation import guide_errors
@@ -575,7 +579,7 @@ class GuidePage(Page):
         return response
 
 
-class GuideLegalBasis(Orderable):
+class GuideLegalBasis(LoadedDirectly, Orderable):
     guide = ParentalKey(GuidePage, on_delete=models.CASCADE, related_name="legal_bases")
     title = models.CharField(_("依据"), max_length=300, help_text=_("法律法规名称及条款，例如：《市场主体登记管理条例》第三条"))
     document_number = models.CharField(_("文号"), max_length=100, blank=True)
@@ -584,7 +588,7 @@ class GuideLegalBasis(Orderable):
     panels = [FieldPanel("title"), FieldPanel("document_number"), FieldPanel("excerpt")]
 
 
-class GuideSituation(Orderable):
+class GuideSituation(LoadedDirectly, Orderable):
     guide = ParentalKey(GuidePage, on_delete=models.CASCADE, related_name="situations")
     key = models.SlugField(
         _("标识"), max_length=20, blank=True,
@@ -603,7 +607,7 @@ class GuideSituation(Orderable):
         return [line.strip() for line in self.options.splitlines() if line.strip()]
 
 
-class GuideMaterial(Orderable):
+class GuideMaterial(LoadedDirectly, Orderable):
     guide = ParentalKey(GuidePage, on_delete=models.CASCADE, related_name="materials")
     name = models.CharField(_("材料名称"), max_length=200)
     material_type = models.CharField(_("材料类型"), max_length=20, choices=MaterialType.choices, default=MaterialType.OTHER)
@@ -636,7 +640,7 @@ class GuideMaterial(Orderable):
     ]
 
 
-class GuideStep(Orderable):
+class GuideStep(LoadedDirectly, Orderable):
     guide = ParentalKey(GuidePage, on_delete=models.CASCADE, related_name="steps")
     name = models.CharField(_("环节名称"), max_length=100)
     actor = models.CharField(_("办理主体"), max_length=50, help_text=_("例如：申请人、综合受理窗口、审批部门、统一出件窗口"))
@@ -664,7 +668,7 @@ class GuideStep(Orderable):
             raise ValidationError({"limit_unit": _("请选择时限单位")})
 
 
-class GuideFeeItem(Orderable):
+class GuideFeeItem(LoadedDirectly, Orderable):
     guide = ParentalKey(GuidePage, on_delete=models.CASCADE, related_name="fee_items")
     name = models.CharField(_("收费项目"), max_length=200)
     standard = models.TextField(_("收费标准"))
@@ -674,7 +678,7 @@ class GuideFeeItem(Orderable):
     panels = [FieldPanel("name"), FieldPanel("standard"), FieldPanel("basis"), FieldPanel("reduction")]
 
 
-class GuideFAQ(Orderable):
+class GuideFAQ(LoadedDirectly, Orderable):
     guide = ParentalKey(GuidePage, on_delete=models.CASCADE, related_name="faqs")
     question = models.CharField(_("问题"), max_length=300)
     answer = models.TextField(_("解答"))

@@ -7,15 +7,14 @@ module builds, and the bulk import reads the same shape back. The record extends
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models.base import ModelState
 from django.dispatch import Signal
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.http import RFC3986_SUBDELIMS
@@ -106,47 +105,28 @@ INLINE_RELATIONS = {
 HALL_RELATIONS = ("sessions", "calendar_days")
 
 
-def _attach(parents: dict[int, Any], model, relation: str, foreign_keys: Sequence[str] = ()) -> None:
+def _attach(parents: dict[int, Any], parent_ids, model, relation: str, foreign_keys: Sequence[str] = ()) -> None:
     """Load ``relation`` (a ParentalKey or ParentalManyToManyField) of every parent in one query
     and hand each parent its rows in memory, the way modelcluster keeps unsaved relations, so
     that ``parent.<relation>.all()`` reads them without a query; ``foreign_keys`` of the rows
-    come along (``_share``)."""
+    come along (``_share``). ``parent_ids`` are the pks of ``parents``, as a list or query."""
     for parent in parents.values():
         parent.__dict__.setdefault("_cluster_related_objects", {})[relation] = []
     field = model._meta.get_field(relation)
     if field.many_to_many:
         through = field.remote_field.through
         source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
-        links = through.objects.filter(**{f"{source}_id__in": list(parents)}).select_related(target)
+        links = through.objects.filter(**{f"{source}__in": parent_ids}).select_related(target)
         for link in links.order_by("pk"):
             parents[getattr(link, f"{source}_id")]._cluster_related_objects[relation].append(getattr(link, target))
         return
     parent_key = field.field.name
-    rows = field.related_model.objects.filter(**{f"{parent_key}_id__in": list(parents)})
-    rows = _rows_for_reading(rows.order_by(f"{parent_key}_id", *field.related_model._meta.ordering, "pk"))
+    rows = field.related_model.objects.filter(**{f"{parent_key}__in": parent_ids})
+    rows = list(rows.order_by(f"{parent_key}_id", *field.related_model._meta.ordering, "pk"))
     for row in rows:
         parents[getattr(row, f"{parent_key}_id")]._cluster_related_objects[relation].append(row)
     for name in foreign_keys:
         _share(rows, name)
-
-
-def _rows_for_reading(queryset) -> list[Any]:
-    """The rows of ``queryset`` as model instances, built as unpickling builds them (attributes
-    set directly) instead of through Model.__init__, which costs more than reading an inline row
-    from the database: the rows of a batch outnumber its pages twenty to one. Nothing is lost for
-    the inline models: they have no constructor of their own and nothing listens to their
-    post_init (a test holds these rows equal to the ORM's)."""
-    model = queryset.model
-    names = [field.attname for field in model._meta.concrete_fields]
-    rows = []
-    for values in queryset.values_list(*names):
-        row = model.__new__(model)
-        row.__dict__.update(zip(names, values, strict=True))
-        row._state = ModelState()
-        row._state.adding = False
-        row._state.db = queryset.db
-        rows.append(row)
-    return rows
 
 
 def _share(rows: list[Any], name: str) -> None:
@@ -160,10 +140,9 @@ def _share(rows: list[Any], name: str) -> None:
     ids = {getattr(row, field.attname) for row in rows} - {None}
     targets = field.related_model.objects.in_bulk(ids) if ids else {}
     for row in rows:
-        target_id = getattr(row, field.attname)
-        if target_id is not None:
-            # (None if the target went away since the rows were read, as a fresh read would say)
-            field.set_cached_value(row, targets.get(target_id))
+        # (None for no target, or one that went away since the rows were read, as a fresh read
+        # would say; cached too, so that reading it asks nothing)
+        field.set_cached_value(row, targets.get(getattr(row, field.attname)))
 
 
 def attach_serializable(pages: Sequence[Any]) -> None:
@@ -182,14 +161,18 @@ def attach_serializable(pages: Sequence[Any]) -> None:
     _share(list(windows.values()), "hall")
     by_pk = {page.pk: page for page in pages}
     model = pages[0]._meta.model
+    # The pages as a subquery built once: a list of their ids would be prepared again for every
+    # relation, value by value through the foreign key's chain of target fields (a tenth of a
+    # cold export).
+    page_ids = model._base_manager.filter(pk__in=list(by_pk)).values("pk")
     for relation, foreign_keys in INLINE_RELATIONS.items():
-        _attach(by_pk, model, relation, foreign_keys)
-    _attach(by_pk, model, "themes")
+        _attach(by_pk, page_ids, model, relation, foreign_keys)
+    _attach(by_pk, page_ids, model, "themes")
     halls = {window.hall_id: window.hall for window in windows.values() if window.hall}
     if halls:
         hall_model = next(iter(halls.values()))._meta.model
         for relation in HALL_RELATIONS:
-            _attach(halls, hall_model, relation)
+            _attach(halls, list(halls), hall_model, relation)
         for hall in halls.values():
             hall.batch_record = serialize_hall(hall)
 
@@ -314,9 +297,11 @@ RECORD_CHUNK_SIZE = 200
 
 
 def encode_record(record: dict[str, Any]) -> bytes:
-    """The compact UTF-8 JSON of a record. Records are cached in this form: exports write it out
-    as it is, and decoding it is cheaper than unpickling the same dict."""
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """The compact UTF-8 JSON of a record: the bytes of ``json.dumps(record, ensure_ascii=False,
+    separators=(",", ":"))``, five times faster (orjson; a test holds the two equal). Records are
+    cached in this form: exports write it out as it is, and decoding it is cheaper than
+    unpickling the same dict."""
+    return orjson.dumps(record)
 
 
 def _record_key(page, version: int) -> str | None:
@@ -339,7 +324,7 @@ def live_record(page) -> dict[str, Any]:
         record = serialize_guide(page)
         cache.set(key, encode_record(record), RECORD_TIMEOUT)
         return record
-    return json.loads(encoded)
+    return orjson.loads(encoded)
 
 
 def iter_encoded_records(queryset, pks: Sequence[int], *, chunk_size: int = RECORD_CHUNK_SIZE) -> Iterator[tuple[Any, bytes]]:
@@ -373,7 +358,7 @@ def iter_encoded_records(queryset, pks: Sequence[int], *, chunk_size: int = RECO
 def iter_live_records(queryset, pks: Sequence[int], *, chunk_size: int = RECORD_CHUNK_SIZE) -> Iterator[tuple[Any, dict[str, Any]]]:
     """As iter_encoded_records, with the records decoded."""
     for page, encoded in iter_encoded_records(queryset, pks, chunk_size=chunk_size):
-        yield page, json.loads(encoded)
+        yield page, orjson.loads(encoded)
 
 
 def checklist_of(record: dict[str, Any]) -> tuple[dict[str, Any], str]:

@@ -1,7 +1,10 @@
 """The shortcuts the catalogue exports take when they read guides in bulk must give exactly what
-the ORM and Wagtail give: document URLs, inline rows and guide pages."""
+the ORM, Wagtail and the json module give: document URLs, inline rows and guide pages, encoded
+records."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from django.urls import set_script_prefix
@@ -51,32 +54,56 @@ def _fields(instance) -> dict:
     return {key: value for key, value in vars(instance).items() if key != "_state"}
 
 
-def test_inline_rows_read_in_bulk_equal_the_orms(catalogue, publish_guide):
-    from guides.serializers import INLINE_RELATIONS, _rows_for_reading
+def _assert_read_as_constructed(model, loaded) -> None:
+    """An instance the ORM read (LoadedDirectly.from_db) equals the one Model.__init__ builds
+    from the same values."""
+    constructed = model(*[getattr(loaded, field.attname) for field in model._meta.concrete_fields])
+    assert type(loaded) is model
+    assert _fields(loaded) == _fields(constructed), model.__name__
+    assert not loaded._state.adding and loaded._state.db == "default"
+
+
+def test_guide_rows_read_from_the_database_equal_constructed_ones(catalogue, publish_guide):
+    from guides.models import LoadedDirectly, ServiceHall
+    from guides.serializers import HALL_RELATIONS, INLINE_RELATIONS
 
     catalogue.append(publish_guide(
         code="T-FEE-0001",
         fee={"charged": True, "items": [{"name": "工本费", "standard": "10元/本", "basis": "价费字〔2020〕1号", "reduction": ""}]},
         faq=[{"question": "可以代办吗？", "answer": "可以，需授权委托书。"}],
     ))
+    relations = [(GuidePage, name) for name in INLINE_RELATIONS] + [(ServiceHall, name) for name in HALL_RELATIONS]
+    for parent, relation in relations:
+        model = parent._meta.get_field(relation).related_model
+        assert issubclass(model, LoadedDirectly), model.__name__
+        rows = list(model.objects.order_by("pk"))
+        assert rows, model.__name__  # (the catalogue has rows of every relation)
+        for row in rows:
+            _assert_read_as_constructed(model, row)
+    for page in GuidePage.objects.all():
+        _assert_read_as_constructed(GuidePage, page)
 
-    for relation in INLINE_RELATIONS:
-        model = GuidePage._meta.get_field(relation).related_model
-        queryset = model.objects.filter(guide__in=catalogue).order_by("pk")
-        orm = list(queryset)
-        ours = _rows_for_reading(queryset)
-        assert orm, relation  # (the catalogue has rows of every inline relation)
-        assert [_fields(row) for row in ours] == [_fields(row) for row in orm], relation
-        assert all(type(row) is model and not row._state.adding and row._state.db == "default" for row in ours)
 
-
-def test_guide_pages_read_from_the_database_equal_constructed_ones(catalogue):
+def test_deferred_fields_stay_deferred(catalogue):
     loaded = GuidePage.objects.get(pk=catalogue[0].pk)
-    values = [getattr(loaded, field.attname) for field in GuidePage._meta.concrete_fields]
-    constructed = GuidePage(*values)
-    assert _fields(loaded) == _fields(constructed)
-    assert not loaded._state.adding and loaded._state.db == "default"
-    # Deferred fields stay deferred and load on access, as with Model.from_db.
     partial = GuidePage.objects.only("pk", "code").get(pk=catalogue[0].pk)
     assert "summary" not in vars(partial)
-    assert partial.summary == loaded.summary
+    assert partial.summary == loaded.summary  # loaded on access, as with Model.from_db
+    assert partial.code == loaded.code
+
+
+def test_records_are_encoded_as_the_json_module_encodes_them(catalogue):
+    from guides.serializers import encode_record, live_record
+
+    def compact(record) -> bytes:
+        return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    awkward = {
+        "name": '食品经营"许可"\\ / \t\n\r\x00\x1f\x7f\u2028\u2029 😀 ｆｕｌｌ',
+        "numbers": [0, -1, 2**53], "flags": [True, False, None], "nested": {"0": ["08:30-12:00"], "": []},
+    }
+    assert encode_record(awkward) == compact(awkward)
+    assert json.loads(encode_record(awkward)) == awkward
+    for page in catalogue:
+        record = live_record(page)
+        assert encode_record(record) == compact(record)
