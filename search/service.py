@@ -19,7 +19,7 @@ from wagtail.search.backends import get_search_backend
 
 from search.analysis import AnalyzedQuery, SynonymSet, analyze_query
 from search.highlight import highlight
-from search.ranking import Candidate, rerank
+from search.ranking import Candidate, Vocabulary, rerank
 from search.suggest import suggest
 
 logger = logging.getLogger(__name__)
@@ -210,7 +210,10 @@ def search_guides(
     if len(texts) < len(candidates):
         rows = GuidePage.objects.filter(pk__in=candidates).values_list("pk", *SEARCH_FIELDS)
         texts = {row[0]: row[1:] for row in rows}
-    ranked = rerank(analyzed, [Candidate.from_texts(pk, *texts[pk]) for pk in candidates if pk in texts])
+    vocabulary = Vocabulary(analyzed)
+    ranked = rerank(
+        analyzed, [Candidate.from_texts(pk, *texts[pk], vocabulary=vocabulary) for pk in candidates if pk in texts]
+    )
     promoted = _promoted_pks(analyzed.normalized, queryset) if page == 1 else []
     ordered = [*promoted, *(c.key for c in ranked if c.key not in promoted)]
     start = (page - 1) * per_page

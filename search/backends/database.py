@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, OrderedDict
+from operator import itemgetter
 
 from django.core.cache import cache
 from django.db import connection
@@ -216,7 +217,7 @@ class WeightedSQLiteQueryCompiler(wagtail_sqlite.SQLiteSearchQueryCompiler):
             cursor.execute(*statement)
             rows = cursor.fetchall()
         facets = {
-            name: dict(Counter(row[1 + number] for row in rows).most_common())
+            name: dict(Counter(map(itemgetter(1 + number), rows)).most_common())
             for number, name in enumerate(facet_fields)
         }
         return [int(row[0]) for row in rows[:limit]], len(rows), facets
@@ -260,20 +261,36 @@ class WeightedSQLiteQueryCompiler(wagtail_sqlite.SQLiteSearchQueryCompiler):
         return self.queryset.filter(pk__in=RawSQL(*statement))
 
 
+def _texts(model, pks: list[int], fields: tuple[str, ...]) -> dict[int, tuple[str, ...]]:
+    """``fields`` of the rows ``pks`` of ``model``'s table, by pk. A statement of its own (the
+    fields are columns of the model's table): the ORM took longer to build the query than
+    SQLite to answer it."""
+    if not pks or not fields:
+        return {}
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
+    key = quote(model._meta.pk.column)
+    placeholders = ", ".join(["%s"] * len(pks))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {key}, {columns} FROM {quote(model._meta.db_table)} WHERE {key} IN ({placeholders})", pks)
+        return {row[0]: row[1:] for row in cursor.fetchall()}
+
+
 class WeightedSQLiteSearchResults(wagtail_sqlite.SQLiteSearchResults):
     def _do_count(self):
         return self.query_compiler.count()
 
     def ranked(self, limit: int, facet_fields: tuple[str, ...], text_fields: tuple[str, ...] = ()):
-        """(best ``limit`` pks, number of matches, facet counts, {}) in one FTS pass where the
-        query allows. The texts are left to the caller: carrying them through the statement's
-        sort of every match cost more than a query of their own."""
+        """(best ``limit`` pks, number of matches, facet counts, texts) in one FTS pass where the
+        query allows; the texts (``text_fields`` of the best pks, as Elasticsearch returns them
+        from ``_source``) come from a plain statement of their own, as carrying them through the
+        FTS statement's sort of every match cost more."""
         compiler = self.query_compiler
         found = compiler.ranked(limit, facet_fields) if compiler.order_by_relevance else None
-        if found is not None:
-            return (*found, {})
-        pks = [obj.pk for obj in self[:limit]]
-        return pks, self.count(), {name: dict(self.facet(name)) for name in facet_fields}, {}
+        if found is None:
+            pks = [obj.pk for obj in self[:limit]]
+            found = pks, self.count(), {name: dict(self.facet(name)) for name in facet_fields}
+        return (*found, _texts(compiler.queryset.model, found[0], text_fields))
 
     def facet(self, field_name):
         if self.query_compiler._get_filterable_field(field_name) is None:

@@ -1,15 +1,19 @@
 """search.ranking on hand-made candidates (no Django, no index)."""
 
-from search.analysis import AnalyzedQuery, analyze_query, index_text
+from search.analysis import AnalyzedQuery, analyze_query, index_text, pinyin_index_text
 from search.ranking import (
     MIN_RARITY,
     UNASKED_VARIANT_PENALTY,
+    VARIANT_WORDS,
     Candidate,
+    Vocabulary,
     rarity,
     rerank,
     score,
     weighted_tokens,
 )
+from tests.search_analysis.corpus import make_guides
+from tests.search_analysis.test_citizen_queries import _rows as citizen_queries
 
 
 def _guide(key, name, checklist="", text="", result=""):
@@ -99,3 +103,29 @@ def test_empty_inputs():
     assert rerank(analyze_query(""), []) == []
     guide = _guide("a", "生育登记")
     assert rerank(analyze_query(""), [guide]) == [guide]
+
+
+def test_candidates_built_from_the_query_vocabulary_rank_as_full_ones():
+    """Candidates that keep only the tokens scoring looks at (substring search) must rank exactly
+    as candidates that hold every token of their texts."""
+    guides = make_guides(300, seed=7)
+    texts = [
+        (f"{index_text(g.name)} {pinyin_index_text(g.name)}", index_text(g.summary[:40]), index_text(g.summary),
+         index_text(g.name[-4:]))
+        for g in guides
+    ]
+    queries = [row[0] for row in citizen_queries()[:60]] + ["营业执照变更", "yyzz", "身份证丢了", "开饭店"]
+    checked = 0
+    for query in queries:
+        analyzed = analyze_query(query)
+        vocabulary = Vocabulary(analyzed)
+        wanted = set(weighted_tokens(analyzed))
+        matching = [i for i, t in enumerate(texts) if wanted & set(" ".join(t).split())][:50]
+        full = [Candidate.from_texts(i, *texts[i]) for i in matching]
+        lean = [Candidate.from_texts(i, *texts[i], vocabulary=vocabulary) for i in matching]
+        for whole, kept in zip(full, lean, strict=True):
+            assert kept.name == whole.name & (wanted | set(VARIANT_WORDS)), query
+            assert kept.text == whole.text & wanted, query
+        assert [c.key for c in rerank(analyzed, lean)] == [c.key for c in rerank(analyzed, full)], query
+        checked += len(matching) > 1
+    assert checked > 40
