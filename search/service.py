@@ -220,7 +220,7 @@ def search_guides(
     shown = ordered[start : start + per_page]
     # Through the queryset again: an Elasticsearch index that missed an unpublish (the cluster
     # was down) must not bring the guide back.
-    pages = queryset.only(*HIT_FIELDS).in_bulk(shown)
+    pages = queryset.only(*HIT_FIELDS).order_by().in_bulk(shown)
     highlight_tokens = [*analyzed.tokens, *analyzed.correction_tokens, *analyzed.synonym_tokens]
     outcome.hits = [
         SearchHit(page=pages[pk], snippet=highlight(pages[pk].summary, highlight_tokens), promoted=pk in promoted)

@@ -9,6 +9,7 @@ other fields by their boost in ``body``, and ranks with ``bm25()`` column weight
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from collections import Counter, OrderedDict
 from operator import itemgetter
@@ -16,7 +17,9 @@ from operator import itemgetter
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, F, FloatField, Func
-from django.db.models.expressions import RawSQL
+from django.db.models.expressions import Col, RawSQL
+from django.db.models.lookups import Lookup
+from django.db.models.sql.where import WhereNode
 from modelsearch.backends.database import SearchBackend as vendor_backend
 from modelsearch.backends.database.sqlite import sqlite as wagtail_sqlite
 from modelsearch.index import SearchField
@@ -151,6 +154,46 @@ def _quoted(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
+def _filter_key(node) -> tuple | None:
+    """A hashable description of a queryset's WHERE tree made only of column lookups against
+    constants (``live``, ``section``, ``department`` …), or None for anything else (subqueries,
+    expressions), whose equality Django does not define by value."""
+    if isinstance(node, WhereNode):
+        children = tuple(_filter_key(child) for child in node.children)
+        if None in children:
+            return None
+        return (node.connector, node.negated, children)
+    if isinstance(node, Lookup) and isinstance(node.lhs, Col) and isinstance(node.rhs, PLAIN_VALUES):
+        return (node.lookup_name, node.lhs.alias, node.lhs.target.column, type(node.rhs), node.rhs)
+    return None
+
+
+PLAIN_VALUES = (str, int, float, bool, type(None), datetime.date)
+# Compiled candidate subqueries by model, filters and columns. Compiling the queryset took
+# longer than any other part of a search besides the FTS statement itself, and searches use a
+# few filter combinations over and over. (Emptied when full: plain dict operations stay safe
+# across threads.)
+_compiled_candidates: dict[tuple, tuple[str, tuple]] = {}
+COMPILED_CANDIDATES_KEPT = 256
+
+
+def _candidates_sql(queryset, columns: tuple[str, ...]) -> tuple[str, tuple]:
+    """The SQL of the queryset's rows as ``_pk`` and ``_c0``, ``_c1`` … (``columns``)."""
+    query = queryset.query
+    plain = not (query.annotations or query.extra or query.combinator or query.distinct or query.is_sliced)
+    filters = _filter_key(query.where) if plain else None
+    key = (queryset.model, queryset.db, filters, columns)
+    compiled = _compiled_candidates.get(key) if filters is not None else None
+    if compiled is None:
+        aliases = {"_pk": F("pk"), **{f"_c{number}": F(name) for number, name in enumerate(columns)}}
+        compiled = queryset.order_by().annotate(**aliases).values(*aliases).query.sql_with_params()
+        if filters is not None:
+            if len(_compiled_candidates) >= COMPILED_CANDIDATES_KEPT:
+                _compiled_candidates.clear()
+            _compiled_candidates[key] = compiled
+    return compiled
+
+
 class WeightedSQLiteQueryCompiler(wagtail_sqlite.SQLiteSearchQueryCompiler):
     """Ranks plain-text queries with one FTS pass.
 
@@ -189,9 +232,7 @@ class WeightedSQLiteQueryCompiler(wagtail_sqlite.SQLiteSearchQueryCompiler):
         # Joined by the integer primary key and without ORDER BY, SQLite flattens the queryset
         # into the statement and looks each match up by rowid; filtering with IN (...) or
         # joining on the text object_id builds or scans the whole queryset instead.
-        aliases = {"_pk": F("pk"), **{f"_c{number}": F(name) for number, name in enumerate(columns)}}
-        candidates = self.queryset.order_by().annotate(**aliases).values(*aliases)
-        candidates_sql, candidates_params = candidates.query.sql_with_params()
+        candidates_sql, candidates_params = _candidates_sql(self.queryset, columns)
         sql = (
             f"WITH matched AS MATERIALIZED ("
             f"SELECT rowid AS entry_id, bm25({fts}, 0.0, {BODY_WEIGHT}, {TITLE_WEIGHT}) AS score "

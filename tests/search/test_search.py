@@ -265,6 +265,26 @@ def test_retrieval_columns_keep_the_rarest_term_when_every_term_is_common():
     }
 
 
+@pytest.mark.django_db
+def test_compiled_candidate_queries_are_reused_only_for_the_same_filters():
+    from guides.models import GuidePage
+    from search.backends.database import _candidates_sql
+
+    live = GuidePage.objects.live().select_related("department")
+    columns = ("section", "department_id")
+    first = _candidates_sql(live.filter(section="公民类"), columns)
+    assert _candidates_sql(live.filter(section="公民类"), columns) is first  # compiled once
+    other = _candidates_sql(live.filter(section="经营类"), columns)
+    assert other is not first and "经营类" in other[1] and "公民类" not in other[1]
+    assert _candidates_sql(live.filter(section="公民类", online=True), columns) is not first
+    assert _candidates_sql(live.filter(section="公民类"), ("section",)) is not first
+    # A subquery's equality is not its value: such filters are compiled every time.
+    picked = GuidePage.objects.filter(code="A")
+    subquery = _candidates_sql(live.filter(pk__in=picked.values("pk")), columns)
+    assert _candidates_sql(live.filter(pk__in=picked.values("pk")), columns) is not subquery
+    assert _candidates_sql(live.exclude(pk__in=GuidePage.objects.filter(code="B").values("pk")), columns) != subquery
+
+
 def test_falls_back_to_the_database_when_elasticsearch_stops(search_settings, client, caplog):
     node = search_settings
     before = client.get("/api/v1/search/", {"q": "营业执照注销"}).json()
