@@ -288,3 +288,16 @@ def test_the_limited_render_returns_the_same_sheet(publish_guide):
     )
     assert pdf.startswith(b"%PDF-")
     assert page.checklist_fingerprint in pdf_text(pdf)
+
+
+def test_the_render_child_ends_after_it_sent_the_sheet(publish_guide):
+    import multiprocessing
+    import time
+
+    page = publish_guide()
+    pdf = render_guide_pdf_limited(serialize_guide(page), base_url=BASE_URL)
+    assert pdf.startswith(b"%PDF-")
+    deadline = time.monotonic() + 10
+    while any(child.name.startswith("pdf-") for child in multiprocessing.active_children()):
+        assert time.monotonic() < deadline, "the render child was left running"
+        time.sleep(0.05)
