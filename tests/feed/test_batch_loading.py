@@ -73,9 +73,13 @@ def test_guide_rows_read_from_the_database_equal_constructed_ones(catalogue, pub
         faq=[{"question": "可以代办吗？", "answer": "可以，需授权委托书。"}],
     ))
     relations = [(GuidePage, name) for name in INLINE_RELATIONS] + [(ServiceHall, name) for name in HALL_RELATIONS]
+    from django.db.models.signals import post_init
+
+    assert not post_init.has_listeners(GuidePage)  # LoadedDirectly does not send it
     for parent, relation in relations:
         model = parent._meta.get_field(relation).related_model
         assert issubclass(model, LoadedDirectly), model.__name__
+        assert not post_init.has_listeners(model), model.__name__
         rows = list(model.objects.order_by("pk"))
         assert rows, model.__name__  # (the catalogue has rows of every relation)
         for row in rows:
