@@ -308,8 +308,11 @@ def _texts(model, pks: list[int], fields: tuple[str, ...]) -> dict[int, tuple[st
     SQLite to answer it."""
     if not pks or not fields:
         return {}
+    own = {field.name: field.column for field in model._meta.local_concrete_fields}
+    if not own.keys() >= set(fields):
+        raise ValueError(f"not columns of {model._meta.db_table}: {', '.join(sorted(set(fields) - own.keys()))}")
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
+    columns = ", ".join(quote(own[name]) for name in fields)
     key = quote(model._meta.pk.column)
     placeholders = ", ".join(["%s"] * len(pks))
     with connection.cursor() as cursor:

@@ -329,3 +329,13 @@ def test_any_query_gets_a_clear_fast_answer(search_settings, client, backend):
         assert isinstance(data["results"], list) and data["total"] >= 0
 
     run()
+
+
+@pytest.mark.django_db
+def test_candidate_texts_are_read_from_the_models_own_columns_only():
+    from guides.models import GuidePage
+    from search.backends.database import _texts
+
+    assert _texts(GuidePage, [], ("search_name",)) == {}
+    with pytest.raises(ValueError, match="title"):
+        _texts(GuidePage, [1], ("search_name", "title"))  # a column of the parent page table
