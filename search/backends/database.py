@@ -154,6 +154,10 @@ def _quoted(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
+# Values whose equality and hash are their value.
+PLAIN_VALUES = (str, int, float, bool, type(None), datetime.date)
+
+
 def _filter_key(node) -> tuple | None:
     """A hashable description of a queryset's WHERE tree made only of column lookups against
     constants (``live``, ``section``, ``department`` …), or None for anything else (subqueries,
@@ -168,7 +172,6 @@ def _filter_key(node) -> tuple | None:
     return None
 
 
-PLAIN_VALUES = (str, int, float, bool, type(None), datetime.date)
 # Compiled candidate subqueries by model, filters and columns. Compiling the queryset took
 # longer than any other part of a search besides the FTS statement itself, and searches use a
 # few filter combinations over and over. (Emptied when full: plain dict operations stay safe
