@@ -7,7 +7,7 @@ PORT ?= 8000
 BIN := $(VENV)/bin
 export DJANGO_SETTINGS_MODULE ?= portal.settings.dev
 
-.PHONY: run test install install-test run-deps system-deps search-node lint demo clean
+.PHONY: run test install install-test run-deps system-deps print-fonts search-node lint demo clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -32,7 +32,7 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-demo: install run-deps
+demo: install run-deps print-fonts
 	@mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
@@ -61,6 +61,11 @@ run-deps:
 system-deps:
 	$(call install_packages,$(TEST_PACKAGES))
 
+# The print face of the PDF sheets, cut from the CJK font once (printing.fonts; skipped when up
+# to date): sheets render faster and weigh half as much.
+print-fonts: install run-deps
+	$(BIN)/python manage.py build_print_fonts
+
 # The Elasticsearch node of the search tests, from Maven Central, cached under .cache/.
 search-node: install-test system-deps
 	$(BIN)/python -m search.testing.es_node fetch
@@ -68,7 +73,7 @@ search-node: install-test system-deps
 lint: install-test
 	$(BIN)/ruff check .
 
-test: install-test system-deps search-node lint
+test: install-test system-deps print-fonts search-node lint
 	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/python -m pytest
 
 clean:

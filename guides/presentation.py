@@ -8,6 +8,7 @@ exactly one place.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -18,7 +19,7 @@ from django.utils.safestring import SafeString, mark_safe
 from guides.choices import SECTION_SLUGS
 from guides.domain import hours
 from guides.domain.checklist import short_fingerprint
-from guides.domain.flowchart import FlowStep, render_flow_svg
+from guides.domain.flowchart import FONT_FAMILIES, FlowStep, render_flow_svg
 from guides.domain.situations import Situation, describe_answers, parse_answers, select_materials
 from guides.domain.timelimits import TimeLimit, TimeUnit
 from guides.serializers import checklist_of, live_record, serialize_guide
@@ -42,7 +43,7 @@ def limit_text(limit: dict[str, Any] | None) -> str:
     return TimeLimit(int(limit["value"]), TimeUnit(limit["unit"])).display()
 
 
-def flow_svg(record: dict[str, Any]) -> SafeString:
+def flow_svg(record: dict[str, Any], font_families: Sequence[str] = FONT_FAMILIES) -> SafeString:
     steps = [
         FlowStep(
             name=step["name"],
@@ -54,7 +55,8 @@ def flow_svg(record: dict[str, Any]) -> SafeString:
         for step in record["steps"]
     ]
     # render_flow_svg escapes every piece of text it draws, so its output is safe markup.
-    return mark_safe(render_flow_svg(steps, title=f"{record['name']}办理流程"))  # noqa: S308
+    svg = render_flow_svg(steps, title=f"{record['name']}办理流程", font_families=font_families)
+    return mark_safe(svg)  # noqa: S308
 
 
 @dataclass(frozen=True)

@@ -6,3 +6,10 @@ class PrintingConfig(AppConfig):
     name = "printing"
     verbose_name = _("打印")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from django.core.signals import setting_changed
+
+        from printing.render import forget_font_settings
+
+        setting_changed.connect(forget_font_settings, dispatch_uid="printing-forget-font-settings")

@@ -6,8 +6,8 @@ GuideView, flow SVG and opening-hours table as the web page), so the printed che
 disagree with the web page; this module only adds what paper needs (QR code, page footer).
 
 Rendering never touches the network: the templates inline their CSS, the flow SVG and the QR
-code, and WeasyPrint loads anything else only through ``RestrictedURLFetcher``. Text is set in a
-CJK font found through fontconfig and embedded as a subset (HarfBuzz subsetting).
+code, and WeasyPrint loads anything else only through ``RestrictedURLFetcher``. Text is set in the
+print face and the CJK fonts of ``printing.fonts``, embedded as subsets (HarfBuzz subsetting).
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ import io
 import logging
 import multiprocessing
 import re
-import shutil
-import subprocess
 import threading
 import time
 from datetime import date, datetime, timedelta
@@ -41,6 +39,7 @@ from django.utils.translation import gettext_noop
 
 from guides.presentation import build_guide_view, flow_svg, hall_status
 from portal.collector import collector_paused
+from printing.fonts import PRINT_FAMILY, built_faces, find_source_face, font_dir, font_families
 
 logger = logging.getLogger("printing")
 
@@ -53,16 +52,8 @@ TEMPLATES = {
 STYLESHEET = "printing/sheet.css"
 DIGEST_TEMPLATES = (*TEMPLATES.values(), "printing/base_sheet.html", STYLESHEET, "guides/includes/item.html")
 # Bump when the rendering changes in a way the template sources do not show.
-RENDER_FORMAT = 1
+RENDER_FORMAT = 2
 
-# Tried in order by fontconfig; the first is the Debian package fonts-noto-cjk.
-CJK_FONT_FAMILIES = (
-    "Noto Sans CJK SC",
-    "Source Han Sans SC",
-    "Noto Sans SC",
-    "WenQuanYi Micro Hei",
-    "Droid Sans Fallback",
-)
 UPCOMING_DAYS = 60  # holiday closures printed on the sheet: the next two months
 
 
@@ -206,7 +197,7 @@ def sheet_context(
         "view": view,
         "site_name": getattr(settings, "WAGTAIL_SITE_NAME", ""),
         "logo_svg": logo_svg(),
-        "flow_svg": flow_svg(record) if kind == "citizen" else "",
+        "flow_svg": flow_svg(record, sheet_families()) if kind == "citizen" else "",
         "hours": hall_status(record, printed_at),
         "calendar": upcoming_calendar(record["hall"], local.date()),
         "short_url": link,
@@ -226,7 +217,7 @@ def sheet_stylesheet(kind: str):
     and compiling its selectors anew for each sheet cost about a tenth of its render time."""
     from weasyprint import CSS
 
-    families = mark_safe(", ".join(css_string(f) for f in font_families()))  # noqa: S308 - each quoted by css_string
+    families = mark_safe(", ".join(css_string(f) for f in sheet_families()))  # noqa: S308 - each quoted by css_string
     return CSS(string=render_to_string(STYLESHEET, {"kind": kind, "font_families": families}), media_type="print")
 
 
@@ -253,8 +244,46 @@ def font_configuration():
     from weasyprint.text.fonts import FontConfiguration
 
     if getattr(_fonts, "configuration", None) is None:
-        _fonts.configuration = FontConfiguration()
+        configuration = FontConfiguration()
+        register_print_faces(configuration)
+        _fonts.configuration = configuration
     return _fonts.configuration
+
+
+FONT_SETTINGS = ("PRINTING_FONT_DIR", "PRINTING_FONT_FAMILIES")
+
+
+def forget_font_settings(*, setting: str, **kwargs) -> None:
+    """setting_changed receiver: a new font directory or family list takes effect at once (in
+    this thread; other threads keep the font configuration they built)."""
+    if setting in FONT_SETTINGS:
+        for cached in (font_families, built_faces, sheet_stylesheet, check_environment, template_digest):
+            cached.cache_clear()
+        vars(_fonts).pop("configuration", None)
+
+
+def sheet_families() -> tuple[str, ...]:
+    """The font families of the sheets: the print face (printing.fonts) where it is built,
+    then the full CJK fonts, which also print what the print face lacks."""
+    if any(face.style == "Regular" for face in built_faces()):
+        return (PRINT_FAMILY, *font_families())
+    return font_families()
+
+
+def register_print_faces(configuration) -> None:
+    """Make the built print faces known to a WeasyPrint FontConfiguration, through @font-face
+    rules read from the font directory only."""
+    from weasyprint import CSS
+
+    from printing.fetcher import RestrictedURLFetcher
+
+    rules = "".join(
+        f"@font-face {{ font-family: {css_string(PRINT_FAMILY)}; font-weight: {face.css_weight}; "
+        f"src: url({css_string(face.path.as_uri())}); }}"
+        for face in built_faces()
+    )
+    if rules:
+        CSS(string=rules, font_config=configuration, url_fetcher=RestrictedURLFetcher(roots=[font_dir()]))
 
 
 def html_to_pdf(html: str, *, base_url: str, url_fetcher=None, stylesheets=()) -> bytes:
@@ -334,7 +363,7 @@ def warm_up() -> None:
     template_digest()
     for kind in KINDS:
         sheet_stylesheet(kind)
-    families = ", ".join(css_string(f) for f in font_families())
+    families = ", ".join(css_string(f) for f in sheet_families())
     HTML(string=f"<style>p {{ font-family: {families} }}</style><p>中文</p>").write_pdf(font_config=font_configuration())
 
 
@@ -414,50 +443,22 @@ def _reap(process) -> None:
 
 
 @lru_cache(maxsize=1)
-def font_families() -> tuple[str, ...]:
-    configured = getattr(settings, "PRINTING_FONT_FAMILIES", None)
-    return tuple(configured) if configured else CJK_FONT_FAMILIES
-
-
-@lru_cache(maxsize=1)
 def check_environment() -> tuple[str, ...]:
     """Problems that make PDFs slow or wrong, logged once per process: without HarfBuzz subset
     WeasyPrint falls back to fontTools (~8 s per CJK sheet instead of ~0.3 s); without a CJK
-    font Chinese text prints as boxes."""
+    font Chinese text prints as boxes; without the print face sheets are slower and bigger."""
     problems = []
     from weasyprint.text.ffi import harfbuzz, harfbuzz_subset
 
     if not harfbuzz_subset or not harfbuzz.hb_version_atleast(4, 1, 0):
         problems.append("libharfbuzz-subset0 (>= 4.1) is missing: fonts are subset with fontTools, which is slow")
-    font = cjk_font_file()
-    if font is None:
+    if find_source_face("Regular") is None:
         problems.append(f"no CJK font among {', '.join(font_families())} (install fonts-noto-cjk)")
+    elif not built_faces():
+        problems.append(f"no print face in {font_dir()} (run manage.py build_print_fonts): sheets are slower")
     for problem in problems:
         logger.error("printing: %s", problem)
     return tuple(problems)
-
-
-@lru_cache(maxsize=1)
-def cjk_font_file() -> str | None:
-    """The file fontconfig picks for the first CJK family, if it really is a CJK font."""
-    fc_match = shutil.which("fc-match")
-    if fc_match is None:
-        return "unknown (fc-match not installed)"
-    for family in font_families():
-        try:
-            result = subprocess.run(  # noqa: S603 - fixed executable, no shell
-                [fc_match, "--format=%{family}\t%{file}", f"{family}:lang=zh-cn"],
-                capture_output=True,
-                text=True,
-                timeout=5,
-                check=False,
-            )
-        except (OSError, subprocess.SubprocessError):
-            continue
-        found_family, _sep, path = result.stdout.partition("\t")
-        if family.lower() in found_family.lower():
-            return path
-    return None
 
 
 @lru_cache(maxsize=1)
@@ -466,7 +467,7 @@ def template_digest() -> str:
     cache key, so that a deploy with new templates does not serve old PDFs."""
     import weasyprint
 
-    digest = hashlib.sha256(f"{RENDER_FORMAT}:{weasyprint.__version__}".encode())
+    digest = hashlib.sha256(f"{RENDER_FORMAT}:{weasyprint.__version__}:{sheet_families()}".encode())
     for name in DIGEST_TEMPLATES:
         source = getattr(get_template(name).template, "source", "")
         digest.update(name.encode() + b"\0" + source.encode("utf-8"))

@@ -22,10 +22,8 @@ from xml.sax.saxutils import escape
 
 __all__ = ["FlowStep", "render_flow_svg"]
 
-FONT_FAMILY = (
-    "'Noto Sans SC','Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',"
-    "sans-serif"
-)
+# The web page's CJK fonts; a PDF passes the families it embeds (see font_family_list()).
+FONT_FAMILIES = ("Noto Sans SC", "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei")
 EXCLUDED_NOTE = "不计入办结时限"
 EMPTY_TEXT = "暂无流程信息"
 
@@ -189,12 +187,19 @@ def _default_id(title: str, steps: Sequence[FlowStep]) -> str:
     return f"flow-{digest[:10]}"
 
 
-def _svg_open(width: float, height: float, ident: str, title: str, desc: str) -> str:
+def font_family_list(families: Sequence[str]) -> str:
+    """The ``font-family`` attribute for ``families``, ending in sans-serif. Renderers split it
+    at commas and strip quotes (WeasyPrint does no more), so names lose both."""
+    names = [" ".join(_clean(name).replace(",", " ").replace("'", "").replace('"', "").split()) for name in families]
+    return ",".join([*(f"'{name}'" for name in names if name), "sans-serif"])
+
+
+def _svg_open(width: float, height: float, ident: str, title: str, desc: str, fonts: str) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="flowchart" '
         f'viewBox="0 0 {_num(width)} {_num(height)}" width="{_num(width)}" '
         f'height="{_num(height)}" role="img" aria-labelledby="{ident}-title {ident}-desc" '
-        f'font-family="{FONT_FAMILY}">'
+        f'font-family="{_esc(fonts)}">'
         f'<title id="{ident}-title">{_esc(title)}</title>'
         f'<desc id="{ident}-desc">{_esc(desc)}</desc>'
     )
@@ -208,10 +213,10 @@ def _step_summary(number: int, step: FlowStep) -> str:
     return f"第{number}步，{step.actor}：{step.name}{suffix}"
 
 
-def _render_empty(title: str, ident: str) -> str:
+def _render_empty(title: str, ident: str, fonts: str) -> str:
     width, height = _TARGET_WIDTH, 56
     return (
-        _svg_open(width, height, ident, title, EMPTY_TEXT)
+        _svg_open(width, height, ident, title, EMPTY_TEXT, fonts)
         + f'<rect class="flow-empty" x="0.5" y="0.5" width="{width - 1}" height="{height - 1}" '
         f'rx="6" fill="#f4f7fb" stroke="{_LANE_STROKE}"/>'
         + _text(
@@ -228,20 +233,25 @@ def _render_empty(title: str, ident: str) -> str:
 
 
 def render_flow_svg(
-    steps: Sequence[FlowStep], *, title: str = "办理流程", id_prefix: str | None = None
+    steps: Sequence[FlowStep],
+    *,
+    title: str = "办理流程",
+    id_prefix: str | None = None,
+    font_families: Sequence[str] = FONT_FAMILIES,
 ) -> str:
     """Render ``steps`` as an accessible SVG swimlane chart (deterministic output).
 
     ``id_prefix`` names the ids used by aria-labelledby; by default it is derived
     from the content. Each step box shows its number, name (wrapped, at most
     three lines) and limit text; steps outside the legal time limit are dashed
-    and labelled 不计入办结时限.
+    and labelled 不计入办结时限. ``font_families`` name the typefaces of its text, in order
+    of preference.
     """
     ident = id_prefix if id_prefix is not None else _default_id(title, steps)
     if not _ID_RE.match(ident):
         raise ValueError(f"id_prefix “{ident}” is not a valid XML id")
     if not steps:
-        return _render_empty(title, ident)
+        return _render_empty(title, ident, font_family_list(font_families))
 
     lanes = list(dict.fromkeys(_clean(step.actor) for step in steps))
     lane_width = max(_MIN_LANE_WIDTH, (_TARGET_WIDTH - 2 * _MARGIN) / len(lanes))
@@ -277,7 +287,7 @@ def render_flow_svg(
         + "。".join(_step_summary(i, step) for i, step in enumerate(steps, start=1))
         + "。"
     )
-    parts = [_svg_open(width, height_total, ident, title, desc)]
+    parts = [_svg_open(width, height_total, ident, title, desc, font_family_list(font_families))]
 
     parts.append('<g class="flow-lanes">')
     lanes_bottom = height_total - _MARGIN

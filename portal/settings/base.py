@@ -184,6 +184,9 @@ TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
 # queue that a worker runs: with the immediate backend every publish (and every imported guide)
 # would wait for its sheets.
 PRINTING_PRERENDER_ON_PUBLISH = env_bool("PRINTING_PRERENDER_ON_PUBLISH", TASKS_BACKEND == "database")
+# The print face of the sheets, built from the installed CJK font by `manage.py build_print_fonts`
+# (printing.fonts): a build product of the machine, not data of a site, so not under VAR_DIR.
+PRINTING_FONT_DIR = Path(os.environ.get("PRINTING_FONT_DIR", BASE_DIR / ".cache" / "print-fonts"))
 
 # The cache holds rendered guide pages, serialized records and the rate-limit counters of the
 # feed. Without CACHE_URL: memory of each process (enough for one machine). With several

@@ -200,3 +200,9 @@ def test_every_corpus_flow_renders() -> None:
         # Up to four lanes fit a phone-width design without scaling down.
         lanes = len({s.actor for s in steps})
         assert width <= (360 if lanes <= 4 else 16 + 72 * lanes), guide["code"]
+
+
+def test_the_font_families_are_a_list_svg_renderers_can_split() -> None:
+    # WeasyPrint splits the attribute at commas and strips quotes: names keep neither.
+    root = parse(render_flow_svg(STEPS, font_families=["Yichuang Sans SC", 'Odd, "quoted"\n<b> name']))
+    assert root.get("font-family") == "'Yichuang Sans SC','Odd quoted <b> name',sans-serif"

@@ -122,7 +122,7 @@ def test_qr_code_and_link_go_to_the_absolute_short_url_with_the_answers(publish_
     assert qr_codes(render(page)) == [f"{BASE_URL}/g/T-JY-0001/"]
 
 
-def test_fonts_are_embedded_cjk_subsets(publish_guide):
+def test_fonts_are_embedded_subsets_of_the_print_face(publish_guide):
     pdf = render(publish_guide())
     fonts = embedded_fonts(pdf)
     assert fonts, "no fonts found"
@@ -130,9 +130,20 @@ def test_fonts_are_embedded_cjk_subsets(publish_guide):
         assert files, f"{name} is not embedded"
         prefix, _plus, family = name.partition("+")
         assert len(prefix) == 6 and prefix.isupper(), f"{name} is not a subset"
-    assert any("NotoSansCJK" in name.replace("-", "") for name in fonts), fonts
-    # A subset, not the 20 MB collection.
-    assert len(pdf) < 2_000_000
+    # Everyday text needs no other face than the print face, regular and bold.
+    assert {name.partition("+")[2] for name in fonts} == {"Yichuang-Sans-SC", "Yichuang-Sans-SC-Bold"}
+    # Subsets, not the 20 MB collection nor the 2 MB print face.
+    assert len(pdf) < 1_000_000
+
+
+def test_characters_outside_the_print_face_print_from_the_full_font(publish_guide):
+    # 堃 (a name character) is not in GB 2312, 𠮷 not even in the Basic Multilingual Plane.
+    page = publish_guide(name="张堃𠮷经营许可")
+    pdf = render(page)
+    assert "张堃𠮷经营许可" in pdf_text(pdf)
+    families = {name.partition("+")[2] for name in embedded_fonts(pdf)}
+    assert "Yichuang-Sans-SC" in families
+    assert any(family.startswith("Noto-Sans-CJK-SC") for family in families), families
 
 
 def test_pdf_metadata(publish_guide):
