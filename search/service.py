@@ -9,10 +9,12 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from modelsearch.backends.elasticsearchbase import ElasticsearchBaseSearchBackend
 from wagtail.contrib.search_promotions.models import SearchPromotion
 from wagtail.search.backends import get_search_backend
@@ -218,9 +220,13 @@ def search_guides(
     ordered = [*promoted, *(c.key for c in ranked if c.key not in promoted)]
     start = (page - 1) * per_page
     shown = ordered[start : start + per_page]
-    # Through the queryset again: an Elasticsearch index that missed an unpublish (the cluster
-    # was down) must not bring the guide back.
-    pages = queryset.only(*HIT_FIELDS).order_by().in_bulk(shown)
+    if outcome.backend and not isinstance(search_backend(outcome.backend), ElasticsearchBaseSearchBackend):
+        # The database backend found the candidates through the queryset itself, a moment ago.
+        pages = _hit_pages(shown)
+    else:
+        # Through the queryset again: an Elasticsearch index that missed an unpublish (the
+        # cluster was down) must not bring the guide back.
+        pages = queryset.only(*HIT_FIELDS).order_by().in_bulk(shown)
     highlight_tokens = [*analyzed.tokens, *analyzed.correction_tokens, *analyzed.synonym_tokens]
     outcome.hits = [
         SearchHit(page=pages[pk], snippet=highlight(pages[pk].summary, highlight_tokens), promoted=pk in promoted)
@@ -235,6 +241,84 @@ def search_guides(
     if log and analyzed.normalized:
         SearchQueryStat.record(analyzed.normalized, outcome.total)
     return outcome
+
+
+@lru_cache(maxsize=1)
+def _hits_statement() -> tuple[str, list[tuple[str, list]], list[tuple[str, list]]]:
+    """SELECT … WHERE pk IN ( (the list and ")" to be appended) of the guides' HIT_FIELDS and one level of foreign keys
+    ("department__name"), with the attnames and converters of its columns, page and related."""
+    from guides.models import GuidePage
+
+    meta = GuidePage._meta
+    quote = connection.ops.quote_name
+    related: dict[str, list[str]] = {}
+    own = [meta.get_field(name) for name in HIT_FIELDS if "__" not in name]
+    for name in HIT_FIELDS:
+        head, _sep, tail = name.partition("__")
+        if tail:
+            related.setdefault(head, []).append(tail)
+    own += [meta.get_field(head) for head in related]
+    # A page's pk is its link to the Page row; Django reads the Page's own id from that link.
+    page_fields = [meta.pk, *own]
+    table = quote(meta.db_table)
+    joins = [
+        f"JOIN {quote(parent._meta.db_table)} ON {quote(parent._meta.db_table)}.{quote(parent._meta.pk.column)} = {table}.{quote(link.column)}"
+        for parent, link in meta.parents.items()
+    ]
+
+    def column(field, alias: str) -> tuple[str, tuple[str, list]]:
+        col = field.get_col(alias)
+        converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+        return f"{quote(alias)}.{quote(field.column)}", (field.attname, [col, converters])
+
+    selected = [column(field, field.model._meta.db_table) for field in page_fields]
+    related_columns = []
+    for head, names in related.items():
+        foreign_key = meta.get_field(head)
+        target = foreign_key.related_model._meta
+        alias = f"hit_{head}"
+        joins.append(f"LEFT JOIN {quote(target.db_table)} AS {quote(alias)} ON {quote(alias)}.{quote(target.pk.column)} = {table}.{quote(foreign_key.column)}")
+        related_columns.append((head, [column(field, alias) for field in (target.pk, *map(target.get_field, names))]))
+    expressions = [sql for sql, _ in selected] + [sql for _, columns in related_columns for sql, _ in columns]
+    statement = f"SELECT {', '.join(expressions)} FROM {table} {' '.join(joins)} WHERE {table}.{quote(meta.pk.column)} IN ("
+    return statement, [spec for _, spec in selected], [(head, [spec for _, spec in columns]) for head, columns in related_columns]
+
+
+def _hit_pages(pks: list[int]) -> dict[int, Any]:
+    """The guides ``pks`` with HIT_FIELDS loaded (the rest deferred, as only() leaves it) and
+    their departments, from one plain statement: the ORM took five times longer to build this
+    query than SQLite to answer it, a tenth of a search's own time."""
+    from guides.models import GuidePage
+
+    if not pks:
+        return {}
+    statement, page_columns, related_columns = _hits_statement()
+    with connection.cursor() as cursor:
+        cursor.execute(statement + ", ".join(["%s"] * len(pks)) + ")", pks)
+        rows = cursor.fetchall()
+
+    def converted(specs, values):
+        out = []
+        for (_attname, (col, converters)), value in zip(specs, values, strict=True):
+            for converter in converters:
+                value = converter(value, col, connection)
+            out.append(value)
+        return out
+
+    pages = {}
+    names = [attname for attname, _ in page_columns]
+    for row in rows:
+        page = GuidePage.from_db(connection.alias, names, converted(page_columns, row[: len(page_columns)]))
+        offset = len(page_columns)
+        for head, specs in related_columns:
+            values = converted(specs, row[offset : offset + len(specs)])
+            offset += len(specs)
+            foreign_key = GuidePage._meta.get_field(head)
+            target = foreign_key.related_model
+            instance = None if values[0] is None else target.from_db(connection.alias, [a for a, _ in specs], values)
+            foreign_key.set_cached_value(page, instance)
+        pages[page.pk] = page
+    return pages
 
 
 def forget_promoted_queries(**kwargs) -> None:

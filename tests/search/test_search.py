@@ -207,6 +207,30 @@ def test_a_guide_unpublished_behind_the_index_back_is_not_shown(search_settings)
     assert hits and first.pk not in {hit.page.pk for hit in hits}
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_hits_are_the_pages_the_orm_loads_with_only_the_hit_fields(search_settings, backend, django_assert_num_queries):
+    """On SQLite the shown guides come from a plain statement (search.service._hit_pages): the
+    same values, the same deferred fields, the department and URL without another query."""
+    from guides.models import GuidePage
+    from search.service import HIT_FIELDS
+
+    hits = search_guides("营业执照", backend=backend_name(backend), log=False).hits
+    assert len(hits) > 3
+    expected = GuidePage.objects.select_related("department").only(*HIT_FIELDS).in_bulk([hit.page.pk for hit in hits])
+    with django_assert_num_queries(0):
+        for hit in hits:
+            page, orm = hit.page, expected[hit.page.pk]
+            assert type(page) is GuidePage and not page._state.adding
+            assert page.get_deferred_fields() == orm.get_deferred_fields()
+            loaded = {name: value for name, value in vars(page).items() if name != "_state"}
+            assert loaded == {name: value for name, value in vars(orm).items() if name != "_state"}
+            assert type(page.online) is bool and page.id == page.pk
+            assert page.url_path == orm.url_path and page.department.display_name == orm.department.display_name
+            assert vars(page.department).keys() == vars(orm.department).keys()
+    # A deferred field still loads on access, as from any only() queryset.
+    assert hits[0].page.checklist_version == expected[hits[0].page.pk].checklist_version
+
+
 def test_each_backend_is_built_once_per_process_and_again_when_settings_change(search_settings):
     from search.service import search_backend
 
