@@ -10,6 +10,8 @@ class PrintingConfig(AppConfig):
     def ready(self):
         from django.core.signals import setting_changed
 
-        from printing.render import forget_font_settings
+        from printing.render import forget_font_settings, retire_render_workers
 
         setting_changed.connect(forget_font_settings, dispatch_uid="printing-forget-font-settings")
+        # Render workers render with the settings of the moment they were forked.
+        setting_changed.connect(retire_render_workers, dispatch_uid="printing-retire-render-workers")

@@ -367,72 +367,145 @@ def warm_up() -> None:
     HTML(string=f"<style>p {{ font-family: {families} }}</style><p>中文</p>").write_pdf(font_config=font_configuration())
 
 
-def _render_child(sender, record, kwargs) -> None:
-    # The child lives for one sheet and its memory goes when it exits: collecting the layout's
-    # cyclic garbage (tens of milliseconds) before sending the PDF would only delay it.
-    gc.disable()
-    try:
-        pdf = render_guide_pdf(record, **kwargs)
-    except BaseException as error:  # noqa: BLE001 - everything is reported to the parent
-        sender.send_bytes(b"E" + f"{type(error).__name__}: {error}".encode("utf-8", "replace"))
-    else:
-        sender.send_bytes(b"K" + pdf)
-    finally:
-        sender.close()
+# A render worker serves this many sheets, then a fresh one takes over: whatever a layout leaves
+# behind goes with the process.
+RENDERS_PER_WORKER = 100
+# Idle workers kept per process; more are started while more sheets render at once.
+IDLE_WORKERS_KEPT = 2
+
+_workers_lock = threading.Lock()
+_idle_workers: list[RenderWorker] = []
+_worker_generation = 0
+
+
+class RenderWorker:
+    """A child process forked from this one that renders sheets sent to it, one at a time.
+
+    Forked with WeasyPrint, the fonts and the stylesheets loaded (warm_up). It is kept between
+    sheets because a fresh child is slow, not to start but to run: every page of the parent it
+    writes to is copied first, and a sheet rendered in a new child took 150 ms longer than in
+    this process (10,000 page copies in this VM). It is killed when a sheet overruns the time
+    limit or fails, and retired after RENDERS_PER_WORKER sheets or when settings change.
+    """
+
+    def __init__(self, context, generation: int):
+        self.connection, child_end = context.Pipe()
+        # Daemonic: stopped with this process, and never a parent itself (it renders inline).
+        self.process = context.Process(target=_serve_renders, args=(child_end,), name="pdf-render-worker", daemon=True)
+        self.process.start()
+        child_end.close()
+        self.generation = generation
+        self.renders = 0
+
+    def render(self, record: dict[str, Any], kwargs: dict[str, Any], timeout: float) -> bytes:
+        self.renders += 1
+        self.connection.send((record, kwargs))
+        if not self.connection.poll(timeout):
+            raise RenderTimeout(_("生成 PDF 超时（%(seconds)s 秒）") % {"seconds": f"{timeout:g}"})
+        try:
+            message = self.connection.recv_bytes()
+        except EOFError:
+            self.process.join(5)
+            raise RenderError(f"render process died (exit code {self.process.exitcode})") from None
+        if message[:1] == b"K":
+            return message[1:]
+        raise RenderError(message[1:].decode("utf-8", "replace"))
+
+    def retire(self, *, kill: bool) -> None:
+        """End the worker: at once (``kill``, e.g. stuck in a layout) or once it sees its pipe
+        closed; waited for in the background, as nobody needs to wait for it."""
+        if kill:
+            self.process.kill()
+        self.connection.close()
+        threading.Thread(target=_reap, args=(self.process,), name=f"reap-{self.process.pid}", daemon=True).start()
+
+
+def _serve_renders(connection) -> None:
+    """The loop of a render worker: a sheet in, its PDF (b"K…") or the error (b"E…") out."""
+    while True:
+        try:
+            record, kwargs = connection.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            pdf = render_guide_pdf(record, **kwargs)
+        except BaseException as error:  # noqa: BLE001 - everything is reported to the parent
+            connection.send_bytes(b"E" + f"{type(error).__name__}: {error}".encode("utf-8", "replace"))
+            return  # a failed layout may have left anything behind: the parent starts a new worker
+        connection.send_bytes(b"K" + pdf)
+        del pdf
+        # The layout's cyclic garbage (html_to_pdf pauses the collector), collected while
+        # nobody waits.
+        gc.collect()
+
+
+def _take_worker() -> RenderWorker:
+    with _workers_lock:
+        while _idle_workers:
+            worker = _idle_workers.pop()
+            if worker.generation == _worker_generation and worker.process.is_alive():
+                return worker
+            worker.retire(kill=True)
+        generation = _worker_generation
+    return RenderWorker(multiprocessing.get_context("fork"), generation)
+
+
+def _give_back(worker: RenderWorker) -> None:
+    with _workers_lock:
+        keep = (
+            worker.generation == _worker_generation
+            and worker.renders < RENDERS_PER_WORKER
+            and len(_idle_workers) < IDLE_WORKERS_KEPT
+        )
+        if keep:
+            _idle_workers.append(worker)
+    if not keep:
+        worker.retire(kill=False)
+
+
+def retire_render_workers(**kwargs) -> None:
+    """Retire every render worker of this process: the next sheet is rendered by a worker forked
+    from the process as it is then (settings, loaded code). A setting_changed receiver too."""
+    global _worker_generation
+    with _workers_lock:
+        _worker_generation += 1
+        idle = list(_idle_workers)
+        _idle_workers.clear()
+    for worker in idle:
+        worker.retire(kill=False)
 
 
 def render_guide_pdf_limited(record: dict[str, Any], *, timeout: float | None = None, **kwargs) -> bytes:
-    """render_guide_pdf() in a forked child process that is killed after ``timeout`` seconds
-    (default settings.PRINTING_RENDER_TIMEOUT, 30 s).
+    """render_guide_pdf() in a render worker process (RenderWorker), stopped after ``timeout``
+    seconds (default settings.PRINTING_RENDER_TIMEOUT, 30 s).
 
     Layout of hostile or huge content can run long and WeasyPrint cannot be interrupted from
     inside (a thread cannot be stopped; SIGALRM only works in the main thread of the process,
-    which a threaded server does not give us). A forked child inherits the loaded modules and
-    font caches, costs a few milliseconds, and can be killed for real, freeing its memory too.
-    Where fork is unavailable (or inside a daemonic worker that may not have children) the
-    render runs inline and an overrun is only logged.
+    which a threaded server does not give us). A worker process can be killed for real, freeing
+    its memory too. Where fork is unavailable (or inside a daemonic worker that may not have
+    children) the render runs inline and an overrun is only logged.
     """
     timeout = render_timeout() if timeout is None else timeout
-    code = record.get("code")
     if "fork" not in multiprocessing.get_all_start_methods() or multiprocessing.current_process().daemon:
         started = time.monotonic()
         pdf = render_guide_pdf(record, **kwargs)
         if time.monotonic() - started > timeout:
-            logger.warning("render of %s took longer than %.0f s (not isolated)", code, timeout)
+            logger.warning("render of %s took longer than %.0f s (not isolated)", record.get("code"), timeout)
         return pdf
 
     warm_up()
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_render_child, args=(sender, record, kwargs), name=f"pdf-{code}")
-    process.start()
-    sender.close()
-    received = False
+    worker = _take_worker()
     try:
-        if not receiver.poll(timeout):
-            process.kill()
-            raise RenderTimeout(_("生成 PDF 超时（%(seconds)s 秒）") % {"seconds": f"{timeout:g}"})
-        try:
-            message = receiver.recv_bytes()
-        except EOFError:
-            process.join(5)
-            raise RenderError(f"render process died (exit code {process.exitcode})") from None
-        received = True
-    finally:
-        receiver.close()
-        if received:
-            # The child exits by itself once it has sent the sheet; its exit (tearing down its
-            # copy of the parent's address space) took 20-30 ms that nobody needs to wait for.
-            threading.Thread(target=_reap, args=(process,), name=f"reap-{process.name}", daemon=True).start()
-        else:
-            _reap(process)
-    if message[:1] == b"K":
-        return message[1:]
-    raise RenderError(message[1:].decode("utf-8", "replace"))
+        pdf = worker.render(record, kwargs, timeout)
+    except BaseException:
+        worker.retire(kill=True)
+        raise
+    _give_back(worker)
+    return pdf
 
 
 def _reap(process) -> None:
-    """Wait for a render child to end, killing it if it does not within a few seconds."""
+    """Wait for a render worker to end, killing it if it does not within a few seconds."""
     process.join(5)
     if process.is_alive():
         process.kill()

@@ -4,6 +4,7 @@ embedded CJK font subsets, page breaks with repeated table headers, and hostile 
 from __future__ import annotations
 
 import io
+import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,7 @@ from printing.render import (
     css_string,
     render_guide_pdf,
     render_guide_pdf_limited,
+    retire_render_workers,
     short_url,
 )
 from tests.conftest import BASE_RECORD
@@ -265,8 +267,6 @@ def test_css_strings_cannot_break_out_of_the_stylesheet():
 
 
 def test_a_render_over_the_time_limit_is_stopped(publish_guide, monkeypatch):
-    import time
-
     import printing.render
 
     record = serialize_guide(publish_guide())
@@ -275,8 +275,15 @@ def test_a_render_over_the_time_limit_is_stopped(publish_guide, monkeypatch):
         time.sleep(60)
 
     monkeypatch.setattr(printing.render, "render_guide_pdf", slow)
+    retire_render_workers()  # the next worker is forked with the patch
+    started = time.monotonic()
     with pytest.raises(RenderTimeout):
         render_guide_pdf_limited(record, base_url=BASE_URL, timeout=0.5)
+    assert time.monotonic() - started < 5
+    wait_for_no_workers()  # the stuck worker was killed, not left sleeping
+    monkeypatch.undo()
+    retire_render_workers()
+    assert render_guide_pdf_limited(record, base_url=BASE_URL).startswith(b"%PDF-")
 
 
 def test_errors_in_the_render_process_are_reported(publish_guide, monkeypatch):
@@ -288,7 +295,10 @@ def test_errors_in_the_render_process_are_reported(publish_guide, monkeypatch):
         raise ValueError("layout exploded")
 
     monkeypatch.setattr(printing.render, "render_guide_pdf", broken)
+    retire_render_workers()
     with pytest.raises(RenderError, match="layout exploded"):
+        render_guide_pdf_limited(record, base_url=BASE_URL)
+    with pytest.raises(RenderError, match="layout exploded"):  # a new worker, the same patch
         render_guide_pdf_limited(record, base_url=BASE_URL)
 
 
@@ -301,14 +311,35 @@ def test_the_limited_render_returns_the_same_sheet(publish_guide):
     assert page.checklist_fingerprint in pdf_text(pdf)
 
 
-def test_the_render_child_ends_after_it_sent_the_sheet(publish_guide):
+def render_workers() -> list:
     import multiprocessing
-    import time
 
-    page = publish_guide()
-    pdf = render_guide_pdf_limited(serialize_guide(page), base_url=BASE_URL)
-    assert pdf.startswith(b"%PDF-")
+    return [child for child in multiprocessing.active_children() if child.name == "pdf-render-worker"]
+
+
+def wait_for_no_workers() -> None:
     deadline = time.monotonic() + 10
-    while any(child.name.startswith("pdf-") for child in multiprocessing.active_children()):
-        assert time.monotonic() < deadline, "the render child was left running"
+    while render_workers():
+        assert time.monotonic() < deadline, "a render worker was left running"
         time.sleep(0.05)
+
+
+def test_one_render_worker_serves_sheet_after_sheet_until_retired(publish_guide):
+    page = publish_guide()
+    record = serialize_guide(page)
+    retire_render_workers()
+    wait_for_no_workers()
+    sheets = [render_guide_pdf_limited(record, base_url=BASE_URL, checklist_version=1) for _ in range(3)]
+    assert all(page.checklist_fingerprint in pdf_text(sheet) for sheet in sheets)
+    assert len(render_workers()) == 1  # kept between sheets: a fresh child renders slowly
+    retire_render_workers()
+    wait_for_no_workers()
+
+
+def test_settings_changed_after_a_worker_started_apply_to_the_next_sheet(publish_guide, settings):
+    page = publish_guide()
+    record = serialize_guide(page)
+    settings.WAGTAIL_SITE_NAME = "第一中心"
+    assert "第一中心" in pdf_text(render_guide_pdf_limited(record, base_url=BASE_URL))
+    settings.WAGTAIL_SITE_NAME = "第二中心"
+    assert "第二中心" in pdf_text(render_guide_pdf_limited(record, base_url=BASE_URL))
