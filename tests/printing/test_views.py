@@ -3,6 +3,7 @@ fallback to the last good PDF, and the preview helper for GuidePage.serve_previe
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 
@@ -199,6 +200,28 @@ def test_a_repeated_request_is_served_from_its_file_without_a_query(client, publ
     assert again["Link"] == first["Link"] and "public" in again["Cache-Control"]
     with django_assert_num_queries(0):
         assert client.get(URL, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+
+@pytest.mark.parametrize("storage", ["filesystem", "in-memory"])
+def test_a_stored_sheet_is_streamed_from_its_file_or_through_the_storage(client, publish_guide, settings, storage):
+    """A storage with files on disk hands FileResponse the file itself; others (object storage;
+    Django's in-memory one stands in here) open it themselves."""
+    from printing.views import guide_pdf
+
+    if storage == "in-memory":
+        settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
+    publish_guide()
+    first = client.get(URL)
+    served = guide_pdf(RequestFactory().get(URL), code="T-JY-0001")
+    assert served.streaming
+    handle = served.file_to_stream
+    assert body(served) == body(first)
+    (name,) = stored()
+    if storage == "in-memory":
+        assert not isinstance(handle, io.BufferedReader)
+    else:
+        assert isinstance(handle, io.BufferedReader)
+        assert handle.name == default_storage.path(f"pdf/T-JY-0001/{name}")
 
 
 def test_a_lost_file_is_rendered_again(client, publish_guide):
