@@ -11,16 +11,16 @@ What it does:
    picks one whose citizen sheet has exactly two pages (counted with pypdf); failing that, the
    one closest to two pages.
 2. Render time: ``--timed-renders`` renders of that sheet in this process
-   (``printing.render.render_guide_pdf``) and as many alternating ones in a forked child
-   (``render_guide_pdf_limited``, as the views and the cache render, after ``prepare_process()``
-   as ``portal.wsgi`` runs it), with the serialized record, site base URL and published
-   checklist version as ``printing.cache`` passes them, after untimed warm-up renders. The p95 of
-   the forked renders, what a reader waits for, is compared with the target of 0.5 s and the
-   size with 500 KB (printed OK or OVER).
+   (``printing.render.render_guide_pdf``) and as many alternating ones in a render worker process
+   (``render_guide_pdf_limited``, as the views and the cache render, forked after
+   ``prepare_process()`` as ``portal.wsgi`` runs it), with the serialized record, site base URL
+   and published checklist version as ``printing.cache`` passes them, after untimed warm-up
+   renders. The p95 of the worker's renders, what a reader waits for, is compared with the target
+   of 0.5 s and the size with 500 KB (printed OK or OVER).
 3. Memory: ``--renders`` more in-process renders of the same sheet; after ``gc.collect()`` the
    resident set size (VmRSS from /proc/self/status, else ru_maxrss) is sampled every 50 renders.
    The growth between the 100th render (the 50th when at most 100 are run) and the last one
-   should stay flat: target < 20 MB. Forked renders (``render_guide_pdf_limited``, as the views
+   should stay flat: target < 20 MB. Renders in the worker (``render_guide_pdf_limited``, as the views
    use) would hide a leak from the parent, so this loop renders in this process on purpose.
 4. Cached response: ``GET /g/<code>/pdf/`` once through the WSGI application, which renders and
    stores the sheet; then ``--requests`` calls of the view function ``printing.views.guide_pdf``
@@ -101,8 +101,8 @@ class Sheet:
         self.version = published_version(page, checklist_of(self.record)[1])
 
     def render(self, *, forked: bool = False) -> bytes:
-        """In this process, or as the views and the cache render: in a forked child with the
-        render time limit (``render_guide_pdf_limited``)."""
+        """In this process, or as the views and the cache render: in a render worker process with
+        the render time limit (``render_guide_pdf_limited``)."""
         from printing.render import render_guide_pdf, render_guide_pdf_limited
 
         render = render_guide_pdf_limited if forked else render_guide_pdf
@@ -236,13 +236,13 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
 
     from portal.startup import prepare_process
 
-    prepare_process()  # as portal.wsgi does: what forked renders inherit
+    prepare_process()  # as portal.wsgi does: what the render worker inherits
     in_process, forked, size = render_time(sheet, args.timed_renders)
     size_kb = size / 1024
     print(f"\n1. render of the {pages}-page citizen sheet of {code} ({args.timed_renders} renders of each kind)")
-    for label, summary in (("in process (render_guide_pdf)", in_process), ("forked, as served (..._limited)", forked)):
+    for label, summary in (("in process (render_guide_pdf)", in_process), ("in a worker, as served (..._limited)", forked)):
         print(f"   {label:<34} p50 {common.ms(summary.p50)}, p95 {common.ms(summary.p95)}, mean {common.ms(summary.mean)}")
-    print(f"   target ≤ {TARGET_RENDER_SECONDS} s (p95 of the forked renders readers wait for): "
+    print(f"   target ≤ {TARGET_RENDER_SECONDS} s (p95 of the worker's renders readers wait for): "
           f"{verdict(forked.p95 <= TARGET_RENDER_SECONDS)}")
     print(f"   size {size_kb:.0f} KB, target ≤ {TARGET_SIZE_KB} KB: {verdict(size_kb <= TARGET_SIZE_KB)}")
 
