@@ -21,8 +21,9 @@ What it does:
    * the CPSV-AP catalogue stream (``/api/v1/cpsv-ap/catalogue/``), for information, abandoned if
      it runs over ``--cpsv-timeout`` seconds (default 60).
 
-   Streams are consumed chunk by chunk; the resident set size (VmRSS) is sampled after every chunk
-   and its highest value compared with the target.
+   Streams are consumed chunk by chunk; the time counted is the server's (the WSGI application
+   producing each chunk), not the benchmark's reading of the lines; the resident set size (VmRSS)
+   is sampled after every chunk and its highest value compared with the target.
 3. Unchanged poll: ``GET /api/v1/changes/?since=<head of the log>`` (no new events) ``--polls``
    times, p50/p95 of server time; beside it the floor, a trivial Django view that returns the same
    bytes through the same WSGI handler (all middleware, URL resolution), so the difference is the
@@ -133,16 +134,25 @@ LINE_CODE = re.compile(rb'^\{"code":"([^"\\]+)"', re.MULTILINE)
 
 def stream(app, path: str, timeout: float, *, lines: bool = False) -> tuple[float, list[str], bytes, int, float, bool]:
     """Consume a streamed response chunk by chunk, sampling the resident set size after each one;
-    (seconds, codes of NDJSON lines when ``lines``, the last 64 bytes, bytes, highest RSS in MB,
-    complete). Nothing else is kept, so the reading is the server's memory, not ours."""
+    (server seconds, codes of NDJSON lines when ``lines``, the last 64 bytes, bytes, highest RSS
+    in MB, complete). Server seconds are the time spent in the WSGI application (the call, each
+    chunk, the close), not in this client's reading of the lines. Nothing else is kept, so the
+    reading is the server's memory, not ours."""
     statuses: list[str] = []
     start = time.perf_counter()
     result = app(common.wsgi_environ(path), lambda status, headers, exc_info=None: statuses.append(status))
+    server = time.perf_counter() - start
     size, complete, highest = 0, True, current_rss_mb()
     codes: list[str] = []
     tail = b""
+    chunks = iter(result)
     try:
-        for chunk in result:
+        while True:
+            started = time.perf_counter()
+            chunk = next(chunks, None)
+            server += time.perf_counter() - started
+            if chunk is None:
+                break
             size += len(chunk)
             if lines:
                 text = tail + chunk
@@ -157,10 +167,12 @@ def stream(app, path: str, timeout: float, *, lines: bool = False) -> tuple[floa
                 break
     finally:
         if hasattr(result, "close"):
+            started = time.perf_counter()
             result.close()
+            server += time.perf_counter() - started
     if not statuses[0].startswith("200"):
         raise SystemExit(f"GET {path} answered {statuses[0]}")
-    return time.perf_counter() - start, codes, tail, size, highest, complete
+    return server, codes, tail, size, highest, complete
 
 
 def install_floor(body: bytes) -> None:
