@@ -435,7 +435,8 @@ def _serve_renders(connection) -> None:
         connection.send_bytes(b"K" + pdf)
         del pdf
         # The layout's cyclic garbage (html_to_pdf pauses the collector), collected while
-        # nobody waits.
+        # nobody waits. A full pass: collecting the youngest generation only left some behind
+        # (the worker grew 0.1 MB a sheet; flat with this).
         gc.collect()
 
 
