@@ -84,14 +84,14 @@ class SourceFace:
     mtime_ns: int
 
 
-def find_source_face(style: str, families: Iterable[str] | None = None) -> SourceFace | None:
+def find_source_face(style: str) -> SourceFace | None:
     """The installed face of the first CJK family that has ``style`` for real (a regular face
     stands in for a missing bold one in fontconfig's answer: that is not a bold face)."""
     fc_match = shutil.which("fc-match")
     if fc_match is None:
         return None
     weight = STYLES[style][0]
-    for family in families if families is not None else font_families():
+    for family in font_families():
         try:
             result = subprocess.run(  # noqa: S603 - fixed executable, no shell
                 [fc_match, "--format=%{family}\t%{file}\t%{index}\t%{weight}", f"{family}:lang=zh-cn:weight={weight}"],

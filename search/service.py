@@ -245,8 +245,9 @@ def search_guides(
 
 @lru_cache(maxsize=1)
 def _hits_statement() -> tuple[str, list[tuple[str, list]], list[tuple[str, list]]]:
-    """SELECT … WHERE pk IN ( (the list and ")" to be appended) of the guides' HIT_FIELDS and one level of foreign keys
-    ("department__name"), with the attnames and converters of its columns, page and related."""
+    """The statement that reads the guides' HIT_FIELDS, with one level of foreign keys
+    ("department__name"), up to ``WHERE pk IN (``: the caller appends the placeholders and ")".
+    Returned with the attnames and converters of its columns, of the page and of each relation."""
     from guides.models import GuidePage
 
     meta = GuidePage._meta
