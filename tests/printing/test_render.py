@@ -260,6 +260,18 @@ def test_hostile_guide_text_is_printed_as_text_and_fetches_nothing(publish_guide
     assert http_server.requests == []
 
 
+def test_the_sheet_stylesheets_parse_without_a_warning(caplog):
+    import logging
+
+    from printing.render import KINDS, sheet_stylesheet
+
+    sheet_stylesheet.cache_clear()
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        for kind in KINDS:
+            sheet_stylesheet(kind)
+    assert not [record.getMessage() for record in caplog.records if record.name.startswith("weasyprint")]
+
+
 def test_css_strings_cannot_break_out_of_the_stylesheet():
     assert css_string('a"b') == '"a\\22 b"'
     assert "<" not in css_string("</style><script>")
