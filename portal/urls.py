@@ -6,6 +6,7 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
+from feed.atom import ChangesFeed
 from portal.views import guide_short_url
 from search import views as search_views
 
@@ -22,6 +23,8 @@ urlpatterns = [
     path("api/v1/cpsv-ap/", include("feed.cpsv_urls")),
     path("api/v1/", include("feed.urls")),
     path("sitemap.xml", sitemap, name="sitemap"),
+    # For people and channels (WeChat, news readers), beside the versioned JSON API.
+    path("changes.atom", ChangesFeed(), name="changes-atom"),
 ]
 
 if settings.DEBUG:
