@@ -35,6 +35,12 @@ def text_of(element: ET.Element) -> str:
     return "".join(element.itertext())
 
 
+def lines_of(text: ET.Element) -> list[str]:
+    """The lines of a <text>: one per <tspan>, or its own text when it has a single line."""
+    spans = text.findall("svg:tspan", NS)
+    return [span.text for span in spans] if spans else [text.text]
+
+
 def test_well_formed_svg_with_view_box_and_accessible_name() -> None:
     root = parse(render_flow_svg(STEPS, title="食品经营许可办理流程"))
     assert root.tag == "{http://www.w3.org/2000/svg}svg"
@@ -153,8 +159,9 @@ def test_long_names_wrap_to_at_most_three_lines_with_ellipsis() -> None:
         render_flow_svg([FlowStep(long_name, "综合受理窗口"), FlowStep("办结", "审批部门")])
     )
     name = by_class(root, "text", "flow-step-name")[0]
-    lines = [t.text for t in name.findall("svg:tspan", NS)]
+    lines = lines_of(name)
     assert 2 <= len(lines) <= 3
+    assert all(span.get("x") and span.get("y") for span in name.findall("svg:tspan", NS))
     assert all(len(line) <= 8 for line in lines)
     assert lines[-1].endswith("…")
     assert long_name.startswith("".join(lines)[:-1])
@@ -164,8 +171,11 @@ def test_long_names_wrap_to_at_most_three_lines_with_ellipsis() -> None:
 
 def test_short_names_stay_on_one_line() -> None:
     root = parse(render_flow_svg(STEPS))
-    for name in by_class(root, "text", "flow-step-name"):
-        assert len(name.findall("svg:tspan", NS)) == 1
+    for name, step in zip(by_class(root, "text", "flow-step-name"), STEPS, strict=True):
+        # Positioned on the <text> itself: a lone <tspan> doubles WeasyPrint's work.
+        assert not name.findall("svg:tspan", NS)
+        assert name.get("x") and name.get("y")
+        assert lines_of(name) == [step.name]
 
 
 def test_empty_steps_render_a_placeholder() -> None:
