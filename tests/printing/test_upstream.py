@@ -1,0 +1,35 @@
+"""Workarounds for library bugs (printing.upstream)."""
+
+import re
+
+import tinyhtml5
+from tinyhtml5 import inputstream
+from tinyhtml5.constants import space_characters
+
+from printing.upstream import CharsUntilPatterns, fix_tinyhtml5_pattern_cache
+
+
+def test_tinyhtml5_reuses_its_patterns_after_the_fix() -> None:
+    cache = inputstream.characters_until_regex
+    assert isinstance(cache, CharsUntilPatterns), "PrintingConfig.ready() installs the fix"
+    fix_tinyhtml5_pattern_cache()
+    assert inputstream.characters_until_regex is cache
+    tree = tinyhtml5.parse('<p class="a">一 &amp; 二<br>三</p><!-- note --><p title=\'x\'>四</p>')
+    assert cache, "the parser looked no pattern up"
+    # Keyed by the character sets asked for, never by a pattern (the upstream bug).
+    assert not any(isinstance(characters, re.Pattern) for characters, _ in cache)
+    patterns = dict(cache)
+    tinyhtml5.parse("<p>五 &lt; 六</p>")
+    assert all(cache[key] is pattern for key, pattern in patterns.items())
+    assert "".join(tree.itertext()) == "一 & 二三 note 四"
+
+
+def test_patterns_find_what_tinyhtml5_asks_for() -> None:
+    cache = CharsUntilPatterns()
+    until_markup = cache[(("&", "<", "\u0000"), False)]
+    assert until_markup.match("文字 text&amp;").group() == "文字 text"
+    spaces = cache[(space_characters, True)]
+    assert spaces.match(" \t\n x").group() == " \t\n "
+    # Characters special inside a character class are taken literally.
+    assert cache[(("]", "^", "-", "\\"), False)].match("ab]c").group() == "ab"
+    assert cache[(("]", "^", "-", "\\"), True)].match("^-\\]x").group() == "^-\\]"
