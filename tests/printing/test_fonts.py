@@ -10,6 +10,8 @@ import shutil
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from fontTools.pens.areaPen import AreaPen
+from fontTools.pens.boundsPen import BoundsPen
 from fontTools.ttLib import TTFont
 
 from printing.fonts import (
@@ -64,6 +66,28 @@ def test_the_setup_built_both_print_faces_for_everyday_chinese():
         assert "Open Font License" in record[13] and "Adobe" in record[0]
 
 
+@pytest.mark.parametrize("text", ["中", "窗", "A", "①", "％"])
+def test_print_faces_have_the_source_outlines_in_truetype(text):
+    for face in built_faces():
+        source = find_source_face(face.style)
+        print_font, source_font = TTFont(face.path), TTFont(source.file, fontNumber=source.index)
+        # TrueType outlines: HarfBuzz subsets them much faster than CFF ones.
+        assert "glyf" in print_font and "CFF " not in print_font
+        outlines = []
+        for font in (print_font, source_font):
+            glyph_set = font.getGlyphSet()
+            name = font.getBestCmap()[ord(text)]
+            area, bounds = AreaPen(glyph_set), BoundsPen(glyph_set)
+            glyph_set[name].draw(area)
+            glyph_set[name].draw(bounds)
+            outlines.append((area.value, bounds.bounds, glyph_set[name].width))
+        (print_area, print_bounds, print_width), (source_area, source_bounds, source_width) = outlines
+        assert print_width == source_width
+        assert all(abs(a - b) <= 2 for a, b in zip(print_bounds, source_bounds, strict=True)), text
+        # Same shape, contours reversed: TrueType draws outer contours clockwise, CFF the other way.
+        assert print_area == pytest.approx(-source_area, rel=0.01), text
+
+
 def test_a_build_keeps_current_faces_and_rebuilds_a_damaged_one(tmp_path):
     # Start from the setup's faces, so that only the damaged one is built here.
     for face in built_faces():
@@ -79,6 +103,12 @@ def test_a_build_keeps_current_faces_and_rebuilds_a_damaged_one(tmp_path):
         f"Regular: up to date ({regular})",
         f"Bold: up to date ({bold})",
     ]
+
+    # A face of an earlier build format is removed: nothing reads it any more.
+    stale = tmp_path / "YichuangSansSC-Regular.otf"
+    stale.write_bytes(b"OTTO")
+    build_print_fonts(tmp_path, log=lines.append)
+    assert not stale.exists() and "removed YichuangSansSC-Regular.otf" in lines
 
     bold.write_bytes(bold.read_bytes()[: 100_000])  # an interrupted copy
     assert [face.style for face in built_faces(tmp_path)] == ["Regular"]
@@ -110,4 +140,4 @@ def test_without_a_cjk_font_the_build_is_a_clear_error(tmp_path, settings):
         build_print_fonts(tmp_path)
     with pytest.raises(CommandError, match="install fonts-noto-cjk"):
         call_command("build_print_fonts", verbosity=0)
-    assert not list(tmp_path.glob("*.otf"))
+    assert not [path for path in tmp_path.iterdir() if path.suffix in (".otf", ".ttf")]
