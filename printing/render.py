@@ -153,17 +153,25 @@ def upcoming_calendar(hall: dict[str, Any], today: date) -> list[str]:
     return lines
 
 
-def logo_svg() -> SafeString:
-    """The portal's mark: a window of four panes, drawn, so no image file is needed."""
-    return mark_safe(  # noqa: S308 - constant markup
-        '<svg class="logo-mark" viewBox="0 0 32 32" width="32" height="32" aria-hidden="true">'
-        '<rect x="1.5" y="1.5" width="29" height="29" rx="6" fill="#1f5fa8"/>'
-        '<rect x="7" y="7" width="8" height="8" rx="1" fill="#fff"/>'
-        '<rect x="17" y="7" width="8" height="8" rx="1" fill="#fff"/>'
-        '<rect x="7" y="17" width="8" height="8" rx="1" fill="#fff"/>'
-        '<rect x="17" y="17" width="8" height="8" rx="1" fill="#cfe0f5"/>'
-        "</svg>"
-    )
+def svg_image(svg: str, css_class: str, alt: str) -> SafeString:
+    """An SVG drawing as an <img> of a data: URI, drawn exactly as inline. WeasyPrint gives every
+    element of an inline <svg> an HTML computed style before it draws the drawing as SVG; as an
+    image it only draws it (about 20 ms less per citizen sheet, for the flow graphic). ``alt``
+    names it in the PDF's structure tree, which screen readers follow."""
+    source = "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    return format_html('<img class="{}" src="{}" alt="{}">', css_class, source, alt)
+
+
+# The portal's mark: a window of four panes, drawn, so no image file is needed.
+LOGO_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32" width="32" height="32">'
+    '<rect x="1.5" y="1.5" width="29" height="29" rx="6" fill="#1f5fa8"/>'
+    '<rect x="7" y="7" width="8" height="8" rx="1" fill="#fff"/>'
+    '<rect x="17" y="7" width="8" height="8" rx="1" fill="#fff"/>'
+    '<rect x="7" y="17" width="8" height="8" rx="1" fill="#fff"/>'
+    '<rect x="17" y="17" width="8" height="8" rx="1" fill="#cfe0f5"/>'
+    "</svg>"
+)
 
 
 # --- HTML ----------------------------------------------------------------------------------------
@@ -196,8 +204,13 @@ def sheet_context(
         "guide": record,
         "view": view,
         "site_name": getattr(settings, "WAGTAIL_SITE_NAME", ""),
-        "logo_svg": logo_svg(),
-        "flow_svg": flow_svg(record, sheet_families()) if kind == "citizen" else "",
+        "logo_image": svg_image(LOGO_SVG, "logo-mark", _("标志")),
+        # The flow graphic of the web page, in the sheet's typefaces; the steps are listed beside it.
+        "flow_image": (
+            svg_image(flow_svg(record, sheet_families()), "flow-graphic", _("办理流程图，各步骤见右侧列表"))
+            if kind == "citizen"
+            else ""
+        ),
         "hours": hall_status(record, printed_at),
         "calendar": upcoming_calendar(record["hall"], local.date()),
         "short_url": link,

@@ -98,6 +98,21 @@ def test_citizen_sheet_prints_the_checklist_of_the_chosen_situation(publish_guid
     assert "不计入办结时限" in text
 
 
+def test_sheets_draw_their_graphics_without_a_weasyprint_complaint(publish_guide, caplog):
+    import logging
+
+    page = publish_guide()
+    with caplog.at_level(logging.WARNING, logger="weasyprint"):
+        citizen = render(page)
+        render(page, kind="counter")
+    # An image that fails to load or lacks its alt text (needed by the PDF's structure tree) is
+    # only logged by WeasyPrint, and the sheet prints without it.
+    assert not [r.getMessage()[:200] for r in caplog.records if r.name.startswith("weasyprint")]
+    # The flow graphic names the step and its lane once more, beside the step list.
+    text = pdf_text(citizen)
+    assert text.count("现场核查") == 2 and text.count("现场勘查") == 2
+
+
 def test_yes_prints_every_material_and_unanswered_marks_the_conditional_ones(publish_guide):
     page = publish_guide()
     key = page.situations.get().key
@@ -252,8 +267,13 @@ def test_hostile_guide_text_is_printed_as_text_and_fetches_nothing(publish_guide
         fetcher = RestrictedURLFetcher(base_url=BASE_URL)
         pdf = render_guide_pdf(record, kind=kind, base_url=BASE_URL, url_fetcher=fetcher)
         assert pdf.startswith(b"%PDF-")
-        # The only resource loaded is the sheet's own QR code image, inline.
-        assert [(a.url[:22], a.allowed) for a in fetcher.attempts] == [("data:image/png;base64,", True)], fetcher.attempts
+        # The only resources loaded are the sheet's own images, inline: the QR code, the logo
+        # and (on the citizen sheet) the flow graphic.
+        drawings = 2 if kind == "citizen" else 1
+        assert sorted((a.url[:26], a.allowed) for a in fetcher.attempts) == [
+            ("data:image/png;base64,iVBO", True),
+            *[("data:image/svg+xml;base64,", True)] * drawings,
+        ], fetcher.attempts
         text = pdf_text(pdf)
         assert "file:///etc/passwd" in text  # shown, not loaded
         assert "169.254.169.254" in text
