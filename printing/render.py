@@ -434,7 +434,16 @@ class RenderWorker:
 
 
 def _serve_renders(connection) -> None:
-    """The loop of a render worker: a sheet in, its PDF (b"K…") or the error (b"E…") out."""
+    """The loop of a render worker: a sheet in, its PDF (b"K…") or the error (b"E…") out.
+
+    The worker runs its collector itself, after each answer, and never during a render: with
+    automatic collection on, the first allocation after a layout set off a pass over all of the
+    layout's young objects (50-80 ms) before the PDF went out. What it inherited from the parent
+    is frozen, so those passes walk only what the worker made itself (and never write to, and
+    so copy, the parent's pages).
+    """
+    gc.disable()
+    gc.freeze()
     while True:
         try:
             record, kwargs = connection.recv()
@@ -447,9 +456,9 @@ def _serve_renders(connection) -> None:
             return  # a failed layout may have left anything behind: the parent starts a new worker
         connection.send_bytes(b"K" + pdf)
         del pdf
-        # The layout's cyclic garbage (html_to_pdf pauses the collector), collected while
-        # nobody waits. A full pass: collecting the youngest generation only left some behind
-        # (the worker grew 0.1 MB a sheet; flat with this).
+        # The layout's cyclic garbage, collected while nobody waits. A full pass: collecting the
+        # youngest generation only left some behind (the worker grew 0.1 MB a sheet; flat with
+        # this).
         gc.collect()
 
 

@@ -368,6 +368,49 @@ def test_one_render_worker_serves_sheet_after_sheet_until_retired(publish_guide)
     wait_for_no_workers()
 
 
+def test_a_render_worker_collects_garbage_between_sheets_never_during_one(monkeypatch):
+    """The worker loop, run in a thread of this process with a stand-in layout that leaves a
+    reference cycle behind, as WeasyPrint's do."""
+    import gc
+    import multiprocessing
+    import threading
+    import weakref
+
+    from printing import render as render_module
+
+    class Box:
+        pass
+
+    during_render = []
+    cycles = []
+
+    def layout(record, **kwargs):
+        during_render.append((gc.isenabled(), [cycle() is None for cycle in cycles]))
+        box = Box()
+        box.parent = box
+        cycles.append(weakref.ref(box))
+        return b"%PDF-stand-in"
+
+    monkeypatch.setattr(render_module, "render_guide_pdf", layout)
+    parent_end, worker_end = multiprocessing.Pipe()
+    was_enabled = gc.isenabled()
+    worker = threading.Thread(target=render_module._serve_renders, args=(worker_end,), daemon=True)
+    try:
+        worker.start()
+        for _ in range(2):
+            parent_end.send(({"code": "T-1"}, {}))
+            assert parent_end.recv_bytes() == b"K%PDF-stand-in"
+        parent_end.close()
+        worker.join(5)
+        assert not worker.is_alive()
+    finally:
+        gc.unfreeze()
+        if was_enabled:
+            gc.enable()
+    # No collection can start inside a layout; the first sheet's cycle was gone before the second.
+    assert during_render == [(False, []), (False, [True])]
+
+
 def test_settings_changed_after_a_worker_started_apply_to_the_next_sheet(publish_guide, settings):
     page = publish_guide()
     record = serialize_guide(page)
