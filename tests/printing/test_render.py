@@ -149,6 +149,8 @@ def test_fonts_are_embedded_subsets_of_the_print_face(publish_guide):
         assert len(prefix) == 6 and prefix.isupper(), f"{name} is not a subset"
     # Everyday text needs no other face than the print face, regular and bold.
     assert {name.partition("+")[2] for name in fonts} == {"Yichuang-Sans-SC", "Yichuang-Sans-SC-Bold"}
+    # TrueType outlines (FontFile2), which HarfBuzz subsets faster than CFF ones (FontFile3).
+    assert all(files == {"/FontFile2"} for files in fonts.values()), fonts
     # Subsets, not the 20 MB collection nor the 2 MB print face.
     assert len(pdf) < 1_000_000
 
