@@ -5,8 +5,9 @@ Everything shown comes from the serialized record through ``guides.presentation`
 GuideView, flow SVG and opening-hours table as the web page), so the printed checklist can never
 disagree with the web page; this module only adds what paper needs (QR code, page footer).
 
-Rendering never touches the network: the templates inline their CSS, the flow SVG and the QR
-code, and WeasyPrint loads anything else only through ``RestrictedURLFetcher``. Text is set in the
+Rendering never touches the network: the templates inline their CSS and their images (the flow
+graphic, the logo and the QR code, as data: URIs), and WeasyPrint loads anything else only through
+``RestrictedURLFetcher``. Text is set in the
 print face and the CJK fonts of ``printing.fonts``, embedded as subsets (HarfBuzz subsetting).
 """
 
