@@ -58,7 +58,7 @@ def test_the_collector_is_back_on_after_a_failed_render(collector_enabled):
 
 
 class CollectorWatchingFetcher(RestrictedURLFetcher):
-    """Notes whether the collector ran while WeasyPrint fetched the sheet's QR image."""
+    """Notes whether the collector ran while WeasyPrint fetched the sheet's images."""
 
     def fetch(self, url, headers=None):
         self.collector_states = [*getattr(self, "collector_states", []), gc.isenabled()]
@@ -69,5 +69,6 @@ def test_a_real_render_runs_with_the_collector_paused(publish_guide, collector_e
     fetcher = CollectorWatchingFetcher(base_url=BASE_URL)
     pdf = render_guide_pdf(serialize_guide(publish_guide()), base_url=BASE_URL, url_fetcher=fetcher)
     assert pdf.startswith(b"%PDF-")
-    assert fetcher.collector_states == [False]
+    # The QR code, the logo and the flow graphic, all fetched with the collector off.
+    assert fetcher.collector_states == [False, False, False]
     assert gc.isenabled()
