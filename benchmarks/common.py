@@ -535,3 +535,28 @@ def ms(seconds: float) -> str:
 def settle() -> None:
     """Collect garbage between phases so that one phase does not pay for another's."""
     gc.collect()
+
+
+def speed_probe(rounds: int = 5) -> float:
+    """Seconds for a fixed piece of pure-Python work (dicts, small objects, strings), best of
+    ``rounds``. Printed beside absolute timings: on a machine whose speed drifts (shared virtual
+    machines drift by more than 1.5x within minutes), two runs compare only when their probes
+    agree."""
+
+    class Item:
+        __slots__ = ("key", "value")
+
+        def __init__(self, key: str, value: int) -> None:
+            self.key, self.value = key, value
+
+    best = float("inf")
+    for _ in range(rounds):
+        start = time.perf_counter()
+        table = {str(n): n for n in range(50_000)}
+        items = [Item(key, value) for key, value in table.items()]
+        total = sum(item.value for item in items if item.key.endswith("7"))
+        text = ",".join(item.key for item in items[:20_000])
+        best = min(best, time.perf_counter() - start)
+        if total <= 0 or not text:  # keeps the work from being optimized away
+            raise AssertionError("speed probe computed nothing")
+    return best

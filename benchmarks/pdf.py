@@ -31,7 +31,10 @@ What it does:
    request (middleware included) is printed beside it for information.
 
 Reading the output: timings are compared with targets or with the floor measured in the same
-run; they never change the exit status (a broken setup, e.g. a non-200 answer, exits 1).
+run; they never change the exit status (a broken setup, e.g. a non-200 answer, exits 1). The
+render times are absolute, so a speed probe (``common.speed_probe``, a fixed piece of pure-Python
+work) is timed before and after them: compare the render times of two runs only when their
+probes agree.
 """
 
 from __future__ import annotations
@@ -237,9 +240,13 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     from portal.startup import prepare_process
 
     prepare_process()  # as portal.wsgi does: what the render worker inherits
+    probe_before = common.speed_probe()
     in_process, forked, size = render_time(sheet, args.timed_renders)
+    probe_after = common.speed_probe()
     size_kb = size / 1024
     print(f"\n1. render of the {pages}-page citizen sheet of {code} ({args.timed_renders} renders of each kind)")
+    print(f"   machine speed probe (common.speed_probe, lower is faster): {common.ms(probe_before)} before, "
+          f"{common.ms(probe_after)} after; compare render times of runs whose probes agree")
     for label, summary in (("in process (render_guide_pdf)", in_process), ("in a worker, as served (..._limited)", forked)):
         print(f"   {label:<34} p50 {common.ms(summary.p50)}, p95 {common.ms(summary.p95)}, mean {common.ms(summary.mean)}")
     print(f"   target ≤ {TARGET_RENDER_SECONDS} s (p95 of the worker's renders readers wait for): "
