@@ -50,3 +50,11 @@ def test_every_page_links_the_feed(catalogue, client):
     html = client.get("/").content.decode()
     assert '<link rel="alternate" type="application/atom+xml"' in html
     assert html.count('href="/changes.atom"') == 2  # head and footer
+
+
+def test_the_feed_costs_one_query_however_many_entries(catalogue, client, django_assert_num_queries):
+    for page in catalogue[:3]:
+        publish_edit(page, add_copy(page), note="复印件改为 2 份")
+    with django_assert_num_queries(1):
+        _root, items = entries(client)
+    assert len(items) == ChangeEvent.objects.count() > 3
