@@ -3,18 +3,25 @@ embedded CJK font subsets, page breaks with repeated table headers, and hostile 
 
 from __future__ import annotations
 
+import gc
 import io
+import logging
+import multiprocessing
+import threading
 import time
+import weakref
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
 
+import printing.render
 from guides.presentation import build_guide_view
 from guides.serializers import serialize_guide
 from printing.fetcher import RestrictedURLFetcher
 from printing.render import (
+    KINDS,
     RenderError,
     RenderTimeout,
     check_environment,
@@ -22,6 +29,7 @@ from printing.render import (
     render_guide_pdf,
     render_guide_pdf_limited,
     retire_render_workers,
+    sheet_stylesheet,
     short_url,
 )
 from tests.conftest import BASE_RECORD
@@ -99,8 +107,6 @@ def test_citizen_sheet_prints_the_checklist_of_the_chosen_situation(publish_guid
 
 
 def test_sheets_draw_their_graphics_without_a_weasyprint_complaint(publish_guide, caplog):
-    import logging
-
     page = publish_guide()
     with caplog.at_level(logging.WARNING, logger="weasyprint"):
         citizen = render(page)
@@ -283,10 +289,6 @@ def test_hostile_guide_text_is_printed_as_text_and_fetches_nothing(publish_guide
 
 
 def test_the_sheet_stylesheets_parse_without_a_warning(caplog):
-    import logging
-
-    from printing.render import KINDS, sheet_stylesheet
-
     sheet_stylesheet.cache_clear()
     with caplog.at_level(logging.WARNING, logger="weasyprint"):
         for kind in KINDS:
@@ -301,8 +303,6 @@ def test_css_strings_cannot_break_out_of_the_stylesheet():
 
 
 def test_a_render_over_the_time_limit_is_stopped(publish_guide, monkeypatch):
-    import printing.render
-
     record = serialize_guide(publish_guide())
 
     def slow(*args, **kwargs):
@@ -321,8 +321,6 @@ def test_a_render_over_the_time_limit_is_stopped(publish_guide, monkeypatch):
 
 
 def test_errors_in_the_render_process_are_reported(publish_guide, monkeypatch):
-    import printing.render
-
     record = serialize_guide(publish_guide())
 
     def broken(*args, **kwargs):
@@ -346,8 +344,6 @@ def test_the_limited_render_returns_the_same_sheet(publish_guide):
 
 
 def render_workers() -> list:
-    import multiprocessing
-
     return [child for child in multiprocessing.active_children() if child.name == "pdf-render-worker"]
 
 
@@ -373,13 +369,6 @@ def test_one_render_worker_serves_sheet_after_sheet_until_retired(publish_guide)
 def test_a_render_worker_collects_garbage_between_sheets_never_during_one(monkeypatch):
     """The worker loop, run in a thread of this process with a stand-in layout that leaves a
     reference cycle behind, as WeasyPrint's do."""
-    import gc
-    import multiprocessing
-    import threading
-    import weakref
-
-    from printing import render as render_module
-
     class Box:
         pass
 
@@ -393,10 +382,10 @@ def test_a_render_worker_collects_garbage_between_sheets_never_during_one(monkey
         cycles.append(weakref.ref(box))
         return b"%PDF-stand-in"
 
-    monkeypatch.setattr(render_module, "render_guide_pdf", layout)
+    monkeypatch.setattr(printing.render, "render_guide_pdf", layout)
     parent_end, worker_end = multiprocessing.Pipe()
     was_enabled = gc.isenabled()
-    worker = threading.Thread(target=render_module._serve_renders, args=(worker_end,), daemon=True)
+    worker = threading.Thread(target=printing.render._serve_renders, args=(worker_end,), daemon=True)
     try:
         worker.start()
         for _ in range(2):
