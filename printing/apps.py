@@ -11,9 +11,10 @@ class PrintingConfig(AppConfig):
         from django.core.signals import setting_changed
 
         from printing.render import forget_font_settings, retire_render_workers
-        from printing.upstream import fix_tinyhtml5_pattern_cache
+        from printing.upstream import fix_tinyhtml5_pattern_cache, set_pdf_deflate_level
 
         fix_tinyhtml5_pattern_cache()
+        set_pdf_deflate_level()
 
         setting_changed.connect(forget_font_settings, dispatch_uid="printing-forget-font-settings")
         # Render workers render with the settings of the moment they were forked.
