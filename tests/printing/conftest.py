@@ -93,6 +93,30 @@ def embedded_fonts(content: bytes) -> dict[str, set[str]]:
     return fonts
 
 
+def structure_elements(content: bytes) -> list[tuple[str, tuple[str, ...], dict]]:
+    """The tagged PDF's structure tree, depth first: (type, types of its ancestors, the element)
+    for every structure element, e.g. ("TH", ("Document", "Sect", "Table", "THead", "TR"), {...})."""
+    catalog = PdfReader(io.BytesIO(content)).trailer["/Root"]
+    found: list[tuple[str, tuple[str, ...], dict]] = []
+
+    def walk(node, ancestors: tuple[str, ...]) -> None:
+        node = node.get_object()
+        # Kids are structure elements, or marked-content references (integers, /MCR and /OBJR).
+        if not hasattr(node, "get") or node.get("/Type") not in (None, "/StructElem") or "/S" not in node:
+            return
+        kind = str(node["/S"]).lstrip("/")
+        found.append((kind, ancestors, node))
+        kids = node.get("/K")
+        for kid in kids if isinstance(kids, list) else [kids] if kids is not None else []:
+            walk(kid, (*ancestors, kind))
+
+    root = catalog["/StructTreeRoot"].get_object()
+    kids = root.get("/K")
+    for kid in kids if isinstance(kids, list) else [kids]:
+        walk(kid, ())
+    return found
+
+
 def link_uris(content: bytes) -> list[str]:
     uris = []
     for page in PdfReader(io.BytesIO(content)).pages:

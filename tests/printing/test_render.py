@@ -42,6 +42,7 @@ from tests.printing.conftest import (
     pdf_pages,
     pdf_text,
     qr_codes,
+    structure_elements,
 )
 
 pytestmark = pytest.mark.django_db
@@ -175,6 +176,28 @@ def test_pdf_metadata(publish_guide):
     reader = PdfReader(io.BytesIO(render(publish_guide())))
     assert reader.metadata.title == "食品经营许可证核发 办事指南"
     assert reader.metadata.author == "测试区政务服务中心"
+
+
+def test_the_citizen_sheet_is_a_tagged_pdf_for_screen_readers(publish_guide):
+    content = render(publish_guide())
+    catalog = PdfReader(io.BytesIO(content)).trailer["/Root"]
+    assert catalog["/MarkInfo"]["/Marked"].value is True
+    assert catalog["/Lang"] == "zh-CN"
+    elements = structure_elements(content)
+    kinds = [kind for kind, _, _ in elements]
+    assert kinds.count("H1") == 1 and kinds.count("H2") >= 6
+    # Headings are never read out as the content of a table cell: no layout tables.
+    for kind, ancestors, _ in elements:
+        if kind in ("H1", "H2"):
+            assert not {"Table", "TD", "TH"} & set(ancestors), (kind, ancestors)
+    # The checklist is a data table whose column headers a reader announces with each cell.
+    column_headers = [a for kind, a, _ in elements if kind == "TH" and "THead" in a]
+    assert len(column_headers) == 7
+    # Every image says what it shows.
+    alts = [str(element.get("/Alt", "")) for kind, _, element in elements if kind == "Figure"]
+    assert len(alts) == 3 and all(alts), alts
+    assert any(alt.startswith("二维码：" + BASE_URL) for alt in alts)
+    assert any(alt.startswith("办理流程图") for alt in alts)
 
 
 def test_long_guide_breaks_pages_and_repeats_the_table_header(publish_guide):
