@@ -50,6 +50,7 @@ class DeflateAtLevel:
         self.level = level
 
     def compressobj(self, level: int = zlib.Z_DEFAULT_COMPRESSION, *args: Any, **kwargs: Any):
+        # The level pydyf asks for (9) gives way to ours.
         return zlib.compressobj(self.level, *args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:

@@ -1,4 +1,4 @@
-"""Workarounds for library bugs (printing.upstream)."""
+"""Workarounds for library bugs and fixed choices (printing.upstream)."""
 
 import re
 import zlib
