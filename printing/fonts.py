@@ -205,12 +205,12 @@ def _convert_to_truetype(font) -> None:
     glyf.glyphOrder = glyph_order
     glyf.glyphs = glyphs
     font["loca"] = newTable("loca")
-    # Version 1.0 of maxp describes TrueType outlines; the point and contour maxima are
-    # recalculated when the font is saved.
+    # Version 1.0 of maxp describes TrueType outlines: one zone, no hinting programs; the point
+    # and contour maxima are recalculated when the font is saved.
     maxp = font["maxp"]
     maxp.tableVersion = 0x00010000
+    maxp.maxZones = 1
     for field in (
-        "maxZones",
         "maxTwilightPoints",
         "maxStorage",
         "maxFunctionDefs",
@@ -225,7 +225,6 @@ def _convert_to_truetype(font) -> None:
         "maxComponentDepth",
     ):
         setattr(maxp, field, 0)
-    maxp.maxZones = 1
     font["head"].glyphDataFormat = 0
     font["post"].formatType = 3.0  # no glyph names: PDFs address glyphs by number
     font.sfntVersion = "\x00\x01\x00\x00"
