@@ -13,7 +13,9 @@ import pytest
 from django.db import transaction
 
 SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
-CORPUS = SHARED_DIR / "corpus" / "guides.jsonl"
+# What the tests read lives in the repository (tests/data/README.md says where it came from).
+DATA_DIR = Path(__file__).resolve().parent / "data"
+CORPUS = DATA_DIR / "guides.jsonl"
 
 BASE_RECORD = {
     "code": "T-JY-0001",
@@ -67,9 +69,9 @@ def jsonl(*records) -> list[str]:
 
 
 def corpus_lines() -> list[str]:
-    """The lines of the shared 250-guide corpus; fails the test run when it is missing."""
+    """The lines of the 250-guide corpus; fails the test run when it is missing."""
     if not CORPUS.exists():
-        pytest.fail(f"the shared corpus is missing at {CORPUS}")
+        pytest.fail(f"the corpus is missing at {CORPUS}")
     return CORPUS.read_text(encoding="utf-8").splitlines()
 
 

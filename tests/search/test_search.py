@@ -17,9 +17,9 @@ from search.es_config import elasticsearch_backend
 from search.evaluation import evaluate, read_judgements
 from search.models import SearchQueryStat, Synonym
 from search.service import breaker, search_guides
-from tests.conftest import SHARED_DIR, imported_corpus
+from tests.conftest import DATA_DIR, imported_corpus
 
-QUERIES = SHARED_DIR / "search-queries.tsv"
+QUERIES = DATA_DIR / "search-queries.tsv"
 BACKENDS = ["elasticsearch", "database"]
 
 
