@@ -155,6 +155,7 @@ def record_schemas(ref: Callable[[str], dict]) -> dict[str, dict]:
             "phone": STRING,
             "complaint_phone": STRING,
             "result": STRING,
+            "aliases": {**_array(STRING), "description": "俗称/简称（编辑填写）"},
             "result_type": STRING,
             "result_sample_url": NULLABLE_STRING,
             "faq": _array(_object({"question": STRING, "answer": STRING})),

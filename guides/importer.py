@@ -169,6 +169,24 @@ def _limit(value: Any, label: str, errors: list[str], *, nullable: bool = False)
     return {"value": amount, "unit": unit}
 
 
+MAX_ALIASES_CHARS = 300
+
+
+def _aliases(value: Any, errors: list[str]) -> list[str]:
+    """俗称/简称: a list of strings (or one string separated by 、), at most 300 characters together."""
+    if isinstance(value, str):
+        value = re.split(r"[、，,;；\n]+", value)
+    if not isinstance(value, list) or not all(isinstance(alias, str) for alias in value):
+        errors.append("俗称/简称（aliases）应为字符串列表")
+        return []
+    aliases = list(dict.fromkeys(alias.strip() for alias in value if alias.strip()))
+    if any(separator in alias for alias in aliases for separator in "、，,;；"):
+        errors.append("俗称/简称（aliases）的每一项不能含分隔符“、”")
+    if len("、".join(aliases)) > MAX_ALIASES_CHARS:
+        errors.append(f"俗称/简称（aliases）合计不能超过 {MAX_ALIASES_CHARS} 字")
+    return aliases
+
+
 def normalize_record(data: Any) -> dict[str, Any]:
     """Check one decoded line and return it in the exact shape the serializer produces."""
     if not isinstance(data, dict):
@@ -331,6 +349,7 @@ def normalize_record(data: Any) -> dict[str, Any]:
     record["phone"] = _text(data, "phone", errors, max_length=40)
     record["complaint_phone"] = _text(data, "complaint_phone", errors, max_length=40)
     record["result"] = _text(data, "result", errors, required=False, max_length=200)
+    record["aliases"] = _aliases(data.get("aliases", []), errors)
     record["result_type"] = _choice(data.get("result_type", ""), ResultType, "结果类型", errors, blank=True)
     faqs = data.get("faq", [])
     record["faq"] = []
@@ -351,7 +370,7 @@ def comparable(record: dict[str, Any]) -> dict[str, Any]:
         "service_object", "themes", "popular", "summary", "conditions", "quantity_limit",
         "legal_basis", "situations", "legal_limit", "legal_limit_note", "promised_limit",
         "promised_limit_note", "fee", "visits", "visits_note", "online", "online_url",
-        "intake_window", "delivery_window", "phone", "complaint_phone", "result", "result_type", "faq",
+        "intake_window", "delivery_window", "phone", "complaint_phone", "result", "result_type", "faq", "aliases",
     )
     result = {key: record.get(key) for key in keys}
     result["materials"] = [{k: m.get(k) for k in MATERIAL_KEYS} for m in record["materials"]]
@@ -424,6 +443,7 @@ class GuideWriter:
         page.phone = record["phone"]
         page.complaint_phone = record["complaint_phone"]
         page.result_name = record["result"]
+        page.common_names = "、".join(record["aliases"])
         page.result_type = record["result_type"]
         page.legal_bases = [GuideLegalBasis(**basis) for basis in record["legal_basis"]]
         page.situations = [

@@ -49,12 +49,14 @@ from guides.domain.timelimits import TimeLimit, TimeUnit
 from guides.forms import GuidePageForm
 from portal.middleware import SHAREABLE_ATTRIBUTE
 from search.documents import (
+    ALIAS_BOOST,
     CHECKLIST_BOOST,
     NAME_BOOST,
     RESULT_BOOST,
     TEXT_BOOST,
     search_field_values,
 )
+from search.service import forget_alias_lexicon
 from search.suggest import refresh_suggestions
 
 # The search text is segmented in Python; Elasticsearch must only split it on spaces.
@@ -364,6 +366,10 @@ class GuidePage(LoadedDirectly, Page):
     service_objects = models.JSONField(_("服务对象"), default=list, blank=True)
     themes = ParentalManyToManyField(LifeEvent, verbose_name=_("主题"), blank=True, related_name="guides")
     is_popular = models.BooleanField(_("高频事项"), default=False, help_text=_("在首页“热门事项”中展示"))
+    common_names = models.CharField(
+        _("俗称/简称"), max_length=300, blank=True,
+        help_text=_("群众常用的其他叫法，用“、”分隔，例如：出生证、出生证明。指南页面显示为“又称”，搜索和输入提示也能找到"),
+    )
 
     # Basis and conditions
     summary = models.TextField(_("事项简介"))
@@ -413,6 +419,7 @@ class GuidePage(LoadedDirectly, Page):
     # Segmented search text (see search.documents), refreshed on every save so that every search
     # backend indexes the same tokens and results can be re-ranked without analysing again.
     search_name = models.TextField(editable=False, blank=True)
+    search_alias = models.TextField(editable=False, blank=True)
     search_result = models.TextField(editable=False, blank=True)
     search_checklist = models.TextField(editable=False, blank=True)
     search_text = models.TextField(editable=False, blank=True)
@@ -430,6 +437,7 @@ class GuidePage(LoadedDirectly, Page):
                 FieldPanel("service_objects"),
                 FieldPanel("themes"),
                 FieldPanel("is_popular"),
+                FieldPanel("common_names"),
             ],
             heading=_("事项信息"),
         ),
@@ -482,6 +490,7 @@ class GuidePage(LoadedDirectly, Page):
 
     search_fields = Page.search_fields + [
         index.SearchField("search_name", boost=NAME_BOOST, es_extra=PRESEGMENTED),
+        index.SearchField("search_alias", boost=ALIAS_BOOST, es_extra=PRESEGMENTED),
         index.SearchField("search_result", boost=RESULT_BOOST, es_extra=PRESEGMENTED),
         index.SearchField("search_checklist", boost=CHECKLIST_BOOST, es_extra=PRESEGMENTED),
         index.SearchField("search_text", boost=TEXT_BOOST, es_extra=PRESEGMENTED),
@@ -538,6 +547,7 @@ class GuidePage(LoadedDirectly, Page):
         result = super().save(*args, **kwargs)
         if full_save:
             refresh_suggestions(self)
+            forget_alias_lexicon()
         return result
 
     def with_content_json(self, content):

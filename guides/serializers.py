@@ -7,6 +7,7 @@ module builds, and the bulk import reads the same shape back. The record extends
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
@@ -181,6 +182,11 @@ def attach_serializable(pages: Sequence[Any]) -> None:
             hall.batch_record = serialize_hall(hall)
 
 
+def parse_aliases(text: str) -> list[str]:
+    """The editors' 俗称/简称, one per item, as they wrote them."""
+    return [part.strip() for part in re.split(r"[、，,;；\n]+", text or "") if part.strip()]
+
+
 def serialize_guide(page) -> dict[str, Any]:
     """The full record of a guide page (live object, revision object or in-memory preview)."""
     situations = list(page.situations.all())
@@ -197,6 +203,7 @@ def serialize_guide(page) -> dict[str, Any]:
         "service_object": list(page.service_objects or []),
         "themes": sorted(theme.slug for theme in page.themes.all()),
         "popular": page.is_popular,
+        "aliases": parse_aliases(page.common_names),
         "summary": page.summary,
         "conditions": page.conditions,
         "quantity_limit": page.quantity_limit,

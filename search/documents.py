@@ -1,9 +1,10 @@
 """What the search index holds for a guide, derived from the guide's serialized record.
 
-Four weighted fields, already segmented by ``search.analysis`` so that every backend indexes
+Five weighted fields, already segmented by ``search.analysis`` so that every backend indexes
 the same tokens: the name and the result, both with their pinyin and initials (the result is the
 licence a citizen comes for: 营业执照 is the result of the business registrations, and only a
-material of hundreds of other guides), the checklist (materials and conditions) and the rest.
+material of hundreds of other guides), the aliases (简称、俗称: the editors', the reviewed
+dictionary's and those the shortening rules derive, see ``search.analysis.abbreviations``), the checklist (materials and conditions) and the rest.
 The same token sets re-rank candidates in ``search.ranking``.
 """
 
@@ -12,13 +13,27 @@ from __future__ import annotations
 from typing import Any
 
 from search.analysis import index_text, pinyin_index_text
+from search.analysis.abbreviations import (
+    alias_index_tokens,
+    code_index_tokens,
+    guide_aliases,
+    name_actions,
+    result_aliases,
+)
 
 NAME_BOOST = 10.0
+ALIAS_BOOST = 9.0
 RESULT_BOOST = 5.0
 CHECKLIST_BOOST = 3.0
 TEXT_BOOST = 1.0
 # The guide's model fields that hold each part of the document.
-MODEL_FIELDS = {"search_name": "name", "search_result": "result", "search_checklist": "checklist", "search_text": "text"}
+MODEL_FIELDS = {
+    "search_name": "name",
+    "search_alias": "alias",
+    "search_result": "result",
+    "search_checklist": "checklist",
+    "search_text": "text",
+}
 
 
 def search_document(record: dict[str, Any]) -> dict[str, str]:
@@ -37,10 +52,22 @@ def search_document(record: dict[str, Any]) -> dict[str, str]:
     return {
         "name": " ".join(
             part
-            for part in (index_text(record["name"]), pinyin_index_text(record["name"]), index_text(record["code"]))
+            for part in (index_text(record["name"]), pinyin_index_text(record["name"]), " ".join(code_index_tokens(record["code"])))
             if part
         ),
-        "result": " ".join(part for part in (index_text(record["result"]), pinyin_index_text(record["result"])) if part),
+        # Each alias whole, in pinyin and in initials (出生证 chushengzheng csz).
+        "alias": " ".join(
+            alias_index_tokens(guide_aliases(record["name"], record.get("aliases", ())), name_actions(record["name"]))
+        ),
+        "result": " ".join(
+            part
+            for part in (
+                index_text(record["result"]),
+                pinyin_index_text(record["result"]),
+                " ".join(alias_index_tokens(result_aliases(record["result"]))),
+            )
+            if part
+        ),
         "checklist": " ".join(part for part in (index_text(materials), index_text(record["conditions"])) if part),
         "text": index_text(rest),
     }

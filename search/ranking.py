@@ -33,10 +33,14 @@ from dataclasses import dataclass
 
 from search.analysis import AnalyzedQuery
 
-FIELD_WEIGHTS = {"name": 10.0, "result": 5.0, "checklist": 3.0, "text": 1.0}
+FIELD_WEIGHTS = {"name": 10.0, "alias": 9.0, "result": 5.0, "checklist": 3.0, "text": 1.0}
 # From the strongest to the weakest evidence: a token counts where it counts most.
-FIELDS = ("name", "result", "checklist", "text")
+FIELDS = ("name", "alias", "result", "checklist", "text")
 OWN, CORRECTION, PINYIN, SYNONYM, SUBWORD = 1.0, 0.9, 1.0, 0.8, 0.35
+# An abbreviation found in the query (出生证) and an item code count as the query's own words.
+ALIAS, CODE = 1.0, 1.5
+# The items a life event in the query leads to (转学 → 学生转学), a little below its own words.
+EVENT = 0.9
 # A sub-word of a query word that no candidate contains stands in for that word.
 ORPHAN_SUBWORD = 0.8
 # One Han character ("证", "开") says little about which guide is meant.
@@ -68,17 +72,31 @@ class Candidate:
     checklist: frozenset[str]
     text: frozenset[str]
     result: frozenset[str] = frozenset()
+    alias: frozenset[str] = frozenset()
 
     @classmethod
     def from_texts(
-        cls, key: object, name: str, checklist: str, text: str, result: str = "", *, vocabulary: Vocabulary | None = None
+        cls,
+        key: object,
+        name: str,
+        checklist: str,
+        text: str,
+        result: str = "",
+        alias: str = "",
+        *,
+        vocabulary: Vocabulary | None = None,
     ) -> Candidate:
         """A candidate from its space-separated search texts. With ``vocabulary`` (the tokens
         that scoring a query looks at) each field keeps only those tokens, found by substring
         search: splitting fifty guides' texts into sets took longer than re-ranking them."""
         if vocabulary is None:
             return cls(
-                key, frozenset(name.split()), frozenset(checklist.split()), frozenset(text.split()), frozenset(result.split())
+                key,
+                frozenset(name.split()),
+                frozenset(checklist.split()),
+                frozenset(text.split()),
+                frozenset(result.split()),
+                frozenset(alias.split()),
             )
         return cls(
             key,
@@ -86,10 +104,13 @@ class Candidate:
             vocabulary.found_in(checklist),
             vocabulary.found_in(text),
             vocabulary.found_in(result),
+            vocabulary.found_in(alias),
         )
 
     def __contains__(self, token: str) -> bool:
-        return token in self.name or token in self.result or token in self.checklist or token in self.text
+        return (
+            token in self.name or token in self.alias or token in self.result or token in self.checklist or token in self.text
+        )
 
 
 class Vocabulary:
@@ -116,7 +137,10 @@ def _kind_weight(token: str, weight: float) -> float:
 def weighted_tokens(query: AnalyzedQuery) -> dict[str, float]:
     weights: dict[str, float] = {}
     groups = (
+        (query.code_tokens, CODE),
         (query.tokens, OWN),
+        (query.alias_tokens, ALIAS),
+        (query.event_tokens, EVENT),
         (query.pinyin_tokens, PINYIN),
         (query.correction_tokens, CORRECTION),
         (query.synonym_tokens, SYNONYM),
@@ -183,9 +207,12 @@ class _Plan:
 
     @classmethod
     def of(cls, query: AnalyzedQuery, weights: dict[str, float]) -> _Plan:
-        own_set = frozenset(query.tokens) | frozenset(query.pinyin_tokens)
-        own = tuple(t for t in (query.tokens or query.pinyin_tokens) if len(t) > 1 or t.isascii())
-        bigger = (*query.tokens, *query.pinyin_tokens, *query.correction_tokens, *query.synonym_tokens)
+        own_set = frozenset(query.tokens) | frozenset(query.pinyin_tokens) | frozenset(query.code_tokens)
+        own = tuple(t for t in (*query.code_tokens, *(query.tokens or query.pinyin_tokens)) if len(t) > 1 or t.isascii())
+        bigger = (
+            *query.tokens, *query.pinyin_tokens, *query.alias_tokens, *query.event_tokens,
+            *query.correction_tokens, *query.synonym_tokens,
+        )  # fmt: skip
         parents: dict[str, str] = {}
         for token in query.subword_tokens:
             for parent in bigger:
@@ -235,7 +262,7 @@ def score(
         cap = SUBWORD_SHARE * weights.get(parent, SUBWORD) * _rare(rare, parent, "name") * FIELD_WEIGHTS["name"]
         total += max(0.0, min(value, cap) - full.get(parent, 0.0))
     if plan.own:
-        in_name = [t for t in plan.own if t in candidate.name]
+        in_name = [t for t in plan.own if t in candidate.name or t in candidate.alias]
         if len(in_name) == len(plan.own):
             total += ALL_OWN_TOKENS_IN_NAME_BONUS
         elif in_name:

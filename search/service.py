@@ -27,7 +27,7 @@ from search.suggest import suggest
 logger = logging.getLogger(__name__)
 
 # In the order of Candidate.from_texts.
-SEARCH_FIELDS = ["search_name", "search_checklist", "search_text", "search_result"]
+SEARCH_FIELDS = ["search_name", "search_checklist", "search_text", "search_result", "search_alias"]
 # Candidates re-ranked per query (five pages of results; results beyond them are rarely looked
 # at and not shown). Re-ranking 100 found nothing more on the evaluation queries and cost twice
 # the time. At most 100, because Wagtail's Elasticsearch backend switches to the slower scroll
@@ -78,6 +78,39 @@ def synonym_set() -> SynonymSet:
         rows = [s.row for s in Synonym.objects.filter(enabled=True)]
         cache.set(SYNONYM_CACHE_KEY, rows, 300)
     return SynonymSet.default().merged(rows) if rows else SynonymSet.default()
+
+
+ALIAS_VERSION_KEY = "search:alias-lexicon-version"
+_alias_lexicon: tuple[object, frozenset[str]] = (None, frozenset())
+_alias_lock = threading.Lock()
+
+
+def forget_alias_lexicon() -> None:
+    """A guide's aliases changed: every process reloads the lexicon on its next search."""
+    cache.delete(ALIAS_VERSION_KEY)
+
+
+def alias_lexicon() -> frozenset[str]:
+    """Every abbreviation and colloquial name the live guides' index entries hold (Han tokens of
+    their alias fields), for finding them inside queries. Loaded once per process and version:
+    saving a guide starts a new version."""
+    global _alias_lexicon
+    from guides.models import GuidePage
+
+    version = cache.get(ALIAS_VERSION_KEY)
+    if version is None:
+        cache.add(ALIAS_VERSION_KEY, time.time_ns(), None)
+        version = cache.get(ALIAS_VERSION_KEY)
+    loaded_version, lexicon = _alias_lexicon
+    if loaded_version == version and version is not None:
+        return lexicon
+    with _alias_lock:
+        terms = set()
+        for text in GuidePage.objects.live().exclude(search_alias="").values_list("search_alias", flat=True).iterator():
+            terms.update(token for token in text.split() if not token.isascii())
+        lexicon = frozenset(terms)
+        _alias_lexicon = (version, lexicon)
+    return lexicon
 
 
 @dataclass
@@ -179,7 +212,7 @@ def search_guides(
     from guides.models import GuidePage
     from search.models import SearchQueryStat
 
-    analyzed = analyze_query(query, synonyms=synonym_set())
+    analyzed = analyze_query(query, synonyms=synonym_set(), aliases=alias_lexicon())
     outcome = SearchOutcome(query=analyzed.normalized, analyzed=analyzed, page=page, per_page=per_page)
     queryset = GuidePage.objects.live().select_related("department")
     if section:

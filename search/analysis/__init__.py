@@ -39,6 +39,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from .abbreviations import code_fragments, find_aliases
+from .life_events import event_items
 from .normalize import normalize
 from .pinyin import (
     looks_like_pinyin,
@@ -188,13 +190,19 @@ class AnalyzedQuery:
     correction_tokens: tuple[str, ...] = ()
     is_pinyin: bool = False
     pinyin_tokens: tuple[str, ...] = ()
+    alias_tokens: tuple[str, ...] = ()
+    code_tokens: tuple[str, ...] = ()
+    event_tokens: tuple[str, ...] = ()
 
     @property
     def all_tokens(self) -> tuple[str, ...]:
         """Every text-field token, most important first, deduplicated and capped."""
         return _safe(
             (
+                *self.code_tokens,
                 *self.tokens,
+                *self.alias_tokens,
+                *self.event_tokens,
                 *self.correction_tokens,
                 *self.synonym_tokens,
                 *self.subword_tokens,
@@ -203,7 +211,7 @@ class AnalyzedQuery:
 
     @property
     def is_empty(self) -> bool:
-        return not self.tokens and not self.synonym_tokens and not self.correction_tokens
+        return not self.tokens and not self.synonym_tokens and not self.correction_tokens and not self.code_tokens
 
     def query_string(self, *, expanded: bool = True) -> str:
         """Tokens joined by spaces (``expanded=False``: the query's own tokens only)."""
@@ -216,9 +224,12 @@ def analyze_query(
     *,
     segmenter: Segmenter | None = None,
     corrector: TypoCorrector | None = None,
+    aliases: frozenset[str] = frozenset(),
 ) -> AnalyzedQuery:
     """Analyze a search query.  ``synonyms=None`` uses the repository's
-    ``synonyms.tsv``; pass ``SynonymSet.empty()`` to disable expansion."""
+    ``synonyms.tsv``; pass ``SynonymSet.empty()`` to disable expansion.  ``aliases``: the
+    abbreviations and colloquial names the index holds (出生证, 民非), found in the query as
+    substrings (segmentation cuts an unknown abbreviation into characters)."""
     raw = _as_text(q, MAX_QUERY_CHARS)
     try:
         # NFKC can lengthen text (e.g. "¸" -> " ̧"): cap again after normalizing.
@@ -231,6 +242,11 @@ def analyze_query(
     try:
         seg = segmenter or get_segmenter()
         tokens = _safe(seg.query_tokens(normalized, normalized=True))
+        # Item codes (JY-0015, lw jy 0036) are looked for whole, not as their letters and digits.
+        codes = _safe(code_fragments(normalized))
+        if codes:
+            tokens = tuple(t for t in tokens if not (t.isascii() and any(t in code for code in codes)))
+        alias_found = _safe(find_aliases(normalized, aliases), exclude=tokens)
         subword_list = seg.subword_tokens(tokens)
         # Words the query probably meant: typo corrections of Han text, or the words a
         # pinyin query spells (shebaoka -> 社保卡).
@@ -238,7 +254,7 @@ def analyze_query(
         if is_han(normalized):
             fixer = corrector or get_corrector(seg)
             terms = fixer.corrections(normalized, normalized=True)
-        is_pinyin = looks_like_pinyin(normalized)
+        is_pinyin = not codes and looks_like_pinyin(normalized)
         py_tokens: tuple[str, ...] = ()
         if is_pinyin:
             py_tokens = _safe(pinyin_query_tokens(normalized))
@@ -255,11 +271,15 @@ def analyze_query(
         expanded = syn_set.expand(tokens, normalized)
         for term in dict.fromkeys(terms):
             expanded.extend(syn_set.expand(corrections, term))
-        synonym_tokens = _safe(expanded, exclude=(*tokens, *corrections))
+        events: list[str] = []
+        for words in event_items(normalized):
+            events.extend(seg.query_tokens(words, normalized=True))
+        event_tokens = _safe((t for t in events if len(t) > 1), exclude=(*tokens, *alias_found))
+        synonym_tokens = _safe(expanded, exclude=(*tokens, *corrections, *event_tokens))
         # Sub-words of corrections and synonyms too: an expansion such as 城市道路占用 is
         # one dictionary word, the guide may say 城市道路临时占用.
-        subword_list.extend(seg.subword_tokens((*corrections, *synonym_tokens)))
-        subwords = _safe(subword_list, exclude=(*tokens, *corrections, *synonym_tokens))
+        subword_list.extend(seg.subword_tokens((*corrections, *synonym_tokens, *event_tokens)))
+        subwords = _safe(subword_list, exclude=(*tokens, *corrections, *synonym_tokens, *event_tokens))
         return AnalyzedQuery(
             normalized=normalized,
             tokens=tokens,
@@ -268,6 +288,9 @@ def analyze_query(
             correction_tokens=corrections,
             is_pinyin=is_pinyin,
             pinyin_tokens=py_tokens,
+            alias_tokens=alias_found,
+            code_tokens=codes,
+            event_tokens=event_tokens,
         )
     except Exception:
         logger.exception("query analysis failed; using fallback tokens")

@@ -137,8 +137,8 @@ def pinyin_initials(text: str) -> str:
 def pinyin_tokens(name: str, segmenter: Segmenter | None = None) -> list[str]:
     """Pinyin index tokens for a guide name.
 
-    Full pinyin and initials of the whole name and of each word and dictionary
-    sub-word, so ``yyzz``, ``yingyezhizhao``, ``gtgsh`` and ``bdc`` all find
+    Full pinyin and initials of the whole name, of each word and dictionary sub-word, and of
+    runs of two and three words, so ``yyzz``, ``yingyezhizhao``, ``gtgsh`` and ``bdc`` all find
     ``个体工商户营业执照注销`` / ``不动产登记``.  Words are read as they are read inside
     the name.
     """
@@ -148,6 +148,7 @@ def pinyin_tokens(name: str, segmenter: Segmenter | None = None) -> list[str]:
     seg = segmenter or get_segmenter()
     readings = _readings(text)
     spans: list[tuple[int, int]] = [(0, len(text))]
+    words: list[tuple[int, int]] = []
     pos = 0
     for piece in seg.pieces(text, normalized=True):
         start = text.find(piece.text, pos)
@@ -157,10 +158,16 @@ def pinyin_tokens(name: str, segmenter: Segmenter | None = None) -> list[str]:
         if piece.kind == CHAR or seg.is_stopword(piece.text):
             continue
         spans.append((start, end))
+        words.append((start, end))
         if _CORE_WORD_RE.fullmatch(piece.text):
             for sub in seg.expansions(piece.text):
                 offset = piece.text.find(sub)
                 spans.append((start + offset, start + offset + len(sub)))
+    # Runs of two and three adjacent words too: 公章刻制 (gzkz) inside 公章刻制备案.
+    for first in range(len(words)):
+        for last in range(first + 1, min(first + 3, len(words))):
+            if all(words[k][1] == words[k + 1][0] for k in range(first, last)):
+                spans.append((words[first][0], words[last][1]))
     out: dict[str, None] = {}
     for start, end in spans:
         part = readings[start:end]

@@ -4,6 +4,7 @@ from tqdm import tqdm
 from guides.models import GuidePage
 from guides.serializers import live_record
 from search.documents import search_field_values
+from search.service import forget_alias_lexicon
 from search.suggest import refresh_suggestions
 
 
@@ -15,3 +16,4 @@ class Command(BaseCommand):
         for page in tqdm(pages, total=pages.count(), unit="条", disable=options["verbosity"] == 0, file=self.stderr):
             GuidePage.objects.filter(pk=page.pk).update(**search_field_values(live_record(page)))
             refresh_suggestions(page)
+        forget_alias_lexicon()
