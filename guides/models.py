@@ -56,7 +56,7 @@ from search.documents import (
     TEXT_BOOST,
     search_field_values,
 )
-from search.service import forget_alias_lexicon
+from search.models import forget_alias_lexicon
 from search.suggest import refresh_suggestions
 
 # The search text is segmented in Python; Elasticsearch must only split it on spaces.

@@ -15,6 +15,7 @@ urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("search/", search_views.search, name="search"),
+    path("search/click/", search_views.search_click, name="search-click"),
     path("api/v1/search/", search_views.search_api, name="search-api"),
     path("api/v1/search/suggest/", search_views.suggest_api, name="suggest-api"),
     path("g/<str:code>/", guide_short_url, name="guide-short-url"),

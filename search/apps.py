@@ -13,10 +13,15 @@ class SearchConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
         from wagtail.contrib.search_promotions.models import Query, SearchPromotion
 
+        from search.clicks import forget_boosts
+        from search.models import SearchClick
         from search.service import forget_promoted_queries, forget_search_backends
 
         setting_changed.connect(forget_search_backends, dispatch_uid="forget-search-backends")
 
+        # An editor's reset (delete) or edit of click counts applies to the next search.
+        post_save.connect(forget_boosts, sender=SearchClick, dispatch_uid="forget-click-boosts")
+        post_delete.connect(forget_boosts, sender=SearchClick, dispatch_uid="forget-click-boosts-delete")
         for model in (SearchPromotion, Query):
             post_save.connect(forget_promoted_queries, sender=model, dispatch_uid=f"forget-promoted-{model.__name__}")
             post_delete.connect(forget_promoted_queries, sender=model, dispatch_uid=f"forget-promoted-{model.__name__}-delete")

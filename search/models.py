@@ -6,6 +6,13 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 
 SYNONYM_CACHE_KEY = "search:synonym-rows"
+ALIAS_VERSION_KEY = "search:alias-lexicon-version"
+
+
+def forget_alias_lexicon() -> None:
+    """A guide's aliases changed: every process reloads the alias lexicon on its next search
+    (search.service.alias_lexicon)."""
+    cache.delete(ALIAS_VERSION_KEY)
 
 
 def forget_synonyms() -> None:
@@ -108,3 +115,31 @@ class SuggestionTerm(models.Model):
 
     def __str__(self) -> str:
         return self.term
+
+
+class SearchClick(models.Model):
+    """How often citizens opened a guide from the results of a (normalized) query. Written in
+    batches outside requests (search.clicks); frequent clicks raise the guide for the query.
+    Deleting the rows of a query resets its boost."""
+
+    query = models.CharField(_("搜索词"), max_length=100)
+    guide = models.ForeignKey(
+        "guides.GuidePage", verbose_name=_("打开的事项"), on_delete=models.CASCADE, related_name="search_clicks"
+    )
+    clicks = models.PositiveIntegerField(_("打开次数"), default=0)
+    last_clicked_at = models.DateTimeField(_("最近打开"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-clicks"]
+        constraints = [models.UniqueConstraint(fields=["query", "guide"], name="search_click_query_guide")]
+        verbose_name = _("点击记录")
+        verbose_name_plural = _("点击记录")
+
+    def __str__(self) -> str:
+        return f"{self.query} → {self.guide_id}"
+
+    @property
+    def boost(self) -> float:
+        from search.clicks import boost_of
+
+        return round(boost_of(self.clicks), 2)

@@ -229,20 +229,27 @@ class _Plan:
         return cls(weights, frozenset(weights), own_set, own, parents, containers, unasked_variants)
 
 
+def evidence(plan: _Plan, candidate: Candidate) -> dict[str, str]:
+    """Where each query token matched the candidate: its best field."""
+    matched: dict[str, str] = {}
+    for field in reversed(FIELDS):
+        matched.update(dict.fromkeys(plan.tokens.intersection(getattr(candidate, field)), field))
+    return matched
+
+
 def score(
     query: AnalyzedQuery,
     candidate: Candidate,
     weights: dict[str, float] | None = None,
     rare: Rarity | None = None,
     plan: _Plan | None = None,
+    matched: dict[str, str] | None = None,
 ) -> float:
     if plan is None:
         plan = _Plan.of(query, weights if weights is not None else weighted_tokens(query))
     weights = plan.weights
-    # Where each query token matched (its best field), by set intersections.
-    matched: dict[str, str] = {}
-    for field in reversed(FIELDS):
-        matched.update(dict.fromkeys(plan.tokens.intersection(getattr(candidate, field)), field))
+    if matched is None:
+        matched = evidence(plan, candidate)
     full: dict[str, float] = {}
     partial: dict[str, float] = {}
     for token, field in matched.items():
@@ -273,21 +280,53 @@ def score(
     return total
 
 
-def rerank(query: AnalyzedQuery, candidates: Sequence[Candidate]) -> list[Candidate]:
-    """Candidates in backend order, re-ordered by score; the backend's order breaks ties and
-    adds a small prior, so its term statistics (rare words matter more) still count."""
+@dataclass(frozen=True)
+class Ranked:
+    candidate: Candidate
+    score: float
+    matched: dict[str, str]  # token -> the field where it matched best
+
+
+def rerank(query: AnalyzedQuery, candidates: Sequence[Candidate], boosts: dict | None = None) -> list[Candidate]:
+    """Candidates in backend order, re-ordered by score (see ``ranked``)."""
+    return [item.candidate for item in ranked(query, candidates, boosts)]
+
+
+def ranked(query: AnalyzedQuery, candidates: Sequence[Candidate], boosts: dict | None = None) -> list[Ranked]:
+    """Candidates in backend order, re-ordered by score, with what each matched; the backend's
+    order breaks ties and adds a small prior, so its term statistics (rare words matter more)
+    still count. ``boosts``: extra score by candidate key (what citizens opened for this query)."""
     weights = weighted_tokens(query)
     _orphan_promotions(query, candidates, weights)
     rare = rarity(candidates, weights)
     plan = _Plan.of(query, weights)
     count = len(candidates) or 1
-    scored = [
-        (
-            score(query, candidate, rare=rare, plan=plan) + BACKEND_ORDER_WEIGHT * (1 - position / count),
-            -position,
-            candidate,
-        )
-        for position, candidate in enumerate(candidates)
-    ]
+    boosts = boosts or {}
+    scored = []
+    for position, candidate in enumerate(candidates):
+        matched = evidence(plan, candidate)
+        value = score(query, candidate, rare=rare, plan=plan, matched=matched)
+        value += BACKEND_ORDER_WEIGHT * (1 - position / count) + boosts.get(candidate.key, 0.0)
+        scored.append((value, -position, Ranked(candidate, value, matched)))
     scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
-    return [candidate for _, _, candidate in scored]
+    return [item for _, _, item in scored]
+
+
+# Fields whose words name the item (their document frequencies are counted together).
+TITLE_FIELDS = frozenset({"name", "alias", "result"})
+
+
+def distinctive(
+    query: AnalyzedQuery, matched: dict[str, str], common_title: frozenset[str], common_body: frozenset[str]
+) -> dict[str, str]:
+    """The evidence that tells this guide apart: not a lone Han character (unless the query is
+    one), not a word common in the catalogue in that part of the guides."""
+    single_character_query = len(query.normalized) == 1
+    out = {}
+    for token, field in matched.items():
+        if len(token) == 1 and not token.isascii() and not single_character_query:
+            continue
+        if token in (common_title if field in TITLE_FIELDS else common_body):
+            continue
+        out[token] = field
+    return out

@@ -15,14 +15,17 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.utils.translation import gettext_lazy as _
 from modelsearch.backends.elasticsearchbase import ElasticsearchBaseSearchBackend
 from wagtail.contrib.search_promotions.models import SearchPromotion
 from wagtail.search.backends import get_search_backend
 
 from search.analysis import AnalyzedQuery, SynonymSet, analyze_query
+from search.clicks import click_boosts
 from search.highlight import highlight
-from search.ranking import Candidate, Vocabulary, rerank
+from search.ranking import TITLE_FIELDS, Candidate, Vocabulary, distinctive, ranked
 from search.suggest import suggest
+from search.termstats import catalogue_frequencies
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +40,27 @@ PER_PAGE = 10
 FACET_FIELDS = ("section", "department_id")
 # What a result shows (HTML page, JSON API, kiosk): its page objects load nothing else.
 HIT_FIELDS = (
-    "code", "title", "url_path", "section", "online", "visits", "summary",
-    "department__name", "department__short_name",
+    "code", "title", "url_path", "section", "online", "visits", "summary", "result_name", "search_alias",
+    "department_id", "department__name", "department__short_name",
 )  # fmt: skip
+# A word in more than this share of the catalogue's guides (in their names, aliases and
+# results, or in the rest) does not make a hit by itself; for words the query did not say
+# itself (synonyms, life events, sub-words) a smaller share suffices.
+COMMON_SHARE = 0.08
+COMMON_SHARE_OF_EXPANSIONS = 0.03
+# A hit scores at least this share of the best result's score.
+RELATIVE_FLOOR = 0.3
+# Below this many guides no word is common.
+COMMON_MIN_GUIDES = 40
+# The labels of the reason line, by the field that matched.
+REASON_LABELS = {
+    "name": _("事项名称"),
+    "alias": _("又称"),
+    "code": _("事项编码"),
+    "result": _("办理结果"),
+    "checklist": _("申请材料"),
+    "text": _("相关内容"),
+}
 # After Elasticsearch fails, this process asks the database for this long before trying again,
 # so that an outage costs each request a fast local search rather than a timeout.
 BACKEND_RETRY_SECONDS = 30
@@ -80,14 +101,8 @@ def synonym_set() -> SynonymSet:
     return SynonymSet.default().merged(rows) if rows else SynonymSet.default()
 
 
-ALIAS_VERSION_KEY = "search:alias-lexicon-version"
 _alias_lexicon: tuple[object, frozenset[str]] = (None, frozenset())
 _alias_lock = threading.Lock()
-
-
-def forget_alias_lexicon() -> None:
-    """A guide's aliases changed: every process reloads the lexicon on its next search."""
-    cache.delete(ALIAS_VERSION_KEY)
 
 
 def alias_lexicon() -> frozenset[str]:
@@ -96,6 +111,7 @@ def alias_lexicon() -> frozenset[str]:
     saving a guide starts a new version."""
     global _alias_lexicon
     from guides.models import GuidePage
+    from search.models import ALIAS_VERSION_KEY
 
     version = cache.get(ALIAS_VERSION_KEY)
     if version is None:
@@ -118,6 +134,8 @@ class SearchHit:
     page: Any
     snippet: str
     promoted: bool = False
+    reason: str = ""  # one short line: why the guide matched (办理结果：营业执照)
+    click_url: str = ""  # set by the views: the link that counts the click (search.clicks)
 
 
 @dataclass
@@ -133,6 +151,8 @@ class SearchOutcome:
     popular: list[Any] = field(default_factory=list)
     backend: str = ""
     degraded: bool = False
+    # No result tells a guide apart: the hits are only "可能相关" (maybe related).
+    related: bool = False
 
     @property
     def num_pages(self) -> int:
@@ -246,23 +266,55 @@ def search_guides(
         rows = GuidePage.objects.filter(pk__in=candidates).values_list("pk", *SEARCH_FIELDS)
         texts = {row[0]: row[1:] for row in rows}
     vocabulary = Vocabulary(analyzed)
-    ranked = rerank(
-        analyzed, [Candidate.from_texts(pk, *texts[pk], vocabulary=vocabulary) for pk in candidates if pk in texts]
+    found = ranked(
+        analyzed,
+        [Candidate.from_texts(pk, *texts[pk], vocabulary=vocabulary) for pk in candidates if pk in texts],
+        boosts=click_boosts(analyzed.normalized),
     )
+    # Hits tell the guide apart by a word that is neither a lone character nor common in the
+    # catalogue; if none does, the rest is listed as "可能相关" (maybe related).
+    common_title, common_body = _common_words(outcome.backend, analyzed, found)
+    reasons: dict[int, tuple[str, str]] = {}
+    telling = {}
+    for item in found:
+        telling[item.candidate.key] = distinctive(analyzed, item.matched, common_title, common_body)
+        reasons[item.candidate.key] = _reason(telling[item.candidate.key] or item.matched)
+    strong = _hits(analyzed, found, telling)
+    listed = strong or [item.candidate.key for item in found]
+    outcome.related = bool(found) and not strong
     promoted = _promoted_pks(analyzed.normalized, queryset) if page == 1 else []
-    ordered = [*promoted, *(c.key for c in ranked if c.key not in promoted)]
+    ordered = [*promoted, *(key for key in listed if key not in promoted)]
     start = (page - 1) * per_page
     shown = ordered[start : start + per_page]
+    # The shown guides, and the section and department of every listed one for the facets when
+    # the hits are fewer than the backend's matches.
+    narrowed = len(listed) < len(found) or outcome.total <= len(found)
+    wanted = ordered if narrowed else shown
     if outcome.backend and not isinstance(search_backend(outcome.backend), ElasticsearchBaseSearchBackend):
         # The database backend found the candidates through the queryset itself, a moment ago.
-        pages = _hit_pages(shown)
+        pages = _hit_pages(wanted)
     else:
         # Through the queryset again: an Elasticsearch index that missed an unpublish (the
         # cluster was down) must not bring the guide back.
-        pages = queryset.only(*HIT_FIELDS).order_by().in_bulk(shown)
-    highlight_tokens = [*analyzed.tokens, *analyzed.correction_tokens, *analyzed.synonym_tokens]
+        pages = queryset.only(*HIT_FIELDS).order_by().in_bulk(wanted)
+    if narrowed:
+        listed_pages = [pages[pk] for pk in ordered if pk in pages]
+        outcome.total = len(listed_pages)
+        outcome.facets = {
+            name: dict(Counter(getattr(guide, name) for guide in listed_pages).most_common()) for name in FACET_FIELDS
+        }
+    highlight_tokens = [
+        *analyzed.tokens, *analyzed.alias_tokens, *analyzed.correction_tokens, *analyzed.event_tokens,
+        *analyzed.synonym_tokens,
+    ]  # fmt: skip
+    single = len(analyzed.normalized) == 1
     outcome.hits = [
-        SearchHit(page=pages[pk], snippet=highlight(pages[pk].summary, highlight_tokens), promoted=pk in promoted)
+        SearchHit(
+            page=pages[pk],
+            snippet=highlight(pages[pk].summary, highlight_tokens, single_characters=single),
+            promoted=pk in promoted,
+            reason=_reason_text(pages[pk], *reasons.get(pk, ("", ""))),
+        )
         for pk in shown
         if pk in pages
     ]
@@ -316,6 +368,85 @@ def _hits_statement() -> tuple[str, list[tuple[str, list]], list[tuple[str, list
     expressions = [sql for sql, _ in selected] + [sql for _, columns in related_columns for sql, _ in columns]
     statement = f"SELECT {', '.join(expressions)} FROM {table} {' '.join(joins)} WHERE {table}.{quote(meta.pk.column)} IN ("
     return statement, [spec for _, spec in selected], [(head, [spec for _, spec in columns]) for head, columns in related_columns]
+
+
+def _common_words(backend: str, analyzed: AnalyzedQuery, found) -> tuple[frozenset[str], frozenset[str]]:
+    """The matched words common among the catalogue's names/aliases/results and in the rest."""
+    if not backend or not found:
+        return frozenset(), frozenset()
+    terms = sorted({token for item in found for token in item.matched if len(token) > 1 or token.isascii()})
+    entries, frequencies = catalogue_frequencies(search_backend(backend), terms)
+    if entries < COMMON_MIN_GUIDES:
+        return frozenset(), frozenset()
+    own = {*analyzed.tokens, *analyzed.alias_tokens, *analyzed.code_tokens, *analyzed.pinyin_tokens}
+    title, body = set(), set()
+    for term in terms:
+        limit = entries * (COMMON_SHARE if term in own else COMMON_SHARE_OF_EXPANSIONS)
+        in_title, in_body = frequencies.get(term, (0, 0))
+        if in_title > limit:
+            title.add(term)
+        if in_body > limit:
+            body.add(term)
+    return frozenset(title), frozenset(body)
+
+
+def _hits(analyzed: AnalyzedQuery, found, telling: dict) -> list:
+    """The keys of the candidates that are hits, best first. A hit has distinctive evidence.
+    When some guide names, is also called or issues what the query itself says, the guides
+    reached only through expansions (synonyms, life events, sub-words) outside their names,
+    aliases and results are not hits. A guide whose name, alias or result holds a word of the
+    query is a hit; the others must also score at least RELATIVE_FLOOR of the best result."""
+    own = {*analyzed.tokens, *analyzed.alias_tokens, *analyzed.code_tokens, *analyzed.pinyin_tokens}
+    if not found:
+        return []
+    best = max(item.score for item in found)
+
+    def own_in_title(evidence: dict[str, str]) -> bool:
+        return any(field in TITLE_FIELDS and token in own for token, field in evidence.items())
+
+    named = any(own_in_title(telling[item.candidate.key]) for item in found)
+    hits = []
+    for item in found:
+        evidence = telling[item.candidate.key]
+        if not evidence:
+            continue
+        if named and own.isdisjoint(evidence) and not TITLE_FIELDS.intersection(evidence.values()):
+            continue
+        if own_in_title(evidence) or item.score >= RELATIVE_FLOOR * best:
+            hits.append(item.candidate.key)
+    return hits
+
+
+def _reason(matched: dict[str, str]) -> tuple[str, str]:
+    """(field, word) of the strongest evidence: the best field, its longest word."""
+    order = {field: rank for rank, field in enumerate(("name", "alias", "result", "checklist", "text"))}
+    best = min(matched.items(), key=lambda item: (order[item[1]], item[0].isascii(), -len(item[0])), default=None)
+    return best[::-1] if best else ("", "")
+
+
+def _alias_of(search_alias: str, token: str) -> str:
+    """The alias an alias-field token belongs to (csz → 出生证): the Han token before it."""
+    tokens = search_alias.split()
+    if token not in tokens:
+        return token
+    for previous in reversed(tokens[: tokens.index(token) + 1]):
+        if not previous.isascii():
+            return previous
+    return token
+
+
+def _reason_text(page, field: str, token: str) -> str:
+    if not field:
+        return ""
+    if field == "name" and token.isascii() and any(ch.isdigit() for ch in token):
+        return f"{REASON_LABELS['code']}：{page.code}"
+    if field == "alias":
+        token = _alias_of(page.search_alias, token)
+    elif field == "result" and page.result_name:
+        token = page.result_name
+    elif token.isascii():
+        return str(REASON_LABELS[field])
+    return f"{REASON_LABELS[field]}：{token}"
 
 
 def _hit_pages(pks: list[int]) -> dict[int, Any]:

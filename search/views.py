@@ -1,9 +1,11 @@
-from django.http import JsonResponse
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
 from guides.choices import SECTION_SLUGS
 from guides.models import Department
+from search.analysis import normalize
+from search.clicks import MAX_QUERY_CHARS, click_url, record_click
 from search.params import BadParameter, parse_search_params
 from search.service import search_guides
 from search.suggest import suggest
@@ -45,6 +47,9 @@ def search(request):
     except BadParameter as bad:
         params, outcome, error = parse_search_params({"q": request.GET.get("q", "")}), None, str(bad)
         outcome = _run(params)
+    first = (outcome.page - 1) * outcome.per_page + 1
+    for position, hit in enumerate(outcome.hits, start=first):
+        hit.click_url = click_url(outcome.query, hit.page.code, position)
     return TemplateResponse(
         request,
         "search/search.html",
@@ -83,6 +88,8 @@ def search_api(request):
             "page": outcome.page,
             "num_pages": outcome.num_pages,
             "degraded": outcome.degraded,
+            # Nothing told a guide apart: the results are only "可能相关" (maybe related).
+            "related": outcome.related,
             "results": [
                 {
                     "code": hit.page.code,
@@ -95,8 +102,10 @@ def search_api(request):
                     "online": hit.page.online,
                     "visits": hit.page.visits,
                     "promoted": hit.promoted,
+                    "reason": hit.reason,
+                    "click_url": click_url(outcome.query, hit.page.code, position),
                 }
-                for hit in outcome.hits
+                for position, hit in enumerate(outcome.hits, start=(outcome.page - 1) * outcome.per_page + 1)
             ],
             "facets": _facets(outcome),
             "suggestions": outcome.suggestions,
@@ -110,3 +119,20 @@ def search_api(request):
 def suggest_api(request):
     q = request.GET.get("q", "")
     return JsonResponse({"query": q[:40], "suggestions": suggest(q)}, json_dumps_params={"ensure_ascii": False})
+
+
+@require_GET
+def search_click(request):
+    """A result was opened: count it for its query (in memory, written later by
+    search.clicks) and go to the guide."""
+    from guides.models import GuidePage
+
+    code = request.GET.get("code", "")[:64]
+    page = GuidePage.objects.live().filter(code=code).only("pk", "url_path", "code").first() if code else None
+    if page is None:
+        raise Http404("No published guide with this code")
+    query = " ".join(normalize(request.GET.get("q", "")).split())[:MAX_QUERY_CHARS]
+    record_click(query, page.pk)
+    response = HttpResponseRedirect(page.url or f"/g/{page.code}/")
+    response["Cache-Control"] = "no-store"
+    return response

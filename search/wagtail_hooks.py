@@ -4,7 +4,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from search.models import SearchQueryStat, Synonym
+from search.models import SearchClick, SearchQueryStat, Synonym
 
 
 class SynonymViewSet(SnippetViewSet):
@@ -32,9 +32,31 @@ class SearchQueryStatViewSet(ModelViewSet):
     form_fields = ["query"]
 
 
+class SearchClickViewSet(ModelViewSet):
+    """What citizens opened for each query, and the boost it gives that guide for the query;
+    deleting a row resets the boost."""
+
+    model = SearchClick
+    icon = "pick"
+    menu_label = _("点击记录")
+    add_to_admin_menu = True
+    menu_order = 311
+    list_display = ["query", "guide", "clicks", "boost", "last_clicked_at"]
+    list_filter = {"clicks": ["gte"]}
+    search_fields = ["query"]
+    ordering = ["-clicks"]
+    inspect_view_enabled = True
+    form_fields = ["clicks"]
+
+
 register_snippet(SynonymViewSet)
 
 
 @hooks.register("register_admin_viewset")
 def register_search_query_stats():
     return SearchQueryStatViewSet("search_query_stats")
+
+
+@hooks.register("register_admin_viewset")
+def register_search_clicks():
+    return SearchClickViewSet("search_clicks")

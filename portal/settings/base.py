@@ -175,6 +175,9 @@ TASK_BACKENDS = {
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
     "database": "django_tasks_db.DatabaseBackend",
 }
+# Search clicks are counted in memory and written by each process this often (search.clicks).
+SEARCH_CLICK_FLUSH_SECONDS = float(os.environ.get("SEARCH_CLICK_FLUSH_SECONDS", "10"))
+
 TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate")
 if TASKS_BACKEND not in TASK_BACKENDS:
     raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}, not {TASKS_BACKEND!r}")

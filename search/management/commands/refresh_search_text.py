@@ -4,7 +4,7 @@ from tqdm import tqdm
 from guides.models import GuidePage
 from guides.serializers import live_record
 from search.documents import search_field_values
-from search.service import forget_alias_lexicon
+from search.models import forget_alias_lexicon
 from search.suggest import refresh_suggestions
 
 
