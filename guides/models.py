@@ -541,12 +541,14 @@ class GuidePage(LoadedDirectly, Page):
         from guides.serializers import serialize_guide
 
         full_save = kwargs.get("update_fields") is None
+        record = None
         if full_save and self.department_id and self.intake_window_id:
-            for field_name, value in search_field_values(serialize_guide(self)).items():
+            record = serialize_guide(self)
+            for field_name, value in search_field_values(record).items():
                 setattr(self, field_name, value)
         result = super().save(*args, **kwargs)
         if full_save:
-            refresh_suggestions(self)
+            refresh_suggestions(self, record)
             forget_alias_lexicon()
         return result
 

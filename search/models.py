@@ -103,12 +103,17 @@ class SearchQueryStat(models.Model):
 
 class SuggestionTerm(models.Model):
     """Prefix keys for the search box and the kiosk keyboard: each word-start suffix of a guide's
-    name, in characters, full pinyin and pinyin initials, so that an indexed range query answers
-    "yyzz", "yingye" and "营业" alike on every keystroke."""
+    name and result, its aliases, the documents it asks for (in characters, full pinyin and pinyin
+    initials) and every suffix of its code, so that an indexed range query answers "yyzz",
+    "yingye", "营业" and "0015" alike on every keystroke (search.suggest)."""
 
     term = models.CharField(max_length=120, db_index=True)
     guide = models.ForeignKey("guides.GuidePage", on_delete=models.CASCADE, related_name="suggestion_terms")
     position = models.PositiveSmallIntegerField(help_text="0 when the term starts at the beginning of the name")
+    # What the term comes from (search.suggest: name, alias, code, result, material) and the
+    # text shown as the reason of the suggestion.
+    kind = models.PositiveSmallIntegerField(default=0)
+    label = models.CharField(max_length=200, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["term", "position"])]

@@ -88,7 +88,8 @@ def test_empty_and_junk_queries():
         q = analyze_query(query)
         assert isinstance(q, AnalyzedQuery)
     assert analyze_query("😀").is_empty
-    assert analyze_query(12345).tokens == ("12345",)
+    # Digits are looked for whole, as a fragment of an item code too.
+    assert analyze_query(12345).code_tokens == ("12345",) == analyze_query(12345).all_tokens[:1]
 
 
 def test_long_queries_are_capped():

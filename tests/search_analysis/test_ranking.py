@@ -33,7 +33,7 @@ def test_rarity_is_per_field_and_bounded():
     assert rare["身份证"]["text"] == rare["登记"]["text"] < rare["身份证"]["name"]  # in every text
     assert MIN_RARITY < rare["登记"]["text"] < 0.5
     assert rare["无此词"]["name"] == 1.0
-    assert rarity(guides[:1], ["登记"]) == {"登记": {"name": 1.0, "result": 1.0, "checklist": 1.0, "text": 1.0}}
+    assert rarity(guides[:1], ["登记"]) == {"登记": {"name": 1.0, "alias": 1.0, "result": 1.0, "checklist": 1.0, "text": 1.0}}
 
 
 def test_the_result_counts_after_the_name_and_before_the_materials():

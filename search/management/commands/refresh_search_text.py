@@ -14,6 +14,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         pages = GuidePage.objects.live().select_related("department", "intake_window__hall", "delivery_window")
         for page in tqdm(pages, total=pages.count(), unit="条", disable=options["verbosity"] == 0, file=self.stderr):
-            GuidePage.objects.filter(pk=page.pk).update(**search_field_values(live_record(page)))
-            refresh_suggestions(page)
+            record = live_record(page)
+            GuidePage.objects.filter(pk=page.pk).update(**search_field_values(record))
+            refresh_suggestions(page, record)
         forget_alias_lexicon()

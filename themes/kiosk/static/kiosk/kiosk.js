@@ -64,6 +64,13 @@
         meta.textContent = item.section + " · " + item.code;
         a.appendChild(name);
         a.appendChild(meta);
+        if (item.reason) {
+          // Why this guide is suggested (e.g. 办理结果：营业执照), when not for its name.
+          var reason = document.createElement("span");
+          reason.className = "result-reason";
+          reason.textContent = item.reason;
+          a.appendChild(reason);
+        }
         li.appendChild(a);
         list.appendChild(li);
       });
