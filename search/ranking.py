@@ -39,8 +39,9 @@ FIELDS = ("name", "alias", "result", "checklist", "text")
 OWN, CORRECTION, PINYIN, SYNONYM, SUBWORD = 1.0, 0.9, 1.0, 0.8, 0.35
 # An abbreviation found in the query (出生证) and an item code count as the query's own words.
 ALIAS, CODE = 1.0, 1.5
-# The items a life event in the query leads to (转学 → 学生转学), a little below its own words.
-EVENT = 0.9
+# The items a life event in the query leads to (转学 → 学生转学): below its own words and synonyms,
+# so that 开书店 finds the bookshop licence before the generic shop registration.
+EVENT = 0.6
 # A sub-word of a query word that no candidate contains stands in for that word.
 ORPHAN_SUBWORD = 0.8
 # One Han character ("证", "开") says little about which guide is meant.
