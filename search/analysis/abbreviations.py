@@ -39,7 +39,7 @@ MAX_FOUND_CHARS = 12
 # The action a name ends with (repeated, joined by 、: 居民户口簿补领、换领).
 ACTIONS = (
     "核发", "审批", "审核", "审核确认", "申领", "申请", "办理", "开具", "签发", "登记", "补领", "换领",
-    "补发", "换发", "核准", "确认", "认定", "查验", "给付", "发放", "参保登记", "申报", "受理",
+    "补发", "换发", "核准", "确认", "认定", "查验", "给付", "发放", "参保登记", "申报", "受理", "待遇",
 )  # fmt: skip
 # Words a name may start with that citizens leave out.
 QUALIFIERS = ("中华人民共和国", "内地居民", "中国公民", "广东省", "居民")
