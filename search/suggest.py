@@ -141,12 +141,13 @@ def suggest(prefix: str, *, limit: int = 8) -> list[dict[str, Any]]:
                 term__gte=term, term__lt=term + "\U0010ffff", kind__in=kinds_wanted, guide__live=True
             )
             .order_by("kind", "position", "-guide__is_popular", "guide__title")
-            .values_list("kind", "label", "guide_id", "guide__title", "guide__code", "guide__section")[: limit * 6]
+            .values_list("kind", "label", "guide_id", "guide__title", "guide__code", "guide__section", "term")[: limit * 6]
         )
-    rows.sort(key=lambda row: row[0])
+    # What was typed in full (csz is 出生证) before what it only begins; then by kind.
+    rows.sort(key=lambda row: (row[6] not in (key, code_key), row[0]))
     seen: set[int] = set()
     suggestions = []
-    for kind, label, guide_id, title, code, section in rows:
+    for kind, label, guide_id, title, code, section, _term in rows:
         if guide_id in seen:
             continue
         seen.add(guide_id)

@@ -162,11 +162,19 @@ def name_actions(name: object) -> list[str]:
     return found
 
 
+# What citizens call the action instead (失业金申请 for 失业保险金申领).
+ACTION_SYNONYMS = {
+    "申领": ("申请", "办理", "领取"), "申请": ("申领", "办理"), "核发": ("办理", "申请"), "签发": ("办理",),
+    "开具": ("办理", "开"), "补领": ("补办",), "补发": ("补办",), "换领": ("换证",), "换发": ("换证",),
+}  # fmt: skip
+
+
 def alias_index_tokens(aliases: Iterable[str], actions: Iterable[str] = ()) -> list[str]:
     """Index tokens of aliases: each whole, in full pinyin and in pinyin initials, and the
-    initials of each alias followed by an action of the name (社保卡补领 → sbkbl)."""
+    initials of each alias followed by an action of the name or what citizens call that action
+    (社保卡补领 → sbkbl, sbkbb)."""
     tokens: list[str] = []
-    actions = list(actions)
+    actions = list(dict.fromkeys(a for action in actions for a in (action, *ACTION_SYNONYMS.get(action, ()))))
     for alias in aliases:
         tokens.append(alias)
         full, initials = pinyin_full(alias), pinyin_initials(alias)
