@@ -42,10 +42,13 @@ def test_held_out_citizen_queries(search_settings, backend):
     judgements, report = report_of(HELD_OUT, backend)
     assert {"abbreviation", "initials", "code", "sentence"} <= styles_of(judgements)
     assert len(judgements) >= 120
-    print(f"held-out {backend}: R@1 {report.recall(1):.3f} R@3 {report.recall(3):.3f} MRR {report.mrr:.3f} zero {report.zero_results}")
-    assert report.recall(1) >= 0.89
-    assert report.recall(3) >= 0.97
-    assert report.zero_results <= 3
+    # Plain numbers only: a failure must not print which held-out queries missed.
+    r1, r3, zero = report.recall(1), report.recall(3), report.zero_results
+    del report
+    print(f"held-out {backend}: R@1 {r1:.3f} R@3 {r3:.3f} zero {zero}")
+    assert r1 >= 0.89
+    assert r3 >= 0.97
+    assert zero <= 3
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
