@@ -6,8 +6,10 @@ VENV ?= .venv
 PORT ?= 8000
 BIN := $(VENV)/bin
 export DJANGO_SETTINGS_MODULE ?= portal.settings.dev
+# Every absolute URL (QR codes, short links, feeds) starts with the address the portal is served at.
+export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run test install install-test run-deps system-deps print-fonts search-node lint demo clean
+.PHONY: run serve test install install-test run-deps system-deps print-fonts search-node lint demo clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -40,8 +42,22 @@ demo: install run-deps print-fonts
 	$(BIN)/python manage.py update_index
 
 run: demo
-	@echo "门户地址：http://127.0.0.1:$(PORT)/"
+	@echo "门户地址：$(PUBLIC_BASE_URL)/"
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# The production stack on this machine (docs/deploy.md): production settings, static files
+# collected (hashed, compressed), gunicorn with 2 workers and the task worker, on the demo database.
+SERVE_ENV = PORT=$(PORT) DJANGO_SETTINGS_MODULE=portal.settings.production TASKS_BACKEND=database SECRET_KEY="$$(cat var/secret-key)"
+
+var/secret-key:
+	@mkdir -p var
+	@umask 077 && $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+
+serve: demo var/secret-key
+	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(SERVE_ENV) $(BIN)/python manage.py check --deploy
+	@echo "门户地址：$(PUBLIC_BASE_URL)/ （gunicorn $${WEB_CONCURRENCY:-2} 个进程 + 任务进程；Ctrl-C 停止）"
+	$(SERVE_ENV) $(BIN)/python -m portal.serve
 
 # Debian packages: WeasyPrint's text stack and a CJK font for the printed sheets (the portal),
 # plus a JDK and Maven for the Elasticsearch test node and Chromium for the browser tests.

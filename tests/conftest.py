@@ -171,8 +171,10 @@ def empty_cache():
     if not settings.configured:  # a run without Django (-p no:django) has no cache to clear
         yield
         return
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in settings.CACHES:  # the pages and records, and the feed's rate-limit counters
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in settings.CACHES:
+        caches[alias].clear()

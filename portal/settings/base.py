@@ -2,7 +2,9 @@
 an environment variable so that one build runs anywhere."""
 
 import os
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -24,7 +26,29 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def public_base_url(value: str) -> str:
+    """PUBLIC_BASE_URL as the portal uses it: ``scheme://host[:port]``, no path, no slash at the end.
+    Every absolute URL the portal writes (QR codes, short links, canonical links, the sitemap,
+    JSON-LD, Atom, CPSV-AP, webhook payloads) starts with it."""
+    value = value.strip().rstrip("/")
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query or parts.fragment:
+        raise ImproperlyConfigured(
+            f"PUBLIC_BASE_URL must be an address like https://bszn.example.gov.cn (scheme, host and "
+            f"an optional port; no path), not {value!r}"
+        )
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as error:
+        raise ImproperlyConfigured(f"PUBLIC_BASE_URL has an invalid port: {value!r}") from error
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+# Where citizens reach the portal; required in production, http://127.0.0.1:$PORT in development.
+PUBLIC_BASE_URL = public_base_url(os.environ.get("PUBLIC_BASE_URL", ""))
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -37,6 +61,8 @@ INSTALLED_APPS = [
     "kiosk",
     "feed",
     "django_tasks_db",
+    "csp",
+    "axes",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
@@ -67,6 +93,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Above the static files and the page cache, so that every response carries the headers.
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "portal.security.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.SharedPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -76,6 +106,14 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, as django-axes asks: answers a locked-out login with 429.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # Counts failed logins and refuses them once locked out, before the password is checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -139,9 +177,86 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# WhiteNoise serves /static/ from every process (production: the collected, hashed and compressed
+# files of STATIC_ROOT; development: straight from the apps and themes).
+WHITENOISE_USE_FINDERS = DEBUG
+
+# --- security headers ---------------------------------------------------------------------------
+# The public site, the kiosk and the API: nothing inline (the pages carry no inline script, style
+# or event handler; JSON-LD is a data block, which CSP does not govern), nothing from elsewhere.
+# PDF sheets may be framed by the portal's own pages (the kiosk's print page, the admin preview).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        # The kiosk prints a sheet it fetched, from a blob: URL in a frame.
+        "frame-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# The Wagtail admin (and its previews) and Django's admin run inline scripts and styles that no
+# policy without 'unsafe-inline' allows, so they get their own: still nothing from other sites,
+# no plugins, no framing by others. See docs/deploy.md.
+ADMIN_URL_PREFIXES = ("/admin/", "/django-admin/")
+ADMIN_CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'unsafe-inline'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'self'"],
+    }
+}
+# Browser features the portal never uses are switched off for it and anything it frames.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "fullscreen",
+        "geolocation", "gyroscope", "magnetometer", "microphone", "midi", "payment",
+        "picture-in-picture", "publickey-credentials-get", "screen-wake-lock", "usb", "xr-spatial-tracking",
+    )
+}
+
+# --- admin login throttling (django-axes) -------------------------------------------------------
+# After AXES_FAILURE_LIMIT wrong passwords for one user name from one address, that pair is locked
+# out for AXES_COOLOFF_MINUTES (each further try restarts the wait). Counted per user name and
+# address together, so nobody can lock an editor out from elsewhere. Unlock at once with
+# ``manage.py axes_reset_username <name>`` (or ``axes_reset`` for everyone).
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "portal.security.client_ip"
+AXES_LOCKOUT_TEMPLATE = "portal/login_locked.html"
+AXES_VERBOSE = False
+
+# The client's address behind a reverse proxy: the right-most address of this request header
+# (e.g. HTTP_X_FORWARDED_FOR, which the proxy appends to); unset, the peer address. Used by the
+# feed's rate limit and the admin's login lock-out.
+FEED_CLIENT_IP_HEADER = os.environ.get("FEED_CLIENT_IP_HEADER", "") or None
+# Requests per client to /api/v1/: "120/minute", "10/second", "1000/hour"; "0" switches it off.
+FEED_RATE_LIMIT = os.environ.get("FEED_RATE_LIMIT", "120/minute")
 
 WAGTAIL_SITE_NAME = os.environ.get("PORTAL_SITE_NAME", "一窗办事指南")
-WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.1:8000")
+WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "") or PUBLIC_BASE_URL
+# The admin fetches nothing from other sites: no avatars from gravatar.com, no update check
+# against releases.wagtail.org (upgrades are made and checked as docs/deploy.md describes).
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_I18N_ENABLED = False
 WAGTAILDOCS_EXTENSIONS = ["pdf", "doc", "docx", "xls", "xlsx", "odt", "ods", "jpg", "jpeg", "png"]
 # Search: Wagtail's database backend by default (with column weights on SQLite); with
@@ -216,6 +331,16 @@ elif CACHE_URL.startswith("file://"):
     }
 else:
     raise ImproperlyConfigured(f"CACHE_URL must start with locmem://, redis://, rediss:// or file://, not {CACHE_URL!r}")
+# The feed's rate-limit counters must be seen by every process that serves the feed: the shared
+# cache when there is one, else a file cache on this machine (shared by its processes).
+if CACHE_URL and not CACHE_URL.startswith("locmem://"):
+    CACHES["ratelimit"] = dict(CACHES["default"])
+else:
+    CACHES["ratelimit"] = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache" / "ratelimit"),
+    }
+FEED_RATE_LIMIT_CACHE = "ratelimit"
 
 
 LOGGING = {

@@ -10,4 +10,9 @@ MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 WAGTAILADMIN_BASE_URL = "http://testserver"
 # Tests write the buffered search clicks themselves (search.clicks.flush).
 SEARCH_CLICK_FLUSH_SECONDS = 0
+STATIC_ROOT = None  # no collectstatic: WhiteNoise serves from the finders
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+PUBLIC_BASE_URL = "http://testserver"  # the test client's host
+CACHES = {**CACHES, "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"}}  # noqa: F405
+# Static files straight from the apps and themes (no collectstatic before the tests).
+WHITENOISE_USE_FINDERS = True

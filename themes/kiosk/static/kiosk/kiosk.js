@@ -158,7 +158,7 @@
       frame.setAttribute("aria-hidden", "true");
       frame.setAttribute("tabindex", "-1");
       // Not display:none: Chromium does not load a PDF into a frame that is not rendered.
-      frame.style.cssText = "position:fixed;right:0;bottom:0;width:1px;height:1px;border:0;opacity:0;pointer-events:none;";
+      frame.className = "kiosk-print-frame";
       frame.addEventListener("load", function () {
         try { printInFrame(frame, pdfUrl); done(true); } catch (error) { done(false); }
       });

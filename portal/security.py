@@ -1,0 +1,81 @@
+"""Security pieces shared by the portal's apps: the Content-Security-Policy middleware that gives
+the admin its own policy, the client address behind a reverse proxy, and a request counter that
+every process sees (the feed's rate limit)."""
+
+from __future__ import annotations
+
+import fcntl
+import ipaddress
+from contextlib import contextmanager
+from pathlib import Path
+
+from csp.middleware import CSPMiddleware, PolicyParts
+from csp.utils import default_config
+from django.conf import settings
+from django.core.cache.backends.filebased import FileBasedCache
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware with two policies: ``CONTENT_SECURITY_POLICY`` (strict) for the
+    public site, the kiosk and the API, and ``ADMIN_CONTENT_SECURITY_POLICY`` for the paths of
+    ``ADMIN_URL_PREFIXES`` (the Wagtail admin with its previews, and Django's admin), which cannot
+    run without inline script and style. A view's own @csp_* decorators still apply on top."""
+
+    def get_policy_parts(self, request, response, report_only: bool = False) -> PolicyParts:
+        parts = super().get_policy_parts(request, response, report_only=report_only)
+        if not report_only and parts.config is None and is_admin_path(request.path_info):
+            parts.config = default_config(settings.ADMIN_CONTENT_SECURITY_POLICY["DIRECTIVES"])
+        return parts
+
+
+def is_admin_path(path: str) -> bool:
+    return path.startswith(tuple(settings.ADMIN_URL_PREFIXES))
+
+
+def client_ip(request) -> str:
+    """The client's address: the right-most address of ``FEED_CLIENT_IP_HEADER`` (the one the
+    site's own reverse proxy appended; those left of it are the client's word) when that header
+    is configured and present, else the peer address. "unknown" when neither is an address."""
+    header = getattr(settings, "FEED_CLIENT_IP_HEADER", None)
+    candidates = []
+    if header and request.META.get(header):
+        candidates.append(request.META[header].split(",")[-1].strip())
+    candidates.append(request.META.get("REMOTE_ADDR", ""))
+    for candidate in candidates:
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            continue
+    return "unknown"
+
+
+@contextmanager
+def _exclusive(cache):
+    """Django's file cache reads, changes and writes a counter in three steps, so two processes
+    incrementing it at once lose a count; an exclusive lock on a file beside the entries makes
+    the steps one. The other backends increment atomically themselves (Redis INCR; the memory
+    cache under its lock)."""
+    if not isinstance(cache, FileBasedCache):
+        yield
+        return
+    directory = Path(cache._dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / "counters.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def count_request(cache, key: str, lifetime: int) -> int:
+    """Add one to the counter ``key`` of ``cache`` and return its new value; a new counter lives
+    ``lifetime`` seconds from its first count."""
+    with _exclusive(cache):
+        if cache.add(key, 1, timeout=lifetime):
+            return 1
+        try:
+            return cache.incr(key)
+        except ValueError:  # expired between add() and incr()
+            cache.set(key, 1, timeout=lifetime)
+            return 1
