@@ -96,11 +96,12 @@ class Sheet:
 
     def __init__(self, page):
         from guides.serializers import checklist_of, serialize_guide
-        from printing.cache import published_version, site_base_url
+        from portal.public_urls import public_base_url
+        from printing.cache import published_version
 
         self.page = page
         self.record = serialize_guide(page)
-        self.base_url = site_base_url(page)
+        self.base_url = public_base_url()
         self.version = published_version(page, checklist_of(self.record)[1])
 
     def render(self, *, forked: bool = False) -> bytes:

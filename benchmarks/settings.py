@@ -16,5 +16,6 @@ DEBUG = False
 SECRET_KEY = "benchmark-only-key"
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-WAGTAILADMIN_BASE_URL = "http://localhost"
+PUBLIC_BASE_URL = "http://localhost"
+WAGTAILADMIN_BASE_URL = PUBLIC_BASE_URL
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}

@@ -4,11 +4,13 @@ log, as JSON for the counter's intake system.
 Every endpoint goes through :func:`api_endpoint`, which gives them the same behaviour:
 
 * GET and HEAD only; any other method is a 405 problem with ``Allow``.
-* A per-client rate limit (``FEED_RATE_LIMIT``, default ``"120/minute"``; ``None`` disables it),
-  counted in Django's cache (``FEED_RATE_LIMIT_CACHE``, default ``"default"``; use a shared cache
-  in production). Over the limit: 429 problem with ``Retry-After``. The client is ``REMOTE_ADDR``,
-  or the right-most address of ``FEED_CLIENT_IP_HEADER`` (e.g. ``"HTTP_X_FORWARDED_FOR"``) when
-  the site runs behind a proxy that appends to it.
+* A per-client rate limit (``FEED_RATE_LIMIT``, default ``"120/minute"``; ``None`` or ``"0"``
+  disables it), counted in the cache ``FEED_RATE_LIMIT_CACHE`` that every serving process shares
+  (``portal.security.count_request``). Over the limit: 429 problem with ``Retry-After``. The
+  client is ``REMOTE_ADDR``, or the right-most address of ``FEED_CLIENT_IP_HEADER`` (e.g.
+  ``"HTTP_X_FORWARDED_FOR"``) when the site runs behind a proxy that appends to it.
+* Numbers in parameters are ASCII digits only (``ASCII_DIGITS``): no other script's digits, no
+  signs, spaces or line breaks around them.
 * Errors are ``application/problem+json`` (RFC 9457) with a Chinese ``title``/``detail`` and, for
   bad parameters, the ``parameter``.
 * Strong ETags from the SHA-256 of the body (``"<hash>"``, or ``"<hash>-gzip"`` for the gzip
@@ -25,7 +27,6 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
-import ipaddress
 import json
 import math
 import re
@@ -51,6 +52,8 @@ from feed.models import CHINA, ChangeEvent, to_iso
 from guides.choices import SECTION_BY_SLUG, SECTION_SLUGS, ItemType, Section
 from guides.domain.checklist import diff_checklists, short_fingerprint
 from guides.serializers import iter_encoded_records, live_record, reference_version
+from portal.public_urls import public_url
+from portal.security import client_ip, count_request
 from search.documents import MODEL_FIELDS
 
 DEFAULT_LIMIT = 50
@@ -58,8 +61,10 @@ MAX_LIMIT = 200
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
 FINGERPRINT_RE = re.compile(r"^[0-9a-f]{12,64}$")
 CURSOR_RE = re.compile(r"^[A-Za-z0-9_-]{8,200}$")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-SINCE_RE = re.compile(r"^\d{1,18}$")
+# re's \d and $ would also take other scripts' digits ("٩٩") and a trailing line break.
+DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+SINCE_RE = re.compile(r"[0-9]{1,18}")
+LIMIT_RE = re.compile(r"[0-9]{1,4}")
 ACCEPTS_GZIP = _lazy_re_compile(r"\bgzip\b")
 ALLOWED_METHODS = ("GET", "HEAD")
 GZIP_MIN_LENGTH = 200
@@ -107,7 +112,7 @@ def _rate_limit() -> tuple[int, int] | None:
     """(requests, seconds) from FEED_RATE_LIMIT: ``"120/minute"``, ``"10/second"``, ``"1000/hour"``,
     an int (per minute), a (requests, seconds) pair, or None to disable."""
     value = getattr(settings, "FEED_RATE_LIMIT", "120/minute")
-    if not value:
+    if not value or str(value).strip() == "0":
         return None
     if isinstance(value, int):
         return value, 60
@@ -121,20 +126,6 @@ def _rate_limit() -> tuple[int, int] | None:
         raise ImproperlyConfigured(f"FEED_RATE_LIMIT={value!r}: expected e.g. '120/minute'") from error
 
 
-def client_ip(request) -> str:
-    header = getattr(settings, "FEED_CLIENT_IP_HEADER", None)
-    candidates = []
-    if header and request.META.get(header):
-        candidates.append(request.META[header].split(",")[-1].strip())
-    candidates.append(request.META.get("REMOTE_ADDR", ""))
-    for candidate in candidates:
-        try:
-            return str(ipaddress.ip_address(candidate))
-        except ValueError:
-            continue
-    return "unknown"
-
-
 def check_rate_limit(request) -> tuple[HttpResponse | None, dict[str, str]]:
     limit = _rate_limit()
     if limit is None:
@@ -143,15 +134,7 @@ def check_rate_limit(request) -> tuple[HttpResponse | None, dict[str, str]]:
     now = time.time()
     window = int(now // period)
     key = f"feed:rate:{period}:{window}:{client_ip(request)}"
-    cache = caches[getattr(settings, "FEED_RATE_LIMIT_CACHE", "default")]
-    if cache.add(key, 1, timeout=period + 1):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add() and incr()
-            cache.set(key, 1, timeout=period + 1)
-            count = 1
+    count = count_request(caches[getattr(settings, "FEED_RATE_LIMIT_CACHE", "default")], key, period + 1)
     headers = {"X-RateLimit-Limit": str(allowed), "X-RateLimit-Remaining": str(max(0, allowed - count))}
     if count <= allowed:
         return None, headers
@@ -271,7 +254,7 @@ def parse_limit(request) -> int:
     raw = _param(request, "limit")
     if raw is None:
         return DEFAULT_LIMIT
-    if not re.fullmatch(r"\d{1,4}", raw) or not 1 <= int(raw) <= MAX_LIMIT:
+    if not LIMIT_RE.fullmatch(raw) or not 1 <= int(raw) <= MAX_LIMIT:
         raise BadParameter("limit", f"limit 必须是 1 到 {MAX_LIMIT} 之间的整数")
     return int(raw)
 
@@ -297,7 +280,7 @@ def parse_updated_since(raw: str) -> dt.datetime:
 
 def parse_day(raw: str, parameter: str) -> dt.date:
     try:
-        if not DATE_RE.match(raw):
+        if not DATE_RE.fullmatch(raw):
             raise ValueError(raw)
         return dt.date.fromisoformat(raw)
     except ValueError as error:
@@ -311,12 +294,12 @@ def encode_cursor(published_at: dt.datetime, pk: int) -> str:
 
 def decode_cursor(raw: str) -> tuple[dt.datetime, int]:
     try:
-        if not CURSOR_RE.match(raw):
+        if not CURSOR_RE.fullmatch(raw):
             raise ValueError(raw)
         text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("ascii")
         stamp, _, pk = text.partition("|")
         published_at = dt.datetime.fromisoformat(stamp)
-        if published_at.tzinfo is None or not re.fullmatch(r"\d{1,18}", pk):
+        if published_at.tzinfo is None or not SINCE_RE.fullmatch(pk):
             raise ValueError(text)
         return published_at.astimezone(dt.UTC), int(pk)
     except (ValueError, UnicodeDecodeError, binascii.Error, OverflowError) as error:
@@ -327,7 +310,7 @@ def decode_cursor(raw: str) -> tuple[dt.datetime, int]:
 
 
 def _absolute(request, path: str) -> str:
-    return request.build_absolute_uri(path)
+    return public_url(path)
 
 
 def _page_url(request, page) -> str | None:
@@ -344,7 +327,7 @@ def _live_guides():
 def _guide_or_404(code: str, *, live: bool = True):
     from guides.models import GuidePage
 
-    if not CODE_RE.match(code):
+    if not CODE_RE.fullmatch(code):
         raise NotFound(f"没有编码为“{code[:64]}”的已发布事项")
     queryset = _live_guides() if live else GuidePage.objects.all()
     guide = queryset.filter(code=code).select_related("department").first()
@@ -381,7 +364,7 @@ def _filtered_guides(request):
             raise BadParameter("section", "section 必须是 gc、jy、gm 或 工程类、经营类、公民类")
         guides = guides.filter(section=value)
     if (code := _param(request, "department")) is not None:
-        department = Department.objects.filter(code=code).values_list("pk", flat=True).first() if CODE_RE.match(code) else None
+        department = Department.objects.filter(code=code).values_list("pk", flat=True).first() if CODE_RE.fullmatch(code) else None
         if department is None:
             raise BadParameter("department", f"未知的部门编码“{code[:64]}”")
         guides = guides.filter(department_id=department)
@@ -444,9 +427,8 @@ class FeedLinks:
 
     def __init__(self, request):
         self.request = request
-        self.root = request.build_absolute_uri("/").rstrip("/")
-        self.pdf = self.root + reverse("guide-pdf", args=[self.CODE])
-        self.short = self.root + reverse("guide-short-url", args=[self.CODE])
+        self.pdf = public_url(reverse("guide-pdf", args=[self.CODE]))
+        self.short = public_url(reverse("guide-short-url", args=[self.CODE]))
 
     def fields(self, page) -> dict:
         return {
@@ -561,7 +543,7 @@ def guide_checklist_verify(request, code: str):
     if not raw:
         raise BadParameter("fingerprint", "缺少 fingerprint 参数")
     fingerprint = raw.strip().lower()
-    if not FINGERPRINT_RE.match(fingerprint):
+    if not FINGERPRINT_RE.fullmatch(fingerprint):
         raise BadParameter("fingerprint", "fingerprint 必须是 12 到 64 位十六进制数字（清单指纹或其前 12 位）")
     guide = _guide_or_404(code)
     versions = ChecklistVersion.objects.filter(guide_id=guide.pk)
@@ -597,7 +579,7 @@ def guide_checklist_verify(request, code: str):
 @api_endpoint
 def changes(request):
     raw = _param(request, "since")
-    if raw is not None and not SINCE_RE.match(raw):
+    if raw is not None and not SINCE_RE.fullmatch(raw):
         raise BadParameter("since", "since 必须是上次返回的 next_cursor（非负整数）")
     since = int(raw) if raw is not None else 0
     limit = parse_limit(request)

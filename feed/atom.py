@@ -1,6 +1,8 @@
 """The Atom feed of published changes (``/changes.atom``): the change log of
 ``/api/v1/changes/`` for people and for channels that take a feed (WeChat accounts, news
-readers), newest first. Built with Django's syndication framework, which escapes every text."""
+readers), newest first. Built with Django's syndication framework, which escapes every text.
+Summaries are plain text (an editor's change note is not markup), and every link starts with
+PUBLIC_BASE_URL."""
 
 from __future__ import annotations
 
@@ -12,17 +14,31 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from feed.models import ChangeEvent
+from portal.public_urls import public_url
 
 ENTRIES = 50
 
 
+class PlainTextAtomFeed(Atom1Feed):
+    """Atom with ``<summary type="text">``: Django's Atom1Feed declares every description HTML,
+    which tells feed readers to render an editor's text as markup."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, {**item, "description": None})
+        if item["description"] is not None:
+            handler.addQuickElement("summary", item["description"], {"type": "text"})
+
+
 class ChangesFeed(Feed):
-    feed_type = Atom1Feed
+    feed_type = PlainTextAtomFeed
     title = gettext_lazy("办事指南变更")
     subtitle = gettext_lazy("办事指南的发布、撤下和受理清单变更，最新的在前。")
 
     def link(self):
-        return "/"
+        return public_url("/")
+
+    def feed_url(self):
+        return public_url(reverse("changes-atom"))
 
     def feed_guid(self):
         return "urn:yichuang:changes"
@@ -43,7 +59,7 @@ class ChangesFeed(Feed):
         return "\n".join(parts) or event.get_kind_display()
 
     def item_link(self, event: ChangeEvent) -> str:
-        return reverse("guide-short-url", args=[event.code])
+        return public_url(reverse("guide-short-url", args=[event.code]))
 
     def item_guid(self, event: ChangeEvent) -> str:
         return f"urn:yichuang:change:{event.pk}"

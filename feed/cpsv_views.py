@@ -1,9 +1,9 @@
 """CPSV-AP 3.2.0 JSON-LD endpoints: one guide, the whole catalogue, and the context they use.
 
 The documents are built by ``feed.cpsv`` from the same cached ``live_record`` (``serialize_guide``)
-records that the guide pages render; IRIs are rooted at the
-Wagtail site's root URL (the same root as the guide pages' own URLs), so they do not change with
-the Host header a client happens to use.
+records that the guide pages render; IRIs (and the ``@context`` URL) are rooted at
+``PUBLIC_BASE_URL`` (the same root as the guide pages' own URLs), so they do not change with the
+Host header a client happens to use.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from collections.abc import Iterator
 
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.http import require_safe
-from wagtail.models import Site
 
 from feed.cpsv import context_text, cpsv_document, dumps, iter_cpsv_json
 from guides.models import GuidePage
 from guides.serializers import iter_live_records, live_record
+from portal.public_urls import public_base_url
 
 LD_JSON = "application/ld+json; charset=utf-8"
 
@@ -39,10 +39,7 @@ def _public(response: HttpResponse | StreamingHttpResponse) -> HttpResponse | St
 
 
 def base_url(request) -> str:
-    site = Site.find_for_request(request)
-    if site is not None:
-        return site.root_url
-    return request.build_absolute_uri("/").rstrip("/")
+    return public_base_url()
 
 
 @require_safe

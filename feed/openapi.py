@@ -13,6 +13,7 @@ from django.urls import reverse
 from feed.api import DEFAULT_LIMIT, MAX_LIMIT
 from feed.models import ChangeEvent
 from guides.choices import ItemType, Section
+from portal.public_urls import public_url
 
 GUIDE_SCHEMA_VERSION = "v1"
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$"
@@ -178,7 +179,7 @@ def guide_json_schema(request) -> dict:
     guide = schemas.pop("Guide")
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": request.build_absolute_uri(reverse("feed:guide-schema-v1")),
+        "$id": public_url(reverse("feed:guide-schema-v1")),
         "title": f"办事指南记录 {GUIDE_SCHEMA_VERSION}",
         **guide,
         "$defs": schemas,
@@ -622,7 +623,7 @@ def docs_context(request) -> dict:
                 "checklist_version": 3,
                 "fingerprint": "…64 位十六进制…",
                 "change_note": "营业执照复印件改为 2 份",
-                "guide_url": request.build_absolute_uri("/api/v1/guides/T-JY-0001/"),
+                "guide_url": public_url("/api/v1/guides/T-JY-0001/"),
             },
             ensure_ascii=False,
             indent=2,

@@ -28,8 +28,7 @@ reject timestamps older than a few minutes.
 Settings (all optional): ``FEED_WEBHOOK_TIMEOUT`` (seconds, 5), ``FEED_WEBHOOK_BACKOFF_BASE``
 (seconds, 10), ``FEED_WEBHOOK_BACKOFF_MAX`` (seconds, 3600), ``FEED_WEBHOOK_BATCH`` (deliveries
 per subscriber per run, 100), ``FEED_WEBHOOK_PROXIES`` (dict for urllib's ProxyHandler; default
-none, requests go direct), ``FEED_BASE_URL`` (for absolute URLs in payloads; defaults to
-``WAGTAILADMIN_BASE_URL``).
+none, requests go direct), absolute URLs in payloads start with ``PUBLIC_BASE_URL``.
 """
 
 from __future__ import annotations
@@ -52,6 +51,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from feed.models import WebhookDelivery, WebhookSubscription, to_iso
+from portal.public_urls import public_base_url
 
 SIGNATURE_HEADER = "X-Yichuang-Signature"
 UNDELIVERED = (WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING)
@@ -147,7 +147,7 @@ def backoff(attempts: int, rng: random.Random | None = None) -> dt.timedelta:
 
 
 def base_url() -> str:
-    return _setting("FEED_BASE_URL", "") or _setting("WAGTAILADMIN_BASE_URL", "") or "http://localhost"
+    return public_base_url()
 
 
 def payload_bytes(delivery: WebhookDelivery) -> bytes:

@@ -48,6 +48,7 @@ from guides.domain.phones import InvalidPhone, normalize_phone
 from guides.domain.timelimits import TimeLimit, TimeUnit
 from guides.forms import GuidePageForm
 from portal.middleware import SHAREABLE_ATTRIBUTE
+from portal.public_urls import PublicUrlMixin
 from search.documents import (
     ALIAS_BOOST,
     CHECKLIST_BOOST,
@@ -269,7 +270,7 @@ class LifeEvent(index.Indexed, models.Model):
         return self.name
 
 
-class GuideIndexPage(RoutablePageMixin, Page):
+class GuideIndexPage(PublicUrlMixin, RoutablePageMixin, Page):
     """The parent of every guide; lists them by section, department and life-event theme."""
 
     intro = models.TextField(_("简介"), blank=True)
@@ -307,9 +308,14 @@ class GuideIndexPage(RoutablePageMixin, Page):
     def render_listing(self, request, *, heading: str, guides, description: str = ""):
         from django.core.paginator import Paginator
 
-        page_number = request.GET.get("page") or 1
+        from portal.params import BadPageNumber, bad_request, page_number
+
+        try:
+            number = page_number(request.GET)
+        except BadPageNumber as error:
+            return bad_request(request, str(error))
         paginator = Paginator(guides, 30)
-        page_obj = paginator.get_page(page_number)
+        page_obj = paginator.get_page(number)
         return self.render(
             request,
             context_overrides={
@@ -350,7 +356,7 @@ class GuideIndexPage(RoutablePageMixin, Page):
         )
 
 
-class GuidePage(LoadedDirectly, Page):
+class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
     """One service item (事项) as published to citizens, kiosks and the intake system."""
 
     # Identity

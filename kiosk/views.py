@@ -21,12 +21,13 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
-from wagtail.models import Site
 
 from guides.choices import SECTION_BY_SLUG, SECTION_SLUGS, Section
 from guides.models import Department, GuidePage
 from guides.presentation import build_guide_view, hall_status
 from guides.serializers import live_record
+from portal.params import BadPageNumber, bad_request, page_number
+from portal.public_urls import public_base_url
 from search.suggest import suggest
 
 DEFAULT_IDLE_SECONDS = 60
@@ -53,17 +54,6 @@ def clean_query(value: Any) -> str:
     if not isinstance(value, str):
         return ""
     return _QUERY_CHARS.sub("", value.lower())[:MAX_QUERY]
-
-
-def public_base_url(request) -> str:
-    """Where a phone reaches the public site: KIOSK_PUBLIC_BASE_URL, else the Wagtail site."""
-    configured = getattr(settings, "KIOSK_PUBLIC_BASE_URL", "")
-    if configured:
-        return configured.rstrip("/")
-    site = Site.objects.filter(is_default_site=True).first() or Site.find_for_request(request)
-    if site is not None:
-        return site.root_url.rstrip("/")
-    return request.build_absolute_uri("/").rstrip("/")
 
 
 def _query_string(params: dict[str, str]) -> str:
@@ -151,8 +141,12 @@ def start(request):
 
 
 def _listing(request, *, heading: str, guides):
+    try:
+        number = page_number(request.GET)
+    except BadPageNumber as error:
+        return bad_request(request, str(error), "kiosk/400.html")
     paginator = Paginator(guides.order_by("code"), PAGE_SIZE)
-    page_obj = paginator.get_page(request.GET.get("page") or 1)
+    page_obj = paginator.get_page(number)
     base = request.path
 
     def page_link(number: int) -> str:
@@ -236,7 +230,7 @@ def _guide_context(request, page: GuidePage) -> dict[str, Any]:
     record = live_record(page)
     view = build_guide_view(record, request.GET)
     answers = dict(view.answers)
-    base = public_base_url(request)
+    base = public_base_url()
     query = _query_string(answers)
     materials = []
     for material in view.materials:

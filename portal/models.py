@@ -5,9 +5,10 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.models import Page
 
 from guides.choices import SECTION_SLUGS, Section
+from portal.public_urls import PublicUrlMixin
 
 
-class HomePage(Page):
+class HomePage(PublicUrlMixin, Page):
     """The portal's front page: search first, then ways to browse."""
 
     intro = models.CharField(_("导语"), max_length=200, blank=True)

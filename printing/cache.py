@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -34,6 +33,7 @@ from guides.domain.situations import parse_answers
 from guides.presentation import situations_of
 from guides.serializers import checklist_of, live_record, reference_version
 from portal.middleware import content_version
+from portal.public_urls import public_base_url
 from printing.render import KINDS, RenderTimeout, render_guide_pdf_limited, template_digest
 
 logger = logging.getLogger("printing")
@@ -97,17 +97,6 @@ def guide_dir(code: str) -> str:
 
 def storage_name(code: str, revision_id: int | None, answers: Mapping[str, str], kind: str, digest: str) -> str:
     return f"{guide_dir(code)}/{revision_id or 0}/{answers_key(answers)}-{kind}-{digest}.pdf"
-
-
-def site_base_url(page, request=None) -> str:
-    """The site root printed in the QR code: the Wagtail site of the page, so that a cached PDF
-    does not depend on the Host header of whoever asked first."""
-    site = page.get_site() if getattr(page, "path", None) else None
-    if site is not None:
-        return site.root_url
-    if request is not None:
-        return request.build_absolute_uri("/").rstrip("/")
-    return getattr(settings, "WAGTAILADMIN_BASE_URL", "").rstrip("/")
 
 
 def published_version(page, fingerprint: str) -> int | None:
@@ -207,9 +196,9 @@ class StoredPdf:
 def lookup_key(code: str, kind: str, query_string: str) -> str:
     """The request (code, kind, raw query) under everything that can change its answer: the
     content version (publish, unpublish, move, delete, view restrictions, sites), the reference
-    version (halls, departments, windows) and the templates."""
+    version (halls, departments, windows), the templates and the public address (in the QR code)."""
     target = f"{code.upper()}\0{kind}\0{query_string}".encode("utf-8", "surrogateescape")
-    versions = f"{content_version()}:{reference_version()}:{template_digest()}"
+    versions = f"{content_version()}:{reference_version()}:{template_digest()}:{public_base_url()}"
     return f"printing:lookup:{versions}:{hashlib.sha256(target).hexdigest()}"
 
 
@@ -237,7 +226,8 @@ def render_cached(page, params: Any = None, kind: str = "citizen", *, record: di
     answers = sheet_answers(record, params, kind)
     _checklist, fingerprint = checklist_of(record)
     version = published_version(page, fingerprint)
-    base_url = site_base_url(page)
+    # The QR code's address: PUBLIC_BASE_URL, never the Host header of whoever asked first.
+    base_url = public_base_url()
     name = storage_name(
         record["code"], page.live_revision_id, answers, kind, content_digest(record, version, base_url)
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from csp.decorators import csp_replace
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpResponse
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -16,6 +17,7 @@ from django.views.decorators.http import require_safe
 
 from guides.models import GuidePage
 from guides.serializers import checklist_of, serialize_guide
+from portal.public_urls import public_base_url
 from printing.cache import (
     PdfUnavailable,
     StoredPdf,
@@ -24,7 +26,6 @@ from printing.cache import (
     recall,
     remember,
     render_cached,
-    site_base_url,
 )
 from printing.render import KINDS, render_guide_pdf_limited
 
@@ -114,6 +115,10 @@ def _from_storage(request, stored: StoredPdf):
 
 
 # Same-origin frames may show the sheet: the kiosk's print page and Wagtail's preview panel.
+SAME_ORIGIN_FRAMES = {"frame-ancestors": ["'self'"]}
+
+
+@csp_replace(SAME_ORIGIN_FRAMES)
 @xframe_options_sameorigin
 @require_safe
 def guide_pdf(request, code: str, kind: str = "citizen"):
@@ -135,6 +140,7 @@ def guide_pdf(request, code: str, kind: str = "citizen"):
     return _respond(request, HttpResponse(pdf.content, content_type="application/pdf"), stored)
 
 
+@csp_replace(SAME_ORIGIN_FRAMES)
 @xframe_options_sameorigin
 def counter_pdf(request, code: str):
     return guide_pdf(request, code, kind="counter")
@@ -155,7 +161,7 @@ def preview_pdf_response(page, request, kind: str = "citizen") -> HttpResponse:
             record,
             params=request.GET,
             kind=kind,
-            base_url=site_base_url(page, request),
+            base_url=public_base_url(),
             checklist_version=published_version(page, fingerprint),
         )
     except Exception:

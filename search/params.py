@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from guides.choices import SECTION_BY_SLUG, SECTION_SLUGS
 
 MAX_PAGE = 100
+PAGE_RE = re.compile(r"[0-9]{1,9}")
 
 
 class BadParameter(ValueError):
@@ -27,10 +29,10 @@ class SearchParams:
 def parse_search_params(params) -> SearchParams:
     q = params.get("q", "")
     page_text = params.get("page") or "1"
-    try:
-        page = int(page_text)
-    except (TypeError, ValueError):
-        raise BadParameter("page", "page 应为正整数") from None
+    # ASCII digits only: int() would also read "٩", "𝟗" and "1\n".
+    if not isinstance(page_text, str) or not PAGE_RE.fullmatch(page_text):
+        raise BadParameter("page", "page 应为正整数")
+    page = int(page_text)
     if not 1 <= page <= MAX_PAGE:
         raise BadParameter("page", f"page 应在 1 到 {MAX_PAGE} 之间")
     section = params.get("section") or None

@@ -61,6 +61,8 @@ def search(request):
             "error": error,
             "pages": range(1, outcome.num_pages + 1),
         },
+        # The results for the words alone, and the error: the request itself was bad.
+        status=400 if error else 200,
     )
 
 

@@ -18,6 +18,7 @@ from guides.choices import CalendarDayKind
 from guides.importer import import_guides
 from guides.models import Department, GuideIndexPage, LifeEvent, ServiceHall, ServiceWindow
 from portal.models import HomePage
+from portal.public_urls import site_address, sync_default_site
 
 DEMO_DIR = Path(__file__).resolve().parent
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -38,9 +39,10 @@ def ensure_site(title: str = "一窗办事指南") -> GuideIndexPage:
                 placeholder.delete()
         home = root.add_child(instance=HomePage(title=title, slug="home", intro="一次告知 · 一窗受理 · 一窗出件"))
         home.save_revision().publish()
+        hostname, port = site_address() or ("localhost", 80)
         Site.objects.update_or_create(
             is_default_site=True,
-            defaults={"hostname": "localhost", "port": 80, "root_page": home, "site_name": title},
+            defaults={"hostname": hostname, "port": port, "root_page": home, "site_name": title},
         )
     index = GuideIndexPage.objects.first()
     if index is None:
@@ -115,6 +117,8 @@ def ensure_admin(stdout) -> None:
 def load_demo(stdout, *, progress=None):
     with transaction.atomic():
         ensure_site(title=f"{_load_json('hall.json')['name']}办事指南")
+        # `make run` serves another PORT than last time: the Site shows the address in use.
+        sync_default_site()
         ensure_hall()
         ensure_departments()
         ensure_themes()

@@ -34,7 +34,7 @@ from tests.conftest import SHARED_DIR, corpus_lines, jsonl, make_record
 pytestmark = pytest.mark.django_db
 
 STANDARD = SHARED_DIR / "standards" / "cpsv-ap-3.2.0"
-BASE = "http://localhost"  # the root URL of the test site (portal.demo.loader.ensure_site)
+BASE = "http://testserver"  # PUBLIC_BASE_URL of the test settings
 API = "/api/v1/cpsv-ap"
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
