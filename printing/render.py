@@ -20,7 +20,10 @@ import hashlib
 import io
 import logging
 import multiprocessing
+import os
 import re
+import signal
+import stat
 import threading
 import time
 from datetime import date, datetime, timedelta
@@ -405,7 +408,9 @@ class RenderWorker:
     def __init__(self, context, generation: int):
         self.connection, child_end = context.Pipe()
         # Daemonic: stopped with this process, and never a parent itself (it renders inline).
-        self.process = context.Process(target=_serve_renders, args=(child_end,), name="pdf-render-worker", daemon=True)
+        self.process = context.Process(
+            target=_serve_renders, args=(child_end, os.getpid()), name="pdf-render-worker", daemon=True
+        )
         self.process.start()
         child_end.close()
         self.generation = generation
@@ -434,8 +439,50 @@ class RenderWorker:
         threading.Thread(target=_reap, args=(self.process,), name=f"reap-{self.process.pid}", daemon=True).start()
 
 
-def _serve_renders(connection) -> None:
+# How often an idle render worker looks whether its parent is still there.
+PARENT_CHECK_SECONDS = 1.0
+# Signals whose handlers a web server installs in its processes (gunicorn: graceful stop, reload,
+# more or fewer workers); a render worker takes the default action of each instead.
+SERVER_SIGNALS = ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGTTIN", "SIGTTOU", "SIGCHLD")
+
+
+def _detach_from_server(keep: int) -> None:
+    """What a render worker does first, as a fork of a web server process: it takes back the
+    default handling of the server's signals (a SIGTERM must end it, not set a flag of the server
+    it was copied from) and lets go of every socket it inherited except ``keep``, its own end of
+    the pipe. The listening socket would otherwise keep the port bound after the server stopped,
+    and the parent's ends of the pipes (its own and its siblings') would keep each worker from
+    seeing its parent go."""
+    for name in SERVER_SIGNALS:
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
+    try:
+        descriptors = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:  # no /proc: nothing to look at
+        return
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        for descriptor in descriptors:
+            if descriptor <= 2 or descriptor in (keep, null):
+                continue
+            try:
+                is_socket = stat.S_ISSOCK(os.fstat(descriptor).st_mode)
+            except OSError:  # the directory listing's own descriptor, already closed
+                continue
+            if is_socket:
+                # Replaced rather than closed: the inherited socket objects still name this
+                # number, and a number that stays taken cannot be handed to a file opened later.
+                os.dup2(null, descriptor)
+    finally:
+        os.close(null)
+
+
+def _serve_renders(connection, parent_pid: int) -> None:
     """The loop of a render worker: a sheet in, its PDF (b"K…") or the error (b"E…") out.
+
+    It ends when its pipe closes, and when its parent is gone (checked every
+    PARENT_CHECK_SECONDS while idle): a parent killed outright closes nothing. Not
+    PR_SET_PDEATHSIG: Linux sends it when the *thread* that forked the worker ends, and servers
+    fork it from request threads that end after each request (runserver).
 
     The worker runs its collector itself, after each answer, and never during a render: with
     automatic collection on, the first allocation after a layout set off a pass over all of the
@@ -443,10 +490,14 @@ def _serve_renders(connection) -> None:
     is frozen, so those passes walk only what the worker made itself (and never write to, and
     so copy, the parent's pages).
     """
+    _detach_from_server(keep=connection.fileno())
     gc.disable()
     gc.freeze()
     while True:
         try:
+            while not connection.poll(PARENT_CHECK_SECONDS):
+                if os.getppid() != parent_pid:
+                    return
             record, kwargs = connection.recv()
         except (EOFError, OSError):
             return
