@@ -477,6 +477,12 @@ def _detach_from_server(keep: int) -> None:
 
 
 def _serve_renders(connection, parent_pid: int) -> None:
+    """The body of a render worker process."""
+    _detach_from_server(keep=connection.fileno())
+    _render_loop(connection, parent_pid)
+
+
+def _render_loop(connection, parent_pid: int) -> None:
     """The loop of a render worker: a sheet in, its PDF (b"K…") or the error (b"E…") out.
 
     It ends when its pipe closes, and when its parent is gone (checked every
@@ -490,7 +496,6 @@ def _serve_renders(connection, parent_pid: int) -> None:
     is frozen, so those passes walk only what the worker made itself (and never write to, and
     so copy, the parent's pages).
     """
-    _detach_from_server(keep=connection.fileno())
     gc.disable()
     gc.freeze()
     while True:

@@ -7,6 +7,7 @@ import gc
 import io
 import logging
 import multiprocessing
+import os
 import threading
 import time
 import weakref
@@ -408,7 +409,7 @@ def test_a_render_worker_collects_garbage_between_sheets_never_during_one(monkey
     monkeypatch.setattr(printing.render, "render_guide_pdf", layout)
     parent_end, worker_end = multiprocessing.Pipe()
     was_enabled = gc.isenabled()
-    worker = threading.Thread(target=printing.render._serve_renders, args=(worker_end,), daemon=True)
+    worker = threading.Thread(target=printing.render._render_loop, args=(worker_end, os.getppid()), daemon=True)
     try:
         worker.start()
         for _ in range(2):
@@ -423,6 +424,22 @@ def test_a_render_worker_collects_garbage_between_sheets_never_during_one(monkey
             gc.enable()
     # No collection can start inside a layout; the first sheet's cycle was gone before the second.
     assert during_render == [(False, []), (False, [True])]
+
+
+def test_a_render_worker_ends_when_its_parent_is_gone_even_with_its_pipe_open():
+    """A parent killed outright closes nothing: the loop notices that its parent changed."""
+    parent_end, worker_end = multiprocessing.Pipe()
+    not_our_parent = os.getppid() + 1_000_000
+    worker = threading.Thread(target=printing.render._render_loop, args=(worker_end, not_our_parent), daemon=True)
+    try:
+        worker.start()
+        worker.join(printing.render.PARENT_CHECK_SECONDS * 5)
+        assert not worker.is_alive()
+    finally:
+        parent_end.close()
+        worker_end.close()
+        gc.unfreeze()
+        gc.enable()
 
 
 def test_settings_changed_after_a_worker_started_apply_to_the_next_sheet(publish_guide, settings):
