@@ -9,8 +9,8 @@ Every endpoint goes through :func:`api_endpoint`, which gives them the same beha
   (``portal.security.count_request``). Over the limit: 429 problem with ``Retry-After``. The
   client is ``REMOTE_ADDR``, or the right-most address of ``FEED_CLIENT_IP_HEADER`` (e.g.
   ``"HTTP_X_FORWARDED_FOR"``) when the site runs behind a proxy that appends to it.
-* Numbers in parameters are ASCII digits only (``ASCII_DIGITS``): no other script's digits, no
-  signs, spaces or line breaks around them.
+* Numbers in parameters are ASCII digits only (``SINCE_RE``, ``LIMIT_RE``, ``DATE_RE``): no
+  other script's digits, no signs, spaces or line breaks around them.
 * Errors are ``application/problem+json`` (RFC 9457) with a Chinese ``title``/``detail`` and, for
   bad parameters, the ``parameter``.
 * Strong ETags from the SHA-256 of the body (``"<hash>"``, or ``"<hash>-gzip"`` for the gzip

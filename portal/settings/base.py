@@ -96,6 +96,7 @@ MIDDLEWARE = [
     # Above the static files and the page cache, so that every response carries the headers.
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "portal.security.ContentSecurityPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.SharedPageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -104,7 +105,6 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # Last, as django-axes asks: answers a locked-out login with 429.
     "axes.middleware.AxesMiddleware",
