@@ -19,11 +19,14 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
     """django-csp's middleware with two policies: ``CONTENT_SECURITY_POLICY`` (strict) for the
     public site, the kiosk and the API, and ``ADMIN_CONTENT_SECURITY_POLICY`` for the paths of
     ``ADMIN_URL_PREFIXES`` (the Wagtail admin with its previews, and Django's admin), which cannot
-    run without inline script and style. A view's own @csp_* decorators still apply on top."""
+    run without inline script and style. Previews count as admin: Wagtail renders them through
+    the whole middleware chain with a stand-in request for the page's public path (``is_dummy``),
+    inside the admin's preview frame. A view's own @csp_* decorators still apply on top."""
 
     def get_policy_parts(self, request, response, report_only: bool = False) -> PolicyParts:
         parts = super().get_policy_parts(request, response, report_only=report_only)
-        if not report_only and parts.config is None and is_admin_path(request.path_info):
+        admin = is_admin_path(request.path_info) or getattr(request, "is_dummy", False)
+        if not report_only and parts.config is None and admin:
             parts.config = default_config(settings.ADMIN_CONTENT_SECURITY_POLICY["DIRECTIVES"])
         return parts
 

@@ -5,6 +5,7 @@ after migrate and collectstatic (the Makefile does both)."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -16,11 +17,12 @@ STOP_SECONDS = 40  # gunicorn's graceful timeout (30 s) and some
 
 
 def commands() -> dict[str, list[str]]:
+    """gunicorn, and the task worker where tasks are queued (TASKS_BACKEND=database)."""
     python = sys.executable
-    return {
-        "web": [python, "-m", "gunicorn", "-c", "python:portal.gunicorn", "portal.wsgi"],
-        "tasks": [python, str(ROOT / "manage.py"), "db_worker", "--no-reload"],
-    }
+    found = {"web": [python, "-m", "gunicorn", "-c", "python:portal.gunicorn", "portal.wsgi"]}
+    if os.environ.get("TASKS_BACKEND") == "database":
+        found["tasks"] = [python, str(ROOT / "manage.py"), "db_worker", "--no-reload"]
+    return found
 
 
 def main() -> int:

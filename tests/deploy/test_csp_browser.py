@@ -56,7 +56,7 @@ class Visit:
 
     def open(self, url: str) -> None:
         response = self.page.goto(url, wait_until="load")
-        assert response is not None and response.status in (200, 404), (url, response and response.status)
+        assert response is not None and response.status in (200, 400, 404), (url, response and response.status)
         self.page.wait_for_load_state("networkidle")
 
     def violations(self) -> list[str]:
