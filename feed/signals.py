@@ -11,6 +11,8 @@ The receivers open ``transaction.atomic()``: a savepoint inside the caller's tra
 importer, the admin's page actions under ATOMIC_REQUESTS), or a transaction of their own when the
 caller has none. Webhook deliveries are only enqueued with ``transaction.on_commit``: nothing is
 sent for a publish that rolls back, and no HTTP request runs while the publish holds its locks.
+
+A restore (``guides.checklists.restoring_history``) writes the change log of its file instead.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from wagtail.signals import page_published, page_unpublished
 
 import guides.signals  # noqa: F401  (connects record_published_checklist before the receivers below)
 from feed.models import ChangeEvent, WebhookDelivery, WebhookSubscription, lock_change_log
+from guides.checklists import history_is_restored
 
 
 def _is_guide(instance) -> bool:
@@ -35,14 +38,14 @@ def _is_guide(instance) -> bool:
 def on_guide_published(sender, instance, revision=None, **kwargs):
     # Wagtail also sends page_published for a first publish scheduled in the future (the page
     # stays not live) and for alias copies; neither is a publication of the guide.
-    if not _is_guide(instance) or kwargs.get("alias") or not instance.live:
+    if not _is_guide(instance) or kwargs.get("alias") or not instance.live or history_is_restored():
         return
     record_publication(instance, revision)
 
 
 @receiver(page_unpublished, dispatch_uid="feed.on_guide_unpublished")
 def on_guide_unpublished(sender, instance, **kwargs):
-    if not _is_guide(instance):
+    if not _is_guide(instance) or history_is_restored():
         return
     record_unpublication(instance)
 

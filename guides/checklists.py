@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.db import transaction
 from django.utils import timezone
 
 from guides.domain.checklist import next_version
 from guides.serializers import checklist_of, serialize_guide
+
+_restoring_history: ContextVar[bool] = ContextVar("restoring_history", default=False)
+
+
+@contextmanager
+def restoring_history() -> Iterator[None]:
+    """While a restore writes a guide, its publish or unpublish records no checklist version
+    and no change event: the restore writes those of its file, with their numbers and times."""
+    token = _restoring_history.set(True)
+    try:
+        yield
+    finally:
+        _restoring_history.reset(token)
+
+
+def history_is_restored() -> bool:
+    return _restoring_history.get()
 
 
 @transaction.atomic

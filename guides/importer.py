@@ -1,39 +1,58 @@
-"""Bulk import of guides from JSON Lines in the corpus schema (extended by the record's extra keys).
+"""Import of guides, and restore of the whole catalogue, from JSON Lines.
 
-The import is all or nothing: every line is checked first, every problem is reported with its line
-number, and nothing is written unless the whole file is good. A guide is created or updated by its
-``code``; a line whose guide already says the same thing is left alone, so a second run of the
-same file changes nothing (no new revision, no new checklist version).
+One JSON object per line (UTF-8, a byte order mark allowed). Lines are split on "\\n" only: a JSON
+string may hold U+2028 or U+0085, which ``str.splitlines`` would break. A line is a guide's record
+in the schema of ``guides.serializers`` (the corpus schema extended by the record's keys), or,
+when it names its kind under ``"record"``, one of the other records of a catalogue as
+``manage.py export_guides`` writes them (departments, halls, windows, themes, synonyms, the site's
+skeleton, the change log, promoted results; see ``RecordKind``).
+
+The import is all or nothing: every line is checked first (JSON, shape) and then written inside
+one transaction, each in a savepoint, with the validation the admin runs (the models' full_clean
+of a guide and of every inline row, guides.validation); every problem of every line is reported
+with its line number, and nothing is written unless the whole file is good. Records are created
+or updated by their natural key (a guide by its ``code``); a line that already says what the
+database says is left alone, so a second run of the same file changes nothing (no new revision,
+no new checklist version).
+
+A guide line that carries its ``page`` state (as an export writes it) is restored as it was: live
+or not, with its latest draft, its slug and publication times, and its checklist history with
+its version numbers; publishing it then records no new version and no change event, since the
+file's change log is restored with its ids. Such a line may extend the history a database already
+has for that guide, never rewrite it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import re
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from wagtail.models import ReferenceIndex
+from django.core.management.color import no_style
+from django.db import IntegrityError, connection, transaction
+from django.utils.translation import gettext as _
+from wagtail.models import Page, ReferenceIndex
 from wagtail.signal_handlers import disable_reference_index_auto_update
 
+from guides.catalogue import guide_line_fields
+from guides.checklists import restoring_history
 from guides.choices import (
-    ItemType,
+    CalendarDayKind,
     LimitUnit,
-    MaterialForm,
-    MaterialSource,
     MaterialType,
-    Necessity,
-    ResultType,
-    Section,
     ServiceObject,
     WindowRole,
 )
+from guides.domain.checklist import canonical_json
 from guides.domain.situations import yes_no_question
 from guides.models import (
+    ChecklistVersion,
     Department,
     GuideFAQ,
     GuideFeeItem,
@@ -43,19 +62,37 @@ from guides.models import (
     GuidePage,
     GuideSituation,
     GuideStep,
+    HallCalendarDay,
+    HallSession,
     LifeEvent,
     ServiceHall,
     ServiceWindow,
 )
-from guides.serializers import serialize_guide
+from guides.serializers import (
+    CATALOGUE_FORMAT,
+    GUIDE_INDEX_FIELDS,
+    HOME_FIELDS,
+    RECORD_KEY,
+    RecordKind,
+    serialize_department,
+    serialize_guide,
+    serialize_hall_catalogue,
+    serialize_synonym,
+    serialize_theme,
+)
+from guides.validation import clean_guide, labelled_messages
 
 WINDOW_LABEL = re.compile(r"^(?P<name>.+?)\s*(?:（(?P<range>[0-9][0-9,、\-]*)号）|(?P<single>[0-9][0-9,、\-]*)号)?$")
+FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
+HALL_SESSION = re.compile(r"^(\d{2}:\d{2})-(\d{2}:\d{2})$")
 
 MATERIAL_KEYS = (
     "name", "type", "form", "original", "copies", "spec", "necessity", "source",
     "acceptance_standard", "note", "situation",
 )
 STEP_KEYS = ("name", "actor", "description", "limit", "counts_toward_limit")
+# Codes of existing guides are looked up this many at a time (a query's parameters are bounded).
+LOOKUP_CHUNK = 500
 
 
 @dataclass
@@ -65,7 +102,9 @@ class LineError:
     message: str
 
     def __str__(self) -> str:
-        where = f"第 {self.line} 行" + (f"（{self.code}）" if self.code else "")
+        where = _("第 %(line)s 行") % {"line": self.line} if self.line else _("文件")
+        if self.code:
+            where += f"（{self.code}）"
         return f"{where}：{self.message}"
 
 
@@ -81,10 +120,19 @@ class ImportReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     published: list[str] = field(default_factory=list)
+    # The other records of a catalogue: (kind, "created" | "updated" | "unchanged") → count.
+    records: Counter = field(default_factory=Counter)
+    # Links of the records to documents (blank forms, samples), which an import cannot restore.
+    document_links: int = 0
 
 
 class RecordError(ValueError):
     pass
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of a JSON Lines text: split on "\\n" only (see the module's docstring)."""
+    return text.split("\n")
 
 
 def parse_window_label(label: str) -> tuple[str, str]:
@@ -104,7 +152,59 @@ def infer_material_type(name: str) -> str:
     return MaterialType.OTHER
 
 
-# --- validation of one line -------------------------------------------------------------------
+# --- reading a line ------------------------------------------------------------------------------
+
+
+def decode_line(line: str | bytes, number: int) -> str:
+    """The text of a line: bytes are decoded as UTF-8, the first line loses a byte order mark and
+    every line a trailing "\\r" (files written on Windows)."""
+    if isinstance(line, bytes):
+        try:
+            line = line.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise RecordError(_("不是 UTF-8 编码的文本（第 %(byte)s 个字节）") % {"byte": error.start + 1}) from None
+    if number == 1:
+        line = line.removeprefix("\ufeff")
+    return line.removesuffix("\r")
+
+
+def parse_json(text: str) -> Any:
+    """Decode one line; every way it can fail is a RecordError (never a traceback)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise RecordError(_("不是有效的 JSON（第 %(column)s 列：%(reason)s）") % {"column": error.colno, "reason": error.msg}) from None
+    except RecursionError:
+        raise RecordError(_("不是可导入的 JSON：括号嵌套过深")) from None
+    except ValueError as error:  # e.g. an integer of more digits than Python converts
+        raise RecordError(_("不是可导入的 JSON：%(reason)s") % {"reason": error}) from None
+    _check_text(data)
+    return data
+
+
+def _check_text(data: Any) -> None:
+    """Strings that a database cannot store, found before anything is written: NUL (rejected by
+    PostgreSQL, and by the admin's forms) and unpaired surrogates (not UTF-8)."""
+    pending = [data]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise RecordError(_("文本中含有空字符（\\u0000）"))
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise RecordError(_("文本中含有无效的 Unicode 代理字符（\\ud800–\\udfff）")) from None
+        elif isinstance(value, dict):
+            pending.extend(value)
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+
+
+# --- the shape of one record -----------------------------------------------------------------------
+# Only the shape is checked here (types, required keys, the form of times and limits); lengths,
+# choices and validators are the models' (checked by full_clean when the line is written).
 
 
 def _require(data: dict, key: str, kind: type | tuple[type, ...], errors: list[str]) -> Any:
@@ -118,7 +218,7 @@ def _require(data: dict, key: str, kind: type | tuple[type, ...], errors: list[s
     return value
 
 
-def _text(data: dict, key: str, errors: list[str], *, required: bool = True, max_length: int = 10000) -> str:
+def _text(data: dict, key: str, errors: list[str], *, required: bool = True) -> str:
     if key not in data or data[key] is None:
         if required:
             errors.append(f"缺少字段 {key}")
@@ -130,14 +230,52 @@ def _text(data: dict, key: str, errors: list[str], *, required: bool = True, max
     value = value.strip()
     if required and not value:
         errors.append(f"字段 {key} 不能为空")
-    if len(value) > max_length:
-        errors.append(f"字段 {key} 超过 {max_length} 字")
     return value
 
 
-def _choice(value: Any, choices: type, label: str, errors: list[str], *, blank: bool = False) -> str:
-    if blank and (value is None or value == ""):
-        return ""
+def _integer(data: dict, key: str, errors: list[str], *, default: int | None = None, nullable: bool = False) -> int | None:
+    value = data.get(key, default)
+    if value is None and nullable:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        errors.append(_("字段 %(key)s 应为非负整数") % {"key": key})
+        return default
+    return value
+
+
+def _boolean(data: dict, key: str, errors: list[str], *, default: bool | None = None) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        errors.append(_("字段 %(key)s 应为 true 或 false") % {"key": key})
+        return bool(default)
+    return value
+
+
+def _moment(data: dict, key: str, errors: list[str], *, nullable: bool = False) -> dt.datetime | None:
+    value = data.get(key)
+    if value is None and nullable:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        errors.append(_("字段 %(key)s 应为带时区的 ISO 8601 时间") % {"key": key})
+        return None
+    return moment
+
+
+def _object(data: dict, key: str, errors: list[str]) -> dict:
+    value = data.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        errors.append(_("字段 %(key)s 应为对象") % {"key": key})
+        return {}
+    return value
+
+
+def _choice(value: Any, choices: type, label: str, errors: list[str]) -> str:
     if value not in choices.values:
         errors.append(f"{label}“{value}”不是可选值（{'、'.join(map(str, choices.values))}）")
         return ""
@@ -157,14 +295,17 @@ def _limit(value: Any, label: str, errors: list[str], *, nullable: bool = False)
     if not isinstance(value, dict):
         errors.append(f"{label}应为 {{value, unit}} 对象")
         return None
-    unit = _choice(value.get("unit"), LimitUnit, f"{label}单位", errors)
+    unit = value.get("unit")
     amount = value.get("value")
+    if not isinstance(unit, str) or not unit:
+        errors.append(f"{label}缺少单位 unit")
+        return None
     if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
         errors.append(f"{label}的 value 应为非负整数")
         return None
     if unit == LimitUnit.IMMEDIATE and amount != 0:
         errors.append(f"{label}为即办时 value 应为 0")
-    if unit and unit != LimitUnit.IMMEDIATE and amount == 0:
+    if unit != LimitUnit.IMMEDIATE and amount == 0:
         errors.append(f"{label}为 0 时单位应为即办")
     return {"value": amount, "unit": unit}
 
@@ -187,22 +328,41 @@ def _aliases(value: Any, errors: list[str]) -> list[str]:
     return aliases
 
 
-def normalize_record(data: Any) -> dict[str, Any]:
-    """Check one decoded line and return it in the exact shape the serializer produces."""
+def _window_hints(data: dict, errors: list[str]) -> list[dict[str, str]]:
+    """The windows of a record (the serializer's ``windows``): the hall and location of each, for
+    creating a window that does not exist yet."""
+    windows = data.get("windows") or []
+    if not isinstance(windows, list) or not all(isinstance(w, dict) for w in windows):
+        errors.append(_("字段 windows 应为对象列表"))
+        return []
+    hints = []
+    for window in windows:
+        hint = {key: window.get(key) or "" for key in ("label", "role", "hall", "location")}
+        if not all(isinstance(value, str) for value in hint.values()):
+            errors.append(_("字段 windows 中的 label、role、hall、location 应为文本"))
+            return []
+        hints.append(hint)
+    return hints
+
+
+def normalize_record(data: Any, *, draft: bool = False) -> dict[str, Any]:
+    """Check one decoded guide record and return it in the exact shape the serializer produces.
+
+    A ``draft`` (the latest revision of a guide, as an export writes it) may leave required text
+    empty, as an editor may when saving a draft in the admin."""
     if not isinstance(data, dict):
         raise RecordError("每行应为一个 JSON 对象")
+    required = not draft
     errors: list[str] = []
     record: dict[str, Any] = {}
-    code = _text(data, "code", errors, max_length=64)
-    if code and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{1,63}", code):
-        errors.append(f"编码“{code}”只能包含字母、数字、连字符、下划线和点")
-    record["code"] = code
-    record["basic_code"] = _text(data, "basic_code", errors, required=False, max_length=64)
-    record["sub_item_code"] = _text(data, "sub_item_code", errors, required=False, max_length=64)
-    record["name"] = _text(data, "name", errors, max_length=255)
-    record["category"] = _choice(data.get("category"), Section, "版块", errors)
-    record["department"] = _text(data, "department", errors, max_length=100)
-    record["item_type"] = _choice(data.get("item_type"), ItemType, "事项类型", errors)
+    record["code"] = _text(data, "code", errors)
+    record["basic_code"] = _text(data, "basic_code", errors, required=False)
+    record["sub_item_code"] = _text(data, "sub_item_code", errors, required=False)
+    record["name"] = _text(data, "name", errors)
+    record["category"] = _text(data, "category", errors, required=required)
+    record["department"] = _text(data, "department", errors)
+    record["department_code"] = _text(data, "department_code", errors, required=False)
+    record["item_type"] = _text(data, "item_type", errors, required=required)
     objects = _require(data, "service_object", list, errors) or []
     record["service_object"] = [_choice(o, ServiceObject, "服务对象", errors) for o in objects]
     themes = data.get("themes", [])
@@ -211,9 +371,11 @@ def normalize_record(data: Any) -> dict[str, Any]:
         themes = []
     record["themes"] = sorted(themes)
     record["popular"] = bool(data.get("popular", False))
-    record["summary"] = _text(data, "summary", errors)
-    record["conditions"] = _text(data, "conditions", errors)
-    record["quantity_limit"] = _text(data, "quantity_limit", errors, required=False, max_length=200)
+    record["summary"] = _text(data, "summary", errors, required=required)
+    record["conditions"] = _text(data, "conditions", errors, required=required)
+    record["quantity_limit"] = _text(data, "quantity_limit", errors, required=False)
+    if "change_note" in data:
+        record["change_note"] = _text(data, "change_note", errors, required=False)
 
     bases = _require(data, "legal_basis", list, errors) or []
     record["legal_basis"] = []
@@ -221,13 +383,15 @@ def normalize_record(data: Any) -> dict[str, Any]:
         if isinstance(basis, str) and basis.strip():
             record["legal_basis"].append({"title": basis.strip(), "document_number": "", "excerpt": ""})
         elif isinstance(basis, dict) and isinstance(basis.get("title"), str) and basis["title"].strip():
+            basis_errors: list[str] = []
             record["legal_basis"].append(
                 {
                     "title": basis["title"].strip(),
-                    "document_number": str(basis.get("document_number") or "").strip(),
-                    "excerpt": str(basis.get("excerpt") or "").strip(),
+                    "document_number": _text(basis, "document_number", basis_errors, required=False),
+                    "excerpt": _text(basis, "excerpt", basis_errors, required=False),
                 }
             )
+            errors.extend(f"设定依据：{e}" for e in basis_errors)
         else:
             errors.append("设定依据应为非空文本或含 title 的对象")
 
@@ -241,7 +405,7 @@ def normalize_record(data: Any) -> dict[str, Any]:
             errors.append(f"{where}应为对象")
             continue
         material_errors: list[str] = []
-        name = _text(material, "name", material_errors, max_length=200)
+        name = _text(material, "name", material_errors)
         situation = material.get("situation")
         if situation is not None and (not isinstance(situation, str) or not situation.strip()):
             material_errors.append("situation 应为非空文本或 null")
@@ -249,13 +413,13 @@ def normalize_record(data: Any) -> dict[str, Any]:
         record["materials"].append(
             {
                 "name": name,
-                "type": _choice(material.get("type", infer_material_type(name)), MaterialType, "材料类型", material_errors),
-                "form": _choice(material.get("form"), MaterialForm, "材料形式", material_errors),
+                "type": _text({"type": material.get("type", infer_material_type(name))}, "type", material_errors),
+                "form": _text(material, "form", material_errors),
                 "original": _count(material.get("original"), "原件份数", material_errors),
                 "copies": _count(material.get("copies"), "复印件份数", material_errors),
-                "spec": _text(material, "spec", material_errors, required=False, max_length=50),
-                "necessity": _choice(material.get("necessity"), Necessity, "必要性", material_errors),
-                "source": _choice(material.get("source"), MaterialSource, "来源渠道", material_errors),
+                "spec": _text(material, "spec", material_errors, required=False),
+                "necessity": _text(material, "necessity", material_errors),
+                "source": _text(material, "source", material_errors),
                 "acceptance_standard": _text(material, "acceptance_standard", material_errors, required=False),
                 "note": _text(material, "note", material_errors, required=False),
                 "situation": situation.strip() if situation else None,
@@ -278,8 +442,11 @@ def normalize_record(data: Any) -> dict[str, Any]:
             errors.append(f"第 {number} 个情形问题应包含 question 和非空的 options 列表")
             continue
         key = situation.get("key") or f"s{number}"
+        if not isinstance(key, str):
+            errors.append(f"第 {number} 个情形问题的 key 应为文本")
+            continue
         record["situations"].append(
-            {"key": str(key), "question": question.strip(), "options": [o.strip() for o in options]}
+            {"key": key, "question": question.strip(), "options": [o.strip() for o in options]}
         )
 
     steps = _require(data, "steps", list, errors) or []
@@ -291,8 +458,8 @@ def normalize_record(data: Any) -> dict[str, Any]:
         step_errors: list[str] = []
         record["steps"].append(
             {
-                "name": _text(step, "name", step_errors, max_length=100),
-                "actor": _text(step, "actor", step_errors, max_length=50),
+                "name": _text(step, "name", step_errors),
+                "actor": _text(step, "actor", step_errors),
                 "description": _text(step, "description", step_errors, required=False),
                 "limit": _limit(step.get("limit"), "环节时限", step_errors, nullable=True),
                 "counts_toward_limit": bool(step.get("counts_toward_limit", True)),
@@ -301,9 +468,9 @@ def normalize_record(data: Any) -> dict[str, Any]:
         errors.extend(f"第 {number} 个环节：{e}" for e in step_errors)
 
     record["legal_limit"] = _limit(data.get("legal_limit"), "法定办结时限", errors)
-    record["legal_limit_note"] = _text(data, "legal_limit_note", errors, required=False, max_length=200)
+    record["legal_limit_note"] = _text(data, "legal_limit_note", errors, required=False)
     record["promised_limit"] = _limit(data.get("promised_limit"), "承诺办结时限", errors)
-    record["promised_limit_note"] = _text(data, "promised_limit_note", errors, required=False, max_length=200)
+    record["promised_limit_note"] = _text(data, "promised_limit_note", errors, required=False)
 
     fee = _require(data, "fee", dict, errors) or {}
     items = fee.get("items", [])
@@ -318,39 +485,36 @@ def normalize_record(data: Any) -> dict[str, Any]:
         item_errors: list[str] = []
         record["fee"]["items"].append(
             {
-                "name": _text(item, "name", item_errors, max_length=200),
-                "standard": _text(item, "standard", item_errors),
+                "name": _text(item, "name", item_errors),
+                "standard": _text(item, "standard", item_errors, required=required),
                 "basis": _text(item, "basis", item_errors, required=False),
                 "reduction": _text(item, "reduction", item_errors, required=False),
             }
         )
         errors.extend(f"收费项目：{e}" for e in item_errors)
 
-    visits = data.get("visits")
-    if visits not in (0, 1, 2) or isinstance(visits, bool):
-        errors.append("到现场次数应为 0、1 或 2")
-    record["visits"] = visits if visits in (0, 1, 2) else 0
-    record["visits_note"] = _text(data, "visits_note", errors, required=False, max_length=200)
+    record["visits"] = _integer(data, "visits", errors) or 0
+    record["visits_note"] = _text(data, "visits_note", errors, required=False)
     online = data.get("online")
     if not isinstance(online, bool):
         errors.append("字段 online 应为 true 或 false")
     record["online"] = bool(online)
-    record["online_url"] = _text(data, "online_url", errors, required=False, max_length=200)
-    if record["online_url"] and not re.match(r"^https?://", record["online_url"]):
-        errors.append("网上办理地址应以 http:// 或 https:// 开头")
-    record["intake_window"] = _text(data, "intake_window", errors, max_length=150)
-    record["delivery_window"] = _text(data, "delivery_window", errors, required=False, max_length=150)
+    record["online_url"] = _text(data, "online_url", errors, required=False)
+    record["intake_window"] = _text(data, "intake_window", errors)
+    record["delivery_window"] = _text(data, "delivery_window", errors, required=False)
     for key in ("intake_window", "delivery_window"):
         if record[key]:
             try:
                 parse_window_label(record[key])
             except RecordError as error:
                 errors.append(str(error))
-    record["phone"] = _text(data, "phone", errors, max_length=40)
-    record["complaint_phone"] = _text(data, "complaint_phone", errors, max_length=40)
-    record["result"] = _text(data, "result", errors, required=False, max_length=200)
+    record["windows"] = _window_hints(data, errors)
+    record["hall"] = data["hall"] if isinstance(data.get("hall"), dict) else None
+    record["phone"] = _text(data, "phone", errors, required=required)
+    record["complaint_phone"] = _text(data, "complaint_phone", errors, required=required)
+    record["result"] = _text(data, "result", errors, required=False)
     record["aliases"] = _aliases(data.get("aliases", []), errors)
-    record["result_type"] = _choice(data.get("result_type", ""), ResultType, "结果类型", errors, blank=True)
+    record["result_type"] = _text(data, "result_type", errors, required=False)
     faqs = data.get("faq", [])
     record["faq"] = []
     for faq in faqs if isinstance(faqs, list) else [None]:
@@ -378,7 +542,540 @@ def comparable(record: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+@dataclass
+class GuideState:
+    """What a guide line of an export adds to the record: see serialize_guide_state."""
+
+    change_note: str
+    slug: str
+    seo_title: str
+    search_description: str
+    live: bool
+    first_published_at: dt.datetime | None
+    last_published_at: dt.datetime | None
+    history: list[dict[str, Any]]
+    draft: dict[str, Any] | None
+
+    def comparable(self) -> dict[str, Any]:
+        return {
+            "change_note": self.change_note,
+            "page": (self.slug, self.seo_title, self.search_description, self.live, self.first_published_at, self.last_published_at),
+            "history": [_comparable_version(v) for v in self.history],
+            "draft": {**comparable(self.draft), "change_note": self.draft["change_note"]} if self.draft else None,
+        }
+
+
+def _comparable_version(version: dict[str, Any]) -> tuple:
+    return version["version"], version["fingerprint"], version["published_at"], canonical_json(version["checklist"])
+
+
+def normalize_state(data: dict[str, Any]) -> GuideState:
+    """The state of a guide line that carries one (``page``, ``history``, ``draft``)."""
+    errors: list[str] = []
+    page = _object(data, "page", errors)
+    history_data = data.get("history") or []
+    history: list[dict[str, Any]] = []
+    if not isinstance(history_data, list) or not all(isinstance(v, dict) for v in history_data):
+        errors.append(_("字段 history 应为清单版本对象的列表"))
+        history_data = []
+    for entry in history_data:
+        version_errors: list[str] = []
+        version = {
+            "version": _integer(entry, "version", version_errors),
+            "fingerprint": _text(entry, "fingerprint", version_errors),
+            "published_at": _moment(entry, "published_at", version_errors),
+            "checklist": entry.get("checklist"),
+        }
+        if version["fingerprint"] and not FINGERPRINT.match(version["fingerprint"]):
+            version_errors.append(_("fingerprint 应为 64 位小写十六进制数"))
+        if not isinstance(version["checklist"], dict):
+            version_errors.append(_("checklist 应为对象"))
+        if version_errors:
+            errors.extend(_("清单第 %(version)s 版：%(message)s") % {"version": entry.get("version"), "message": e} for e in version_errors)
+        else:
+            history.append(version)
+    numbers = [v["version"] for v in history]
+    if numbers != list(range(1, len(numbers) + 1)):
+        errors.append(_("清单版本应从 1 起连续编号（文件中为 %(numbers)s）") % {"numbers": numbers})
+    draft = None
+    if data.get("draft") is not None:
+        try:
+            draft = normalize_record(data["draft"], draft=True)
+            draft.setdefault("change_note", "")
+        except RecordError as error:
+            errors.append(_("草稿：%(message)s") % {"message": error})
+    state = GuideState(
+        change_note=_text(data, "change_note", errors, required=False),
+        slug=_text(page, "slug", errors, required=False),
+        seo_title=_text(page, "seo_title", errors, required=False),
+        search_description=_text(page, "search_description", errors, required=False),
+        live=_boolean(page, "live", errors, default=False),
+        first_published_at=_moment(page, "first_published_at", errors, nullable=True),
+        last_published_at=_moment(page, "last_published_at", errors, nullable=True),
+        history=history,
+        draft=draft,
+    )
+    if errors:
+        raise RecordError("；".join(errors))
+    return state
+
+
+@dataclass
+class GuideLine:
+    record: dict[str, Any]
+    state: GuideState | None  # None for a plain record (corpus, feed export): imported as such
+    document_links: int = 0
+
+
+def _document_links(data: dict) -> int:
+    """The documents a record links to (by URL: the documents themselves are not in it)."""
+    materials = data.get("materials") if isinstance(data.get("materials"), list) else []
+    links = [m.get(key) for m in materials if isinstance(m, dict) for key in ("blank_form_url", "sample_url")]
+    return sum(1 for link in [*links, data.get("result_sample_url")] if link)
+
+
+def normalize_guide(data: Any) -> GuideLine:
+    if not isinstance(data, dict):
+        raise RecordError("每行应为一个 JSON 对象")
+    if "page" not in data:
+        return GuideLine(normalize_record(data), None, _document_links(data))
+    live = isinstance(data["page"], dict) and data["page"].get("live") is True
+    messages = []
+    try:
+        # The record of a guide that is not live is its latest draft.
+        record = normalize_record(data, draft=not live)
+    except RecordError as error:
+        messages.append(str(error))
+    try:
+        state = normalize_state(data)
+    except RecordError as error:
+        messages.append(str(error))
+    if messages:
+        raise RecordError("；".join(messages))
+    return GuideLine(record, state, _document_links(data))
+
+
+# --- the other records of a catalogue --------------------------------------------------------------
+
+
+def _check(errors: list[str], value: Any) -> Any:
+    if errors:
+        raise RecordError("；".join(errors))
+    return value
+
+
+def normalize_department(data: dict) -> dict[str, Any]:
+    errors: list[str] = []
+    record = {
+        "name": _text(data, "name", errors),
+        "short_name": _text(data, "short_name", errors, required=False),
+        "code": _text(data, "code", errors),
+        "phone": _text(data, "phone", errors, required=False),
+        "complaint_phone": _text(data, "complaint_phone", errors, required=False),
+        "sort_order": _integer(data, "sort_order", errors, default=100),
+    }
+    return _check(errors, record)
+
+
+def _session_times(text: Any) -> tuple[dt.time, dt.time] | None:
+    match = HALL_SESSION.match(text) if isinstance(text, str) else None
+    if not match:
+        return None
+    try:
+        return dt.time.fromisoformat(match.group(1)), dt.time.fromisoformat(match.group(2))
+    except ValueError:
+        return None
+
+
+def normalize_hall(data: dict) -> dict[str, Any]:
+    """A hall in the shape of serialize_hall_catalogue; the public shape of a guide's ``hall``
+    (closed_days and makeup_workdays instead of calendar) is read too."""
+    errors: list[str] = []
+    record: dict[str, Any] = {
+        "name": _text(data, "name", errors),
+        "address": _text(data, "address", errors, required=False),
+        "floor_guide": _text(data, "floor_guide", errors, required=False),
+        "phone": _text(data, "phone", errors, required=False),
+        "hours": {str(day): [] for day in range(7)},
+        "calendar": [],
+    }
+    hours = _object(data, "hours", errors)
+    for day, sessions in hours.items():
+        if day not in record["hours"] or not isinstance(sessions, list) or not all(_session_times(s) for s in sessions):
+            errors.append(_("办公时间应为星期（0–6）到“HH:MM-HH:MM”时段列表的映射"))
+            break
+        record["hours"][day] = sorted(sessions)
+    if "calendar" in data:
+        calendar = data["calendar"] if isinstance(data["calendar"], list) else None
+        for day in calendar or []:
+            if not isinstance(day, dict):
+                calendar = None
+                break
+            day_errors: list[str] = []
+            entry = {
+                "date": _text(day, "date", day_errors),
+                "kind": _text(day, "kind", day_errors),
+                "hours_of_weekday": _integer(day, "hours_of_weekday", day_errors, default=0),
+                "note": _text(day, "note", day_errors, required=False),
+            }
+            errors.extend(day_errors)
+            record["calendar"].append(entry)
+        if calendar is None:
+            errors.append(_("字段 calendar 应为日期对象的列表"))
+    else:
+        closed = data.get("closed_days") or []
+        makeup = data.get("makeup_workdays") or {}
+        if not isinstance(closed, list) or not isinstance(makeup, dict):
+            errors.append(_("closed_days 应为日期列表，makeup_workdays 应为日期到星期的映射"))
+        else:
+            record["calendar"] = [{"date": d, "kind": CalendarDayKind.CLOSED, "hours_of_weekday": 0, "note": ""} for d in closed]
+            record["calendar"] += [
+                {"date": d, "kind": CalendarDayKind.WORKDAY, "hours_of_weekday": weekday, "note": ""} for d, weekday in makeup.items()
+            ]
+    for entry in record["calendar"]:
+        try:
+            dt.date.fromisoformat(entry["date"])
+        except (TypeError, ValueError):
+            errors.append(_("日期“%(date)s”不是 YYYY-MM-DD 格式") % {"date": entry["date"]})
+    record["calendar"].sort(key=lambda entry: str(entry["date"]))
+    return _check(errors, record)
+
+
+def normalize_window(data: dict) -> dict[str, Any]:
+    errors: list[str] = []
+    record = {
+        "hall": _text(data, "hall", errors),
+        "name": _text(data, "name", errors),
+        "numbers": _text(data, "numbers", errors, required=False),
+        "role": _text(data, "role", errors),
+        "location": _text(data, "location", errors, required=False),
+    }
+    return _check(errors, record)
+
+
+def normalize_theme(data: dict) -> dict[str, Any]:
+    errors: list[str] = []
+    record = {
+        "slug": _text(data, "slug", errors),
+        "name": _text(data, "name", errors),
+        "audience": _text(data, "audience", errors, required=False) or "个人",
+        "description": _text(data, "description", errors, required=False),
+        "sort_order": _integer(data, "sort_order", errors, default=100),
+    }
+    return _check(errors, record)
+
+
+def normalize_synonym(data: dict) -> dict[str, Any]:
+    errors: list[str] = []
+    record = {
+        "phrases": _text(data, "phrases", errors),
+        "expansions": _text(data, "expansions", errors),
+        "enabled": _boolean(data, "enabled", errors, default=True),
+        "note": _text(data, "note", errors, required=False),
+    }
+    return _check(errors, record)
+
+
+def _page_fields(data: dict, names: Iterable[str], errors: list[str]) -> dict[str, str]:
+    return {name: _text(data, name, errors, required=name in ("title", "slug")) for name in names}
+
+
+def normalize_site(data: dict) -> dict[str, Any]:
+    errors: list[str] = []
+    record = {
+        "site": {
+            "site_name": _text(data, "site_name", errors, required=False),
+            "hostname": _text(data, "hostname", errors, required=False) or "localhost",
+            "port": _integer(data, "port", errors, default=80),
+        },
+        "home": _page_fields(_object(data, "home", errors), HOME_FIELDS, errors),
+        "guide_index": _page_fields(_object(data, "guide_index", errors), GUIDE_INDEX_FIELDS, errors),
+    }
+    return _check(errors, record)
+
+
+def normalize_change(data: dict) -> dict[str, Any]:
+    errors: list[str] = []
+    guide = data.get("guide")
+    if guide is not None and not isinstance(guide, str):
+        errors.append(_("字段 guide 应为事项编码或 null"))
+    record = {
+        "id": _integer(data, "id", errors),
+        "kind": _text(data, "kind", errors),
+        "code": _text(data, "code", errors),
+        "guide": guide,
+        "name": _text(data, "name", errors, required=False),
+        "checklist_version": _integer(data, "checklist_version", errors, nullable=True),
+        "fingerprint": _text(data, "fingerprint", errors, required=False),
+        "change_note": _text(data, "change_note", errors, required=False),
+        "created_at": _moment(data, "created_at", errors),
+    }
+    if record["id"] == 0:
+        errors.append(_("字段 id 应为正整数"))
+    return _check(errors, record)
+
+
+def normalize_promotion(data: dict) -> dict[str, Any]:
+    errors: list[str] = []
+    # (Wagtail's external_link_text may be null, and null is kept: a restore gives back the row.)
+    for key in ("guide", "page", "external_link_text"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            errors.append(_("字段 %(key)s 应为文本或 null") % {"key": key})
+    record = {
+        "query": _text(data, "query", errors),
+        "sort_order": _integer(data, "sort_order", errors, nullable=True),
+        "guide": data.get("guide"),
+        "page": data.get("page"),
+        "external_link_url": _text(data, "external_link_url", errors, required=False),
+        "external_link_text": data.get("external_link_text"),
+        "description": _text(data, "description", errors, required=False),
+    }
+    return _check(errors, record)
+
+
+def normalize_header(data: dict) -> dict[str, Any]:
+    errors: list[str] = []
+    version = _integer(data, "format", errors)
+    if version is not None and version > CATALOGUE_FORMAT:
+        errors.append(
+            _("文件格式为第 %(format)s 版，本系统只能读取第 %(supported)s 版及以前的格式，请先升级本系统")
+            % {"format": version, "supported": CATALOGUE_FORMAT}
+        )
+    counts = _object(data, "counts", errors)
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts.values()):
+        errors.append(_("字段 counts 应为各类记录的数目"))
+    return _check(errors, {"format": version, "counts": counts})
+
+
+NORMALIZERS: dict[str, Callable[[dict], Any]] = {
+    RecordKind.CATALOGUE: normalize_header,
+    RecordKind.SITE: normalize_site,
+    RecordKind.DEPARTMENT: normalize_department,
+    RecordKind.HALL: normalize_hall,
+    RecordKind.WINDOW: normalize_window,
+    RecordKind.THEME: normalize_theme,
+    RecordKind.SYNONYM: normalize_synonym,
+    RecordKind.GUIDE: normalize_guide,
+    RecordKind.CHANGE: normalize_change,
+    RecordKind.PROMOTION: normalize_promotion,
+}
+# The key that identifies a record of each kind within a file (a second line with the same key
+# is an error).
+NATURAL_KEYS: dict[str, Callable[[Any], Any]] = {
+    RecordKind.CATALOGUE: lambda record: "catalogue",
+    RecordKind.SITE: lambda record: "site",
+    RecordKind.DEPARTMENT: lambda record: record["code"],
+    RecordKind.HALL: lambda record: record["name"],
+    RecordKind.WINDOW: lambda record: (record["hall"], record["name"], record["numbers"]),
+    RecordKind.THEME: lambda record: record["slug"],
+    RecordKind.SYNONYM: lambda record: record["phrases"],
+    RecordKind.GUIDE: lambda line: line.record["code"],
+    RecordKind.CHANGE: lambda record: record["id"],
+    RecordKind.PROMOTION: lambda record: (record["query"], record["guide"], record["page"], record["external_link_url"]),
+}
+
+
+def _kind_of(data: Any) -> str:
+    kind = data.get(RECORD_KEY, RecordKind.GUIDE) if isinstance(data, dict) else RecordKind.GUIDE
+    if kind not in NORMALIZERS:
+        raise RecordError(_("未知的记录类型“%(kind)s”（可用：%(kinds)s）") % {"kind": kind, "kinds": "、".join(NORMALIZERS)})
+    return kind
+
+
 # --- writing -------------------------------------------------------------------------------------
+
+
+def _save_validated(instance) -> None:
+    try:
+        instance.full_clean()
+    except ValidationError as error:
+        raise ValidationError(labelled_messages(instance, error)) from None
+    instance.save()
+
+
+def _outcome(created: bool, changed: bool) -> str:
+    return "created" if created else "updated" if changed else "unchanged"
+
+
+def _assign(instance, values: dict[str, Any]) -> bool:
+    changed = any(getattr(instance, name) != value for name, value in values.items())
+    for name, value in values.items():
+        setattr(instance, name, value)
+    return changed
+
+
+def build_hall(hall: ServiceHall, record: dict[str, Any]) -> ServiceHall:
+    """Give a hall the fields, weekly hours and calendar of a normalized hall record (unsaved)."""
+    hall.address = record["address"]
+    hall.floor_guide = record["floor_guide"]
+    hall.phone = record["phone"]
+    hall.sessions = [
+        HallSession(weekday=int(day), start=times[0], end=times[1])
+        for day, sessions in sorted(record["hours"].items())
+        for times in map(_session_times, sessions)
+    ]
+    hall.calendar_days = [
+        HallCalendarDay(
+            date=dt.date.fromisoformat(day["date"]), kind=day["kind"],
+            hours_of_weekday=day["hours_of_weekday"], note=day["note"],
+        )
+        for day in record["calendar"]
+    ]
+    return hall
+
+
+def save_hall(hall: ServiceHall) -> None:
+    """Validate a hall and its rows as the admin does, then save them."""
+    messages = []
+    try:
+        hall.full_clean()
+    except ValidationError as error:
+        messages.extend(labelled_messages(hall, error))
+    for relation in ("sessions", "calendar_days"):
+        for row in getattr(hall, relation).all():
+            try:
+                row.full_clean(exclude=["hall"])
+            except ValidationError as error:
+                messages.extend(labelled_messages(row, error))
+    if messages:
+        raise ValidationError(messages)
+    hall.save()
+
+
+class CatalogueWriter:
+    """Writes the records of a catalogue other than guides, by natural key."""
+
+    def __init__(self, report: ImportReport):
+        self.report = report
+
+    def write(self, kind: str, record: dict[str, Any]) -> None:
+        getattr(self, f"write_{kind}")(record)
+
+    def _count(self, kind: str, outcome: str) -> None:
+        self.report.records[(kind, outcome)] += 1
+
+    def write_site(self, record) -> None:
+        from portal.skeleton import ensure_default_site, ensure_guide_index, ensure_home
+
+        home, home_changed = ensure_home(record["home"], update=True)
+        index, index_changed = ensure_guide_index(home, record["guide_index"], update=True)
+        site_changed = ensure_default_site(home, record["site"], update=True)
+        self._count(RecordKind.SITE, "updated" if home_changed or index_changed or site_changed else "unchanged")
+
+    def write_department(self, record) -> None:
+        department = Department.objects.filter(code=record["code"]).first() or Department.objects.filter(name=record["name"]).first()
+        if department is not None and serialize_department(department) == record:
+            return self._count(RecordKind.DEPARTMENT, "unchanged")
+        created = department is None
+        department = department or Department()
+        _assign(department, record)
+        _save_validated(department)
+        self._count(RecordKind.DEPARTMENT, _outcome(created, True))
+
+    def write_hall(self, record) -> None:
+        hall = ServiceHall.objects.filter(name=record["name"]).first()
+        if hall is not None and serialize_hall_catalogue(hall) == record:
+            return self._count(RecordKind.HALL, "unchanged")
+        created = hall is None
+        save_hall(build_hall(hall or ServiceHall(name=record["name"]), record))
+        self._count(RecordKind.HALL, _outcome(created, True))
+
+    def write_window(self, record) -> None:
+        hall = ServiceHall.objects.filter(name=record["hall"]).first()
+        if hall is None:
+            raise ValidationError(_("未知的服务大厅“%(hall)s”") % {"hall": record["hall"]})
+        window = ServiceWindow.objects.filter(hall=hall, name=record["name"], numbers=record["numbers"]).first()
+        created = window is None
+        window = window or ServiceWindow(hall=hall, name=record["name"], numbers=record["numbers"])
+        changed = _assign(window, {"role": record["role"], "location": record["location"]})
+        if created or changed:
+            _save_validated(window)
+        self._count(RecordKind.WINDOW, _outcome(created, changed))
+
+    def write_theme(self, record) -> None:
+        theme = LifeEvent.objects.filter(slug=record["slug"]).first()
+        if theme is not None and serialize_theme(theme) == record:
+            return self._count(RecordKind.THEME, "unchanged")
+        created = theme is None
+        theme = theme or LifeEvent()
+        _assign(theme, record)
+        _save_validated(theme)
+        self._count(RecordKind.THEME, _outcome(created, True))
+
+    def write_synonym(self, record) -> None:
+        from search.models import Synonym
+
+        synonym = Synonym.objects.filter(phrases=record["phrases"]).first()
+        if synonym is not None and serialize_synonym(synonym) == record:
+            return self._count(RecordKind.SYNONYM, "unchanged")
+        created = synonym is None
+        synonym = synonym or Synonym()
+        _assign(synonym, record)
+        _save_validated(synonym)
+        self._count(RecordKind.SYNONYM, _outcome(created, True))
+
+    def write_change(self, record) -> None:
+        from feed.models import ChangeEvent
+
+        values = {
+            "kind": record["kind"],
+            "code": record["code"],
+            "name": record["name"],
+            "checklist_version": record["checklist_version"],
+            "fingerprint": record["fingerprint"],
+            "change_note": record["change_note"],
+            "created_at": record["created_at"],
+        }
+        guide_id = None
+        if record["guide"] is not None:
+            guide_id = GuidePage.objects.filter(code=record["guide"]).values_list("pk", flat=True).first()
+            if guide_id is None:
+                raise ValidationError(_("变更记录所属的事项“%(code)s”不存在") % {"code": record["guide"]})
+        event = ChangeEvent.objects.filter(pk=record["id"]).first()
+        if event is not None:
+            if any(getattr(event, name) != value for name, value in values.items()) or event.guide_id != guide_id:
+                raise ValidationError(
+                    _("变更记录 #%(id)s 与数据库中已有的不同：变更记录只能恢复到空数据库，或其中已有的记录与文件一致的数据库")
+                    % {"id": record["id"]}
+                )
+            return self._count(RecordKind.CHANGE, "unchanged")
+        _save_validated(ChangeEvent(pk=record["id"], guide_id=guide_id, **values))
+        self._count(RecordKind.CHANGE, "created")
+
+    def write_promotion(self, record) -> None:
+        from wagtail.contrib.search_promotions.models import Query, SearchPromotion
+
+        page = None
+        if record["guide"] is not None:
+            page = GuidePage.objects.filter(code=record["guide"]).first()
+            if page is None:
+                raise ValidationError(_("推荐结果指向的事项“%(code)s”不存在") % {"code": record["guide"]})
+        elif record["page"] is not None:
+            page = Page.objects.filter(url_path=record["page"]).first()
+            if page is None:
+                raise ValidationError(_("推荐结果指向的页面“%(path)s”不存在") % {"path": record["page"]})
+        query = Query.get(record["query"])
+        promotion = SearchPromotion.objects.filter(
+            query=query, page=page, external_link_url=record["external_link_url"]
+        ).first()
+        created = promotion is None
+        promotion = promotion or SearchPromotion(query=query, page=page, external_link_url=record["external_link_url"])
+        values = {key: record[key] for key in ("sort_order", "external_link_text", "description")}
+        if _assign(promotion, values) or created:
+            _save_validated(promotion)
+            return self._count(RecordKind.PROMOTION, _outcome(created, True))
+        self._count(RecordKind.PROMOTION, "unchanged")
+
+    @staticmethod
+    def after_changes() -> None:
+        """Explicit ids leave a PostgreSQL sequence behind the rows; the next event would collide."""
+        from feed.models import ChangeEvent
+
+        statements = connection.ops.sequence_reset_sql(no_style(), [ChangeEvent])
+        if statements:
+            with connection.cursor() as cursor:
+                for statement in statements:
+                    cursor.execute(statement)
 
 
 class GuideWriter:
@@ -386,31 +1083,84 @@ class GuideWriter:
 
     def __init__(self, hall=None):
         self.index = GuideIndexPage.objects.first()
-        if self.index is None:
-            raise ImportFailed([LineError(0, None, "站点中没有“办事指南目录”页面，请先运行 load_demo 或在后台创建")])
         self.hall = hall or ServiceHall.objects.order_by("pk").first()
         self.departments = {d.name: d for d in Department.objects.all()}
-        self.windows = {(w.name, w.numbers): w for w in ServiceWindow.objects.filter(hall=self.hall)} if self.hall else {}
+        self.halls = {h.name: h for h in ServiceHall.objects.all()}
+        self.windows = {(w.hall_id, w.name, w.numbers): w for w in ServiceWindow.objects.all()}
         self.themes = {t.slug: t for t in LifeEvent.objects.all()}
+        # What the line being written created, forgotten if its savepoint is rolled back.
+        self._created: list[tuple[dict, Any]] = []
+        self._default_hall = self.hall
+
+    def _remember(self, cache: dict, key, value):
+        cache[key] = value
+        self._created.append((cache, key))
+        return value
+
+    def line_written(self) -> None:
+        self._created.clear()
+        self._default_hall = self.hall
+
+    def line_rolled_back(self) -> None:
+        for cache, key in self._created:
+            cache.pop(key, None)
+        self._created.clear()
+        self.hall = self._default_hall
 
     def department(self, record: dict[str, Any]):
         name = record["department"]
         if name not in self.departments:
-            code = "D" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:8].upper()
-            self.departments[name] = Department.objects.create(
+            code = record.get("department_code") or "D" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:8].upper()
+            department = Department(
                 name=name, code=code, phone=record["phone"], complaint_phone=record["complaint_phone"]
             )
+            try:
+                department.full_clean()
+            except ValidationError as error:
+                raise ValidationError([_("部门：%(message)s") % {"message": m} for m in labelled_messages(department, error)]) from None
+            department.save()
+            self._remember(self.departments, name, department)
         return self.departments[name]
 
-    def window(self, label: str, role: str):
+    def _hall_for(self, record: dict[str, Any] | None, label: str) -> ServiceHall | None:
+        """The hall a window of the record belongs to: the one its ``windows`` entry or its
+        ``hall`` names (created from the record's ``hall`` when it does not exist yet), else the
+        default hall."""
+        record = record or {}
+        hint = next((w for w in record.get("windows", ()) if w["label"] == label), None)
+        name = (hint or {}).get("hall") or (record.get("hall") or {}).get("name")
+        if not name or name == getattr(self.hall, "name", None):
+            return self.hall
+        if name not in self.halls:
+            if (record.get("hall") or {}).get("name") != name:
+                return self.hall
+            try:
+                data = normalize_hall(record["hall"])
+            except RecordError as error:
+                raise ValidationError(_("大厅：%(message)s") % {"message": error}) from None
+            hall = build_hall(ServiceHall(name=name), data)
+            save_hall(hall)
+            self._remember(self.halls, name, hall)
+        return self.halls[name]
+
+    def window(self, label: str, role: str, record: dict[str, Any] | None = None):
         if not label:
             return None
-        if self.hall is None:
-            self.hall = ServiceHall.objects.create(name="政务服务中心", address="（请在后台补充大厅地址）")
+        hall = self._hall_for(record, label)
+        if hall is None:
+            hall = self.hall = ServiceHall.objects.create(name="政务服务中心", address="（请在后台补充大厅地址）")
+            self._remember(self.halls, hall.name, hall)
         name, numbers = parse_window_label(label)
-        key = (name, numbers)
+        key = (hall.pk, name, numbers)
         if key not in self.windows:
-            self.windows[key] = ServiceWindow.objects.create(hall=self.hall, name=name, numbers=numbers, role=role)
+            hint = next((w for w in (record or {}).get("windows", ()) if w["label"] == label), {})
+            window = ServiceWindow(hall=hall, name=name, numbers=numbers, role=role, location=hint.get("location", ""))
+            try:
+                window.full_clean()
+            except ValidationError as error:
+                raise ValidationError([_("窗口：%(message)s") % {"message": m} for m in labelled_messages(window, error)]) from None
+            window.save()
+            self._remember(self.windows, key, window)
         return self.windows[key]
 
     def apply(self, page, record: dict[str, Any]) -> None:
@@ -438,13 +1188,15 @@ class GuideWriter:
         page.visits_note = record["visits_note"]
         page.online = record["online"]
         page.online_url = record["online_url"]
-        page.intake_window = self.window(record["intake_window"], WindowRole.INTAKE)
-        page.delivery_window = self.window(record["delivery_window"], WindowRole.DELIVERY)
+        page.intake_window = self.window(record["intake_window"], WindowRole.INTAKE, record)
+        page.delivery_window = self.window(record["delivery_window"], WindowRole.DELIVERY, record)
         page.phone = record["phone"]
         page.complaint_phone = record["complaint_phone"]
         page.result_name = record["result"]
         page.common_names = "、".join(record["aliases"])
         page.result_type = record["result_type"]
+        if "change_note" in record:
+            page.change_note = record["change_note"]
         page.legal_bases = [GuideLegalBasis(**basis) for basis in record["legal_basis"]]
         page.situations = [
             GuideSituation(key=s["key"], question=s["question"], options="\n".join(s["options"]))
@@ -488,78 +1240,170 @@ def _keep_situation_keys(record: dict[str, Any], existing: dict[str, Any]) -> No
         taken.add(situation["key"])
 
 
-def _validation_message(error: ValidationError) -> str:
-    if hasattr(error, "message_dict"):
-        return "；".join(f"{message}" for messages in error.message_dict.values() for message in messages)
-    return "；".join(error.messages)
+def _message(error: ValidationError, instance=None) -> str:
+    return "；".join(labelled_messages(instance, error) if instance is not None else error.messages)
+
+
+@dataclass
+class ParsedLine:
+    number: int
+    kind: str
+    record: Any
+
+
+def read_lines(lines: Iterable[str | bytes], errors: list[LineError]) -> list[ParsedLine]:
+    """Decode, parse and shape-check every line; a line's problems go to ``errors``."""
+    parsed: list[ParsedLine] = []
+    seen: dict[tuple[str, Any], int] = {}
+    for number, raw in enumerate(lines, start=1):
+        code = None
+        try:
+            text = decode_line(raw, number)
+            if not text.strip():
+                continue
+            data = parse_json(text)
+            code = data.get("code") if isinstance(data, dict) and isinstance(data.get("code"), str) else None
+            kind = _kind_of(data)
+            record = NORMALIZERS[kind](data)
+        except RecordError as error:
+            errors.append(LineError(number, code, str(error)))
+            continue
+        except RecursionError:
+            errors.append(LineError(number, code, _("不是可导入的 JSON：括号嵌套过深")))
+            continue
+        key = (kind, NATURAL_KEYS[kind](record))
+        if key in seen:
+            errors.append(LineError(number, code, _("与第 %(line)s 行重复") % {"line": seen[key]}))
+            continue
+        seen[key] = number
+        parsed.append(ParsedLine(number, kind, record))
+    return parsed
+
+
+def _check_catalogue(parsed: list[ParsedLine], errors: list[LineError]) -> None:
+    """A catalogue's header comes first and names how many records of each kind follow: a file
+    cut short (a copy that failed, a disk that filled up) is an error, never a partial restore.
+    (Lines added to an export by hand are fine.)"""
+    headers = [line for line in parsed if line.kind == RecordKind.CATALOGUE]
+    if not headers:
+        return
+    header = headers[0]
+    if parsed[0] is not header:
+        errors.append(LineError(header.number, None, _("目录文件的首行（record 为 catalogue）应在所有记录之前")))
+    found = Counter(line.kind for line in parsed if line.kind != RecordKind.CATALOGUE)
+    for kind, expected in sorted(header.record["counts"].items()):
+        if found[kind] < expected:
+            errors.append(
+                LineError(
+                    header.number, None,
+                    _("文件不完整：应有 %(expected)s 条“%(kind)s”记录，实际只有 %(found)s 条") % {"expected": expected, "kind": kind, "found": found[kind]},
+                )
+            )
 
 
 def import_guides(
-    lines: Iterable[str],
+    lines: Iterable[str | bytes],
     *,
     publish: bool = False,
     user=None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Import JSON Lines; raise ImportFailed listing every bad line, having written nothing."""
+    """Import JSON Lines (str or bytes, one per line); raise ImportFailed listing every bad line,
+    having written nothing."""
     errors: list[LineError] = []
-    parsed: list[tuple[int, dict[str, Any]]] = []
-    seen: dict[str, int] = {}
-    known_themes = set(LifeEvent.objects.values_list("slug", flat=True))
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as error:
-            errors.append(LineError(number, None, f"不是有效的 JSON（第 {error.colno} 列：{error.msg}）"))
-            continue
-        code = data.get("code") if isinstance(data, dict) else None
-        try:
-            record = normalize_record(data)
-        except RecordError as error:
-            errors.append(LineError(number, code if isinstance(code, str) else None, str(error)))
-            continue
-        unknown = [slug for slug in record["themes"] if slug not in known_themes]
+    parsed = read_lines(lines, errors)
+    _check_catalogue(parsed, errors)
+    by_kind: dict[str, list[ParsedLine]] = defaultdict(list)
+    for line in parsed:
+        by_kind[line.kind].append(line)
+    known_themes = set(LifeEvent.objects.values_list("slug", flat=True)) | {line.record["slug"] for line in by_kind[RecordKind.THEME]}
+    guides = []
+    for line in by_kind[RecordKind.GUIDE]:
+        themes = set(line.record.record["themes"])
+        if line.record.state and line.record.state.draft:
+            themes |= set(line.record.state.draft["themes"])
+        unknown = sorted(themes - known_themes)
         if unknown:
-            errors.append(LineError(number, record["code"], f"未知主题：{'、'.join(unknown)}"))
-            continue
-        if record["code"] in seen:
-            errors.append(LineError(number, record["code"], f"编码与第 {seen[record['code']]} 行重复"))
-            continue
-        seen[record["code"]] = number
-        parsed.append((number, record))
+            errors.append(LineError(line.number, line.record.record["code"], f"未知主题：{'、'.join(unknown)}"))
+        else:
+            guides.append(line)
 
     report = ImportReport()
-    # Lines that passed the schema are still written, inside a transaction that the first error
-    # dooms, so that model-level problems (a bad phone number, promised > legal) of every line are
-    # reported in the same run.
+    if progress:  # the header, checked above
+        progress(len(by_kind[RecordKind.CATALOGUE]))
+    # Lines that passed the checks above are still written, inside a transaction that the first
+    # error dooms, so that model-level problems (a bad phone number, promised > legal) of every
+    # line are reported in the same run.
     with transaction.atomic():
-        writer = GuideWriter()
-        existing_pages = {p.code: p for p in GuidePage.objects.filter(code__in=list(seen))}
-        for number, record in parsed:
-            try:
-                # Wagtail re-indexes a page's references on every save of each of its inline rows;
-                # one update per guide after it is written does the same work once.
-                with transaction.atomic(), disable_reference_index_auto_update():
-                    page = _write_one(writer, existing_pages.get(record["code"]), record, publish, user, report)
-                ReferenceIndex.create_or_update_for_object(page)
-            except ValidationError as error:
-                errors.append(LineError(number, record["code"], _validation_message(error)))
-            if progress:
-                progress(1)
+        catalogue = CatalogueWriter(report)
+        for kind in RecordKind.ORDER:
+            if kind == RecordKind.GUIDE:
+                _write_guides(guides, publish, user, report, errors, progress)
+                continue
+            for line in by_kind[kind]:
+                try:
+                    with transaction.atomic():
+                        catalogue.write(kind, line.record)
+                except ValidationError as error:
+                    errors.append(LineError(line.number, None, _message(error)))
+                except IntegrityError as error:
+                    errors.append(LineError(line.number, None, _("与数据库中已有的记录冲突：%(reason)s") % {"reason": error}))
+                if progress:
+                    progress(1)
+            if kind == RecordKind.CHANGE and by_kind[kind]:
+                catalogue.after_changes()
         if errors:
             raise ImportFailed(sorted(errors, key=lambda e: e.line))
     return report
 
 
-def _write_one(writer, page, record, publish, user, report) -> GuidePage:
+def _write_guides(lines: list[ParsedLine], publish, user, report, errors, progress) -> None:
+    writer = GuideWriter()
+    if writer.index is None and lines:
+        errors.append(LineError(0, None, _("站点中没有“办事指南目录”页面：请导入含站点结构（record 为 site）的目录文件，或先运行 load_demo，或在后台创建")))
+    codes = [line.record.record["code"] for line in lines]
+    existing_pages = {}
+    for start in range(0, len(codes), LOOKUP_CHUNK):
+        existing_pages.update((p.code, p) for p in GuidePage.objects.filter(code__in=codes[start : start + LOOKUP_CHUNK]))
+    for line in lines:
+        guide: GuideLine = line.record
+        code = guide.record["code"]
+        report.document_links += guide.document_links
+        try:
+            # Wagtail re-indexes a page's references on every save of each of its inline rows;
+            # one update per guide after it is written does the same work once.
+            with transaction.atomic(), disable_reference_index_auto_update():
+                if guide.state is None:
+                    page = _write_one(writer, existing_pages.get(code), guide.record, publish, user, report)
+                else:
+                    page = _restore_one(writer, existing_pages.get(code), guide, user, report)
+            if page is not None and page.pk:
+                ReferenceIndex.create_or_update_for_object(page)
+            writer.line_written()
+        except ValidationError as error:
+            writer.line_rolled_back()
+            errors.append(LineError(line.number, code, _message(error)))
+        except IntegrityError as error:
+            writer.line_rolled_back()
+            errors.append(LineError(line.number, code, _("与数据库中已有的记录冲突：%(reason)s") % {"reason": error}))
+        if progress:
+            progress(1)
+
+
+def _new_page(writer, record, *, slug: str, draft: bool, **fields) -> GuidePage:
+    page = GuidePage(slug=slug or record["code"].lower(), live=False, **fields)
+    writer.apply(page, record)
+    clean_guide(page, draft=draft, exclude=["path", "depth", "url_path"])
+    return page
+
+
+def _write_one(writer, page, record, publish, user, report) -> GuidePage | None:
     if page is None:
-        page = GuidePage(slug=record["code"].lower(), live=False)
-        writer.apply(page, record)
-        page.full_clean(exclude=["path", "depth", "url_path"])
+        page = _new_page(writer, record, slug="", draft=False)
+        if writer.index is None:  # reported once; the line itself was checked
+            return None
         writer.index.add_child(instance=page)
-        revision = page.save_revision(user=user, log_action=False)
+        revision = page.save_revision(user=user, log_action=False, clean=False)
         report.created.append(record["code"])
         if publish:
             revision.publish(user=user)
@@ -569,7 +1413,8 @@ def _write_one(writer, page, record, publish, user, report) -> GuidePage:
     latest = page.get_latest_revision_as_object()
     existing = serialize_guide(latest)
     _keep_situation_keys(record, existing)
-    if comparable(existing) == comparable(record):
+    same_note = "change_note" not in record or record["change_note"] == latest.change_note
+    if comparable(existing) == comparable(record) and same_note:
         if publish and (not page.live or page.has_unpublished_changes):
             page.get_latest_revision().publish(user=user)
             report.published.append(record["code"])
@@ -577,9 +1422,82 @@ def _write_one(writer, page, record, publish, user, report) -> GuidePage:
             report.unchanged.append(record["code"])
         return page
     writer.apply(latest, record)
-    revision = latest.save_revision(user=user)
+    clean_guide(latest)
+    revision = latest.save_revision(user=user, clean=False)
     report.updated.append(record["code"])
     if publish:
         revision.publish(user=user)
         report.published.append(record["code"])
+    return page
+
+
+def exported_state(page) -> tuple[dict[str, Any], GuideState]:
+    """The record and state a fresh export would write for a guide, normalized as a line of the
+    file is: a restore line equal to it changes nothing."""
+    history = list(ChecklistVersion.objects.filter(guide_id=page.pk).order_by("version"))
+    record, state = guide_line_fields(page, history)
+    data = json.loads(json.dumps({**(record or serialize_guide(page)), **state}, ensure_ascii=False))
+    line = normalize_guide(data)
+    return line.record, line.state
+
+
+def _restore_one(writer, page, guide: GuideLine, user, report) -> GuidePage | None:
+    record, state = guide.record, guide.state
+    code = record["code"]
+    page_fields = {"seo_title": state.seo_title, "search_description": state.search_description}
+    known_versions = 0
+    if page is None:
+        target = _new_page(writer, record, slug=state.slug, draft=not state.live, change_note=state.change_note, **page_fields)
+        if writer.index is None:
+            return None
+        writer.index.add_child(instance=target)
+        page = target
+        report.created.append(code)
+    else:
+        current_record, current = exported_state(page)
+        if comparable(current_record) == comparable(record) and current.comparable() == state.comparable():
+            report.unchanged.append(code)
+            return page
+        file_history = [_comparable_version(v) for v in state.history]
+        known = [_comparable_version(v) for v in current.history]
+        if file_history[: len(known)] != known:
+            raise ValidationError(
+                _("清单版本历史与数据库中的不一致（数据库中有 %(known)s 个版本）：版本历史只能延续，不能改写；请恢复到空数据库")
+                % {"known": len(known)}
+            )
+        known_versions = len(known)
+        target = page.get_latest_revision_as_object()
+        writer.apply(target, record)
+        target.slug = state.slug or target.slug
+        target.change_note = state.change_note
+        for name, value in page_fields.items():
+            setattr(target, name, value)
+        clean_guide(target, draft=not state.live)
+        report.updated.append(code)
+
+    with restoring_history():
+        revision = target.save_revision(user=user, log_action=False, clean=False)
+        if state.live:
+            revision.publish(user=user)
+            report.published.append(code)
+        elif page.live:
+            GuidePage.objects.get(pk=page.pk).unpublish(user=user)
+    versions = state.history[known_versions:]
+    ChecklistVersion.objects.bulk_create(
+        ChecklistVersion(
+            guide_id=page.pk, version=v["version"], fingerprint=v["fingerprint"], checklist=v["checklist"],
+            published_at=v["published_at"],
+        )
+        for v in versions
+    )
+    latest = state.history[-1] if state.history else {"version": 0, "fingerprint": ""}
+    GuidePage.objects.filter(pk=page.pk).update(checklist_version=latest["version"], checklist_fingerprint=latest["fingerprint"])
+    Page.objects.filter(pk=page.pk).update(
+        first_published_at=state.first_published_at, last_published_at=state.last_published_at
+    )
+    if state.draft is not None:
+        draft = GuidePage.objects.get(pk=page.pk).get_latest_revision_as_object()
+        writer.apply(draft, state.draft)
+        clean_guide(draft, draft=True)
+        draft.save_revision(user=user, log_action=False, clean=False)
     return page

@@ -376,3 +376,149 @@ def checklist_of(record: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """The canonical checklist of a record and its fingerprint."""
     checklist = canonical_checklist(record)
     return checklist, fingerprint(checklist)
+
+
+# --- the catalogue ------------------------------------------------------------------------------
+# ``manage.py export_guides`` writes the whole catalogue in the import format, one JSON object per
+# line: the records of the guides (the record above, plus their page state and history) and those
+# of everything a guide refers to. Every line but a guide's names its kind under RECORD_KEY; a
+# line without it is a guide, so that a file of plain records (the corpus, the feed's
+# guides.ndjson) is a catalogue too. guides.importer reads these shapes back.
+
+CATALOGUE_FORMAT = 1
+RECORD_KEY = "record"
+
+
+class RecordKind:
+    CATALOGUE = "catalogue"  # the first line: format and the number of records of each kind
+    SITE = "site"
+    DEPARTMENT = "department"
+    HALL = "hall"
+    WINDOW = "window"
+    THEME = "theme"
+    SYNONYM = "synonym"
+    GUIDE = "guide"
+    CHANGE = "change"
+    PROMOTION = "promotion"
+
+    # The order of an export and of an import: each kind refers only to kinds before it.
+    ORDER = (SITE, DEPARTMENT, HALL, WINDOW, THEME, SYNONYM, GUIDE, CHANGE, PROMOTION)
+
+
+def catalogue_time(value) -> str | None:
+    """Times of the catalogue: ISO 8601 with the offset and every microsecond (a restore gives
+    back the very instants: the feed's cursors and ``?at=`` compare them)."""
+    from django.utils import timezone
+
+    return timezone.localtime(value).isoformat() if value is not None else None
+
+
+def serialize_department(department) -> dict[str, Any]:
+    return {
+        "name": department.name,
+        "short_name": department.short_name,
+        "code": department.code,
+        "phone": department.phone,
+        "complaint_phone": department.complaint_phone,
+        "sort_order": department.sort_order,
+    }
+
+
+def serialize_hall_catalogue(hall) -> dict[str, Any]:
+    """The hall as a guide record shows it, with its calendar days in full (their notes too)."""
+    record = serialize_hall(hall)
+    del record["closed_days"], record["makeup_workdays"]
+    record["calendar"] = [
+        {"date": d.date.isoformat(), "kind": d.kind, "hours_of_weekday": d.hours_of_weekday, "note": d.note}
+        for d in sorted(hall.calendar_days.all(), key=lambda d: d.date)
+    ]
+    return record
+
+
+def serialize_theme(theme) -> dict[str, Any]:
+    return {
+        "slug": theme.slug,
+        "name": theme.name,
+        "audience": theme.audience,
+        "description": theme.description,
+        "sort_order": theme.sort_order,
+    }
+
+
+def serialize_synonym(synonym) -> dict[str, Any]:
+    return {"phrases": synonym.phrases, "expansions": synonym.expansions, "enabled": synonym.enabled, "note": synonym.note}
+
+
+HOME_FIELDS = ("title", "slug", "seo_title", "search_description", "intro", "search_placeholder")
+GUIDE_INDEX_FIELDS = ("title", "slug", "seo_title", "search_description", "intro")
+
+
+def serialize_site(site, home, guide_index) -> dict[str, Any]:
+    """The skeleton of the portal: the default site, its home page and the guide index."""
+    return {
+        "site_name": site.site_name if site else "",
+        "hostname": site.hostname if site else "localhost",
+        "port": site.port if site else 80,
+        "home": {name: getattr(home, name) for name in HOME_FIELDS} if home else None,
+        "guide_index": {name: getattr(guide_index, name) for name in GUIDE_INDEX_FIELDS} if guide_index else None,
+    }
+
+
+def serialize_promotion(promotion, guide_code: str | None) -> dict[str, Any]:
+    """A promoted search result (Wagtail's search promotions): its query and what it pins, a
+    guide by its code, another page by its path, or an external link."""
+    return {
+        "query": promotion.query.query_string,
+        "sort_order": promotion.sort_order,
+        "guide": guide_code,
+        "page": promotion.page.url_path if promotion.page_id and guide_code is None else None,
+        "external_link_url": promotion.external_link_url,
+        "external_link_text": promotion.external_link_text,
+        "description": promotion.description,
+    }
+
+
+def serialize_checklist_version(version) -> dict[str, Any]:
+    return {
+        "version": version.version,
+        "fingerprint": version.fingerprint,
+        "published_at": catalogue_time(version.published_at),
+        "checklist": version.checklist,
+    }
+
+
+def serialize_change_event(event, guide_code: str | None) -> dict[str, Any]:
+    """An entry of the change log with its id (the cursor the intake systems hold) and the code
+    of the guide it still belongs to (None once that guide was deleted)."""
+    return {
+        "id": event.pk,
+        "kind": event.kind,
+        "code": event.code,
+        "guide": guide_code,
+        "name": event.name,
+        "checklist_version": event.checklist_version,
+        "fingerprint": event.fingerprint,
+        "change_note": event.change_note,
+        "created_at": catalogue_time(event.created_at),
+    }
+
+
+def serialize_guide_state(page, history: Sequence[Any], draft: dict[str, Any] | None) -> dict[str, Any]:
+    """What a guide's record leaves out and a restore needs: the editable fields outside the
+    record (the change note), the page's publication state, its checklist history and the
+    latest draft of a live guide (the record of a guide that is not live is its latest draft)."""
+    return {
+        "change_note": page.change_note,
+        "checklist_version": page.checklist_version,
+        "checklist_fingerprint": page.checklist_fingerprint,
+        "page": {
+            "slug": page.slug,
+            "seo_title": page.seo_title,
+            "search_description": page.search_description,
+            "live": page.live,
+            "first_published_at": catalogue_time(page.first_published_at),
+            "last_published_at": catalogue_time(page.last_published_at),
+        },
+        "history": [serialize_checklist_version(version) for version in history],
+        "draft": draft,
+    }

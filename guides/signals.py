@@ -3,7 +3,7 @@ from django.db import transaction
 from django.dispatch import receiver
 from wagtail.signals import page_published
 
-from guides.checklists import record_published_checklist
+from guides.checklists import history_is_restored, record_published_checklist
 
 
 @receiver(page_published)
@@ -13,7 +13,8 @@ def on_page_published(sender, instance, revision=None, **kwargs):
     # A publish scheduled for later also sends page_published; the checklist is in force only
     # once the page is live.
     if isinstance(instance, GuidePage) and instance.live:
-        record_published_checklist(instance, revision)
+        if not history_is_restored():
+            record_published_checklist(instance, revision)
         if settings.PRINTING_PRERENDER_ON_PUBLISH:
             from printing.tasks import prerender_guide
 

@@ -4,8 +4,11 @@ programmatic edit enforce the same thing."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from guides.choices import WindowRole
 from guides.domain.situations import Situation, validate_situations
@@ -59,3 +62,60 @@ def guide_errors(page) -> dict[str, list[str]]:
         )
     )
     return {field: messages for field, messages in errors.items() if messages}
+
+
+# The inline rows of a guide, as the admin's tabs name them.
+INLINE_LABELS = {
+    "legal_bases": gettext_noop("设定依据"),
+    "situations": gettext_noop("情形问题"),
+    "materials": gettext_noop("申请材料"),
+    "steps": gettext_noop("办理流程"),
+    "fee_items": gettext_noop("收费项目"),
+    "faqs": gettext_noop("常见问题"),
+}
+EMPTY_VALUES = (None, "", [], (), {})
+
+
+def labelled_messages(instance, error: ValidationError) -> list[str]:
+    """The messages of a model's ValidationError, each prefixed with its field's label."""
+    if not hasattr(error, "error_dict"):
+        return list(error.messages)
+    messages = []
+    for name, field_errors in error.message_dict.items():
+        if name == NON_FIELD_ERRORS:
+            messages.extend(field_errors)
+            continue
+        try:
+            label = instance._meta.get_field(name).verbose_name
+        except FieldDoesNotExist:
+            label = name
+        messages.extend(f"{label}：{message}" for message in field_errors)
+    return messages
+
+
+def _blank_fields(instance) -> list[str]:
+    return [field.name for field in instance._meta.concrete_fields if getattr(instance, field.attname) in EMPTY_VALUES]
+
+
+def clean_guide(page, *, draft: bool = False, exclude: Sequence[str] = ()) -> None:
+    """Validate a guide and its inline rows as the admin does before it saves them: the model's
+    full_clean of the page (its fields' lengths, choices and validators, and guide_errors) and of
+    every row (which Wagtail's own checks of a page leave out). For a draft, as when an editor
+    saves one, an empty field is not required. Raises one ValidationError listing every problem,
+    each message naming its field and row."""
+    messages: list[str] = []
+    try:
+        page.full_clean(exclude=[*exclude, *(_blank_fields(page) if draft else ())])
+    except ValidationError as error:
+        messages.extend(labelled_messages(page, error))
+    for relation, label in INLINE_LABELS.items():
+        for position, row in enumerate(getattr(page, relation).all(), start=1):
+            try:
+                row.full_clean(exclude=["guide", *(_blank_fields(row) if draft else ())])
+            except ValidationError as error:
+                messages.extend(
+                    _("%(rows)s第 %(position)s 项 · %(message)s") % {"rows": _(label), "position": position, "message": message}
+                    for message in labelled_messages(row, error)
+                )
+    if messages:
+        raise ValidationError(messages)

@@ -12,13 +12,12 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from wagtail.models import Page, Site
 
 from guides.choices import CalendarDayKind
-from guides.importer import import_guides
+from guides.importer import import_guides, split_lines
 from guides.models import Department, GuideIndexPage, LifeEvent, ServiceHall, ServiceWindow
-from portal.models import HomePage
 from portal.public_urls import site_address, sync_default_site
+from portal.skeleton import ensure_default_site, ensure_guide_index, ensure_home
 
 DEMO_DIR = Path(__file__).resolve().parent
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -29,27 +28,11 @@ def _load_json(name: str):
 
 
 def ensure_site(title: str = "一窗办事指南") -> GuideIndexPage:
-    home = HomePage.objects.first()
-    if home is None:
-        root = Page.get_first_root_node()
-        # Wagtail's placeholder "Welcome" page holds the slug "home" and the default site (which
-        # goes with it when it is deleted); the portal's home page takes over both.
-        for placeholder in root.get_children().filter(slug="home"):
-            if placeholder.specific_class is Page:
-                placeholder.delete()
-        home = root.add_child(instance=HomePage(title=title, slug="home", intro="一次告知 · 一窗受理 · 一窗出件"))
-        home.save_revision().publish()
+    home, created = ensure_home({"title": title, "slug": "home", "intro": "一次告知 · 一窗受理 · 一窗出件"})
+    if created:
         hostname, port = site_address() or ("localhost", 80)
-        Site.objects.update_or_create(
-            is_default_site=True,
-            defaults={"hostname": hostname, "port": port, "root_page": home, "site_name": title},
-        )
-    index = GuideIndexPage.objects.first()
-    if index is None:
-        index = home.add_child(
-            instance=GuideIndexPage(title="办事指南", slug="guides", intro="按版块、部门或主题查找办事指南")
-        )
-        index.save_revision().publish()
+        ensure_default_site(home, {"hostname": hostname, "port": port, "site_name": title}, update=True)
+    index, _ = ensure_guide_index(home, {"title": "办事指南", "slug": "guides", "intro": "按版块、部门或主题查找办事指南"})
     return index
 
 
@@ -122,7 +105,7 @@ def load_demo(stdout, *, progress=None):
         ensure_hall()
         ensure_departments()
         ensure_themes()
-        lines = (DEMO_DIR / "guides.jsonl").read_text(encoding="utf-8").splitlines()
+        lines = split_lines((DEMO_DIR / "guides.jsonl").read_text(encoding="utf-8"))
         report = import_guides(lines, publish=True, progress=progress)
     ensure_admin(stdout)
     return report

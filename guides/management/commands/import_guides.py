@@ -1,23 +1,51 @@
+import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from guides.importer import ImportFailed, import_guides
+from guides.importer import ImportFailed, RecordKind, import_guides
+
+
+def read_jsonl(path: str) -> list[bytes]:
+    """The lines of a JSON Lines file as bytes: the importer decodes each, so that a byte that is
+    not UTF-8 is reported with its line like any other problem."""
+    data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    return data.split(b"\n")
+
+
+# One reader per file format; each returns the lines of the import format.
+FORMATS = {"jsonl": read_jsonl}
+
+OUTCOMES = {"created": "新建", "updated": "更新", "unchanged": "未变"}
+KIND_LABELS = {
+    RecordKind.SITE: "站点结构",
+    RecordKind.DEPARTMENT: "部门",
+    RecordKind.HALL: "大厅",
+    RecordKind.WINDOW: "窗口",
+    RecordKind.THEME: "主题",
+    RecordKind.SYNONYM: "同义词",
+    RecordKind.CHANGE: "变更记录",
+    RecordKind.PROMOTION: "推荐结果",
+}
 
 
 class Command(BaseCommand):
-    help = "从 JSON Lines 文件批量导入办事指南（按编码新建或更新；任何一行有误则不写入任何内容）"
+    help = (
+        "从 JSON Lines 文件批量导入办事指南，或从 export_guides 导出的目录文件恢复整个目录"
+        "（按编码新建或更新；任何一行有误则报告所有错误，不写入任何内容）"
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("path", type=Path, help="JSON Lines 文件，每行一个指南")
-        parser.add_argument("--publish", action="store_true", help="导入后直接发布")
+        parser.add_argument("path", help="JSON Lines 文件，每行一个指南或目录记录；为 - 时从标准输入读取")
+        parser.add_argument("--format", choices=sorted(FORMATS), default="jsonl", help="文件格式（默认 jsonl）")
+        parser.add_argument("--publish", action="store_true", help="导入后直接发布（带发布状态的目录记录按文件中的状态恢复）")
         parser.add_argument("--no-progress", action="store_true", help="不显示进度条")
 
-    def handle(self, *args, path: Path, publish: bool, no_progress: bool, **options):
+    def handle(self, *args, path: str, format: str, publish: bool, no_progress: bool, **options):
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as error:
+            lines = FORMATS[format](path)
+        except OSError as error:
             raise CommandError(f"无法读取 {path}：{error}") from error
         total = sum(1 for line in lines if line.strip())
         with tqdm(total=total, unit="条", disable=no_progress or options["verbosity"] == 0, file=self.stderr) as bar:
@@ -30,7 +58,18 @@ class Command(BaseCommand):
                 raise CommandError(f"导入失败：{len(failure.errors)} 处错误，未写入任何内容") from failure
         self.stdout.write(
             self.style.SUCCESS(
-                f"新建 {len(report.created)}，更新 {len(report.updated)}，"
+                f"办事指南：新建 {len(report.created)}，更新 {len(report.updated)}，"
                 f"未变 {len(report.unchanged)}，发布 {len(report.published)}"
             )
         )
+        for kind, label in KIND_LABELS.items():
+            counts = {outcome: report.records[(kind, outcome)] for outcome in OUTCOMES}
+            if any(counts.values()):
+                self.stdout.write(f"{label}：" + "，".join(f"{OUTCOMES[o]} {n}" for o, n in counts.items()))
+        if report.document_links:
+            self.stderr.write(
+                self.style.WARNING(
+                    f"注意：文件中的办事指南链接了 {report.document_links} 个文档（空白表格、示例样表、结果样本），"
+                    "文档不在导入文件中，这些链接未导入；请从数据库备份和媒体目录恢复文档，或在后台重新上传"
+                )
+            )

@@ -1,0 +1,69 @@
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from guides.catalogue import catalogue_snapshot, document_links, iter_catalogue
+
+
+def write_jsonl(stream) -> int:
+    lines = 0
+    for line in iter_catalogue():
+        stream.write(line)
+        lines += 1
+    return lines
+
+
+# One writer per file format; each writes the whole catalogue to a binary stream and returns the
+# number of records written.
+FORMATS = {"jsonl": write_jsonl}
+
+
+class Command(BaseCommand):
+    help = (
+        "导出整个目录（全部办事指南及其清单版本历史、变更记录，部门、大厅、窗口、主题、同义词、推荐结果和站点结构），"
+        "格式与 import_guides 读取的相同，可导入空数据库恢复"
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", nargs="?", default="-", help="输出文件；省略或为 - 时写到标准输出")
+        parser.add_argument("--format", choices=sorted(FORMATS), default="jsonl", help="文件格式（默认 jsonl：每行一个 JSON 对象）")
+
+    def handle(self, *args, path: str, format: str, **options):
+        write = FORMATS[format]
+        if path == "-":
+            with catalogue_snapshot():
+                count = write(sys.stdout.buffer)
+            sys.stdout.buffer.flush()
+        else:
+            count = self._write_file(Path(path), write)
+            self.stderr.write(self.style.SUCCESS(f"已导出 {count} 条记录到 {path}"))
+        links = document_links()
+        if links:
+            self.stderr.write(
+                self.style.WARNING(
+                    f"注意：办事指南链接了 {links} 个文档（空白表格、示例样表、结果样本）；文件中只有它们的网址，"
+                    "导入时不能恢复这些链接：文档请随数据库备份和媒体目录（MEDIA_ROOT）一起备份"
+                )
+            )
+
+    def _write_file(self, path: Path, write) -> int:
+        """Written beside the target and renamed over it when complete: an export that fails
+        halfway never leaves a truncated file where the last good one was."""
+        directory = path.resolve().parent
+        if not directory.is_dir():
+            raise CommandError(f"目录不存在：{directory}")
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=directory)
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                with catalogue_snapshot():
+                    count = write(stream)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return count
