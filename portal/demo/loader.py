@@ -5,13 +5,14 @@ the same database changes nothing and keeps what editors changed."""
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from datetime import date, time
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 
 from guides.choices import CalendarDayKind
 from guides.importer import import_guides, split_lines
@@ -82,15 +83,26 @@ def ensure_themes() -> None:
             LifeEvent.objects.create(sort_order=order, **data)
 
 
+def admin_password_file() -> Path:
+    """Where the generated admin password is kept: beside a SQLite database file (named after
+    it, as SQLite names its journal), else under VAR_DIR named after the database, so that
+    loading the demo into another database never overwrites the login of the first."""
+    if connection.vendor == "sqlite" and not connection.is_in_memory_db():
+        database = Path(connection.settings_dict["NAME"])
+        return database.with_name(f"{database.name}-admin-password.txt")
+    return Path(settings.VAR_DIR) / f"{connection.vendor}-{connection.settings_dict['NAME']}-admin-password.txt"
+
+
 def ensure_admin(stdout) -> None:
     User = get_user_model()
-    password_file = Path(settings.VAR_DIR) / "admin-password.txt"
+    password_file = admin_password_file()
     if not User.objects.filter(is_superuser=True).exists():
         password = secrets.token_urlsafe(12)
         User.objects.create_superuser("admin", "admin@example.invalid", password)
         password_file.parent.mkdir(parents=True, exist_ok=True)
-        password_file.write_text(password + "\n", encoding="utf-8")
-        password_file.chmod(0o600)
+        # Readable by its owner only from the moment it exists.
+        with os.fdopen(os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
+            handle.write(password + "\n")
     if password_file.exists():
         stdout.write(f"管理后台：/admin/  用户名：admin  密码：{password_file.read_text().strip()}")
     else:
