@@ -60,9 +60,10 @@ serve: demo var/secret-key
 	$(SERVE_ENV) $(BIN)/python -m portal.serve
 
 # Debian packages: WeasyPrint's text stack and a CJK font for the printed sheets (the portal),
-# plus a JDK and Maven for the Elasticsearch test node and Chromium for the browser tests.
+# plus a JDK and Maven for the Elasticsearch test node, Chromium for the browser tests and the
+# sqlite3 shell for the backup test.
 RUN_PACKAGES := fonts-noto-cjk fontconfig libfontconfig1 libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0
-TEST_PACKAGES := $(RUN_PACKAGES) default-jdk-headless maven chromium
+TEST_PACKAGES := $(RUN_PACKAGES) default-jdk-headless maven chromium sqlite3
 define install_packages
 	@missing=$$(for package in $(1); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done); \
 	if [ -n "$$missing" ]; then \
