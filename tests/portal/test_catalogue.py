@@ -4,6 +4,7 @@ database is tests/portal/test_restore.py.)"""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 
@@ -122,3 +123,24 @@ def test_export_command_writes_stdout_or_a_complete_file(content, tmp_path, caps
     with pytest.raises(CommandError, match="目录不存在"):
         call_command("export_guides", str(tmp_path / "missing" / "x.jsonl"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["catalogue.jsonl"]  # no partial file left
+
+
+def test_a_restored_guide_keeps_its_history_and_times_and_writes_no_event(content, tmp_path):
+    line = json.loads(next(line for line in export_lines(tmp_path) if '"code":"T-JY-0001"' in line))
+    line["code"], line["page"]["slug"] = "T-JY-0009", "t-jy-0009"  # the same guide, as a new one
+    events = ChangeEvent.objects.count()
+    report = import_guides([json.dumps(line, ensure_ascii=False)])
+    assert report.created == report.published == ["T-JY-0009"]
+    page = GuidePage.objects.get(code="T-JY-0009")
+    assert page.live and not page.has_unpublished_changes
+    assert (page.checklist_version, page.checklist_fingerprint) == (2, line["history"][-1]["fingerprint"])
+    assert [
+        (v.version, v.fingerprint, v.published_at.isoformat(), v.checklist)
+        for v in ChecklistVersion.objects.filter(guide=page).order_by("version")
+    ] == [
+        (v["version"], v["fingerprint"], dt.datetime.fromisoformat(v["published_at"]).astimezone(dt.UTC).isoformat(), v["checklist"])
+        for v in line["history"]
+    ]
+    assert page.last_published_at == dt.datetime.fromisoformat(line["page"]["last_published_at"])
+    assert page.change_note == "复印件改为 1 份"
+    assert ChangeEvent.objects.count() == events  # the change log comes from the file, not from this publish
