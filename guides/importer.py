@@ -1197,30 +1197,31 @@ class GuideWriter:
         page.result_type = record["result_type"]
         if "change_note" in record:
             page.change_note = record["change_note"]
-        page.legal_bases = [GuideLegalBasis(**basis) for basis in record["legal_basis"]]
+        # Rows are numbered in the record's order, as the admin's inline panels number them.
+        page.legal_bases = [GuideLegalBasis(sort_order=n, **basis) for n, basis in enumerate(record["legal_basis"])]
         page.situations = [
-            GuideSituation(key=s["key"], question=s["question"], options="\n".join(s["options"]))
-            for s in record["situations"]
+            GuideSituation(sort_order=n, key=s["key"], question=s["question"], options="\n".join(s["options"]))
+            for n, s in enumerate(record["situations"])
         ]
         page.materials = [
             GuideMaterial(
-                name=m["name"], material_type=m["type"], form=m["form"], original_count=m["original"],
+                sort_order=n, name=m["name"], material_type=m["type"], form=m["form"], original_count=m["original"],
                 copy_count=m["copies"], spec=m["spec"], necessity=m["necessity"], source=m["source"],
                 acceptance_standard=m["acceptance_standard"], note=m["note"], situation=m["situation"] or "",
             )
-            for m in record["materials"]
+            for n, m in enumerate(record["materials"])
         ]
         page.steps = [
             GuideStep(
-                name=s["name"], actor=s["actor"], description=s["description"],
+                sort_order=n, name=s["name"], actor=s["actor"], description=s["description"],
                 limit_value=s["limit"]["value"] if s["limit"] else None,
                 limit_unit=s["limit"]["unit"] if s["limit"] else "",
                 counts_toward_limit=s["counts_toward_limit"],
             )
-            for s in record["steps"]
+            for n, s in enumerate(record["steps"])
         ]
-        page.fee_items = [GuideFeeItem(**item) for item in record["fee"]["items"]]
-        page.faqs = [GuideFAQ(**faq) for faq in record["faq"]]
+        page.fee_items = [GuideFeeItem(sort_order=n, **item) for n, item in enumerate(record["fee"]["items"])]
+        page.faqs = [GuideFAQ(sort_order=n, **faq) for n, faq in enumerate(record["faq"])]
 
 
 def _keep_situation_keys(record: dict[str, Any], existing: dict[str, Any]) -> None:

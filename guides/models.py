@@ -597,6 +597,13 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
         return response
 
 
+class InlineRowMeta(Orderable.Meta):
+    # Rows written by code (imports) may have no position; the order they were written in then
+    # decides, on every database (PostgreSQL has no implicit order of equal keys), so that a
+    # guide's checklist and fingerprint read the same every time.
+    ordering = ["sort_order", "pk"]
+
+
 class GuideLegalBasis(LoadedDirectly, Orderable):
     guide = ParentalKey(GuidePage, on_delete=models.CASCADE, related_name="legal_bases")
     title = models.CharField(_("依据"), max_length=300, help_text=_("法律法规名称及条款，例如：《市场主体登记管理条例》第三条"))
@@ -604,6 +611,9 @@ class GuideLegalBasis(LoadedDirectly, Orderable):
     excerpt = models.TextField(_("条款内容"), blank=True)
 
     panels = [FieldPanel("title"), FieldPanel("document_number"), FieldPanel("excerpt")]
+
+    class Meta(InlineRowMeta):
+        pass
 
 
 class GuideSituation(LoadedDirectly, Orderable):
@@ -619,6 +629,9 @@ class GuideSituation(LoadedDirectly, Orderable):
     )
 
     panels = [FieldRowPanel([FieldPanel("question"), FieldPanel("key")]), FieldPanel("options")]
+
+    class Meta(InlineRowMeta):
+        pass
 
     @property
     def option_list(self) -> list[str]:
@@ -657,6 +670,9 @@ class GuideMaterial(LoadedDirectly, Orderable):
         FieldRowPanel([FieldPanel("blank_form"), FieldPanel("sample")]),
     ]
 
+    class Meta(InlineRowMeta):
+        pass
+
 
 class GuideStep(LoadedDirectly, Orderable):
     guide = ParentalKey(GuidePage, on_delete=models.CASCADE, related_name="steps")
@@ -672,6 +688,9 @@ class GuideStep(LoadedDirectly, Orderable):
         FieldPanel("description"),
         FieldRowPanel([FieldPanel("limit_value"), FieldPanel("limit_unit"), FieldPanel("counts_toward_limit")]),
     ]
+
+    class Meta(InlineRowMeta):
+        pass
 
     @property
     def limit(self) -> TimeLimit | None:
@@ -695,6 +714,9 @@ class GuideFeeItem(LoadedDirectly, Orderable):
 
     panels = [FieldPanel("name"), FieldPanel("standard"), FieldPanel("basis"), FieldPanel("reduction")]
 
+    class Meta(InlineRowMeta):
+        pass
+
 
 class GuideFAQ(LoadedDirectly, Orderable):
     guide = ParentalKey(GuidePage, on_delete=models.CASCADE, related_name="faqs")
@@ -702,6 +724,9 @@ class GuideFAQ(LoadedDirectly, Orderable):
     answer = models.TextField(_("解答"))
 
     panels = [FieldPanel("question"), FieldPanel("answer")]
+
+    class Meta(InlineRowMeta):
+        pass
 
 
 class ChecklistVersion(models.Model):

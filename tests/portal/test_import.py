@@ -5,7 +5,14 @@ from django.core.management import CommandError, call_command
 from wagtail.models import Revision
 
 from guides.importer import ImportFailed, import_guides
-from guides.models import ChecklistVersion, Department, GuidePage, GuideSituation, ServiceWindow
+from guides.models import (
+    ChecklistVersion,
+    Department,
+    GuideMaterial,
+    GuidePage,
+    GuideSituation,
+    ServiceWindow,
+)
 from guides.serializers import serialize_guide
 from tests.conftest import corpus_lines, jsonl, make_record
 
@@ -224,3 +231,14 @@ def test_without_a_guide_index_every_line_is_still_checked_and_reported(db):
     assert "办事指南目录" in reported[0][1]
     assert "到办事现场次数" in reported[1][1] and "电话" in reported[2][1]
     assert GuidePage.objects.count() == 0 and Department.objects.count() == 0
+
+
+def test_imported_rows_are_numbered_in_the_records_order_and_ties_keep_it(publish_guide):
+    page = publish_guide()
+    assert list(page.materials.values_list("sort_order", flat=True)) == [0, 1, 2, 3]
+    assert list(page.steps.values_list("sort_order", flat=True)) == [0, 1, 2, 3, 4]
+    names = [m["name"] for m in make_record()["materials"]]
+    # Rows without a position (as imports wrote them before) read in the order they were written,
+    # on every database.
+    GuideMaterial.objects.filter(guide=page).update(sort_order=None)
+    assert [m["name"] for m in serialize_guide(GuidePage.objects.get(pk=page.pk))["materials"]] == names
