@@ -40,9 +40,11 @@ from guides.serializers import (
 def catalogue_snapshot():
     """A read transaction that sees one state of the database from its first query to its end.
     SQLite gives that to every transaction; PostgreSQL's default level (read committed) would let
-    a publish committed halfway through the export show in the later lines only."""
+    a publish committed halfway through the export show in the later lines only. (Inside a
+    transaction already begun, the export reads in that one.)"""
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if outermost and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         yield
