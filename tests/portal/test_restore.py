@@ -8,6 +8,7 @@ full export) and cursors as the source; a second import must change nothing."""
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import io
 import json
 from pathlib import Path
@@ -129,6 +130,12 @@ NOT_FOUND = {
 }
 
 
+def difference(path: str, expected: list, got: list) -> str:
+    """What differs between two answers, as a diff of their lines."""
+    lines = difflib.unified_diff(expected[2].splitlines(), got[2].splitlines(), "source", "restored", lineterm="", n=1)
+    return f"{path}: {expected[:2]} → {got[:2]}\n" + "\n".join(line[:300] for line in lines)
+
+
 def without_cursors(body: str) -> dict:
     """A guide list without its cursors, which name the guides' database ids."""
     data = json.loads(body)
@@ -248,7 +255,7 @@ def test_pages_and_feed_answer_as_before(restore):
             assert got[path][0] == expected[path][0] == 200
             assert without_cursors(got[path][2]) == without_cursors(expected[path][2]), path
         else:
-            assert got[path] == expected[path], path
+            assert got[path] == expected[path], difference(path, expected[path], got[path])
     first, *_ = restore["source"]["fingerprints"]
     verify = json.loads(got[f"/api/v1/guides/{HISTORY_GUIDE}/checklist/verify/?fingerprint={first}"][2])
     assert verify["your_version"] == 1 and verify["version"] == 4 and verify["current"] is False
