@@ -13,9 +13,12 @@ class SearchConfig(AppConfig):
         from django.db.models.signals import post_delete, post_save
         from wagtail.contrib.search_promotions.models import Query, SearchPromotion
 
+        from search import outbox
         from search.clicks import forget_boosts
         from search.models import SearchClick
         from search.service import forget_promoted_queries, forget_search_backends
+
+        outbox.connect_signals()
 
         setting_changed.connect(forget_search_backends, dispatch_uid="forget-search-backends")
 

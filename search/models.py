@@ -148,3 +148,35 @@ class SearchClick(models.Model):
         from search.clicks import boost_of
 
         return round(boost_of(self.clicks), 2)
+
+
+class IndexUpdate(models.Model):
+    """The search index outbox: an object of an indexed model was saved or deleted. Written in the
+    transaction of the change (so it commits or rolls back with it) for the search backends that
+    are not updated inside that transaction (Elasticsearch); ``search.outbox`` sends the object's
+    state to them afterwards and then deletes the row. Nothing is lost while they are away."""
+
+    model = models.CharField(max_length=100)  # "app_label.modelname" of the object's own class
+    object_id = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.model} #{self.object_id}"
+
+
+class IndexSync(models.Model):
+    """The one row of the outbox's state: the lease of the process emptying it (one at a time,
+    so that an older state of an object never overwrites a newer one), the failures in a row, and
+    the time of the one retry scheduled after a failure."""
+
+    lease_until = models.DateTimeField(null=True, blank=True)
+    failures = models.PositiveIntegerField(default=0)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"index sync (failures: {self.failures})"

@@ -78,6 +78,10 @@ class _Breaker:
     def allows(self) -> bool:
         return time.monotonic() >= self._open_until
 
+    def seconds_open(self) -> float:
+        """How long the breaker stays open (0 when it is closed)."""
+        return max(0.0, self._open_until - time.monotonic())
+
     def trip(self) -> None:
         with self._lock:
             self._open_until = time.monotonic() + BACKEND_RETRY_SECONDS

@@ -297,6 +297,14 @@ TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "immediate")
 if TASKS_BACKEND not in TASK_BACKENDS:
     raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {', '.join(TASK_BACKENDS)}, not {TASKS_BACKEND!r}")
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASKS_BACKEND]}}
+# Work that talks to servers outside the portal (search index updates, webhook deliveries) never
+# runs inside an editor's request or an import (portal.tasks): queued for the worker with
+# "database"; with "immediate", run by a thread of the process after the commit.
+if TASKS_BACKEND == "immediate":
+    TASKS["background"] = {"BACKEND": "portal.tasks.ThreadBackend"}
+    BACKGROUND_TASK_BACKEND = "background"
+else:
+    BACKGROUND_TASK_BACKEND = "default"
 
 # Re-render a guide's PDFs in the background when it is published. On by default only with a
 # queue that a worker runs: with the immediate backend every publish (and every imported guide)

@@ -11,6 +11,9 @@ Usage::
     with ElasticsearchNode() as node:
         print(node.url)
 
+    with ElasticsearchCluster(2) as cluster:   # nodes that discover each other on loopback
+        print(cluster.urls)
+
 Command line::
 
     python -m search.testing.es_node fetch   # prefetch into the cache (CI)
@@ -282,8 +285,23 @@ def _stop_leftover_nodes() -> None:
             node.stop(timeout=10)
 
 
+@dataclass(frozen=True)
+class ClusterPeers:
+    """Where the members of one test cluster find each other: a transport port for each node
+    name, chosen free when the cluster is made, so that every node can list them all in
+    ``discovery.seed_hosts`` before any of them runs."""
+
+    cluster_name: str
+    transport_ports: dict[str, int]
+
+    @property
+    def seed_hosts(self) -> list[str]:
+        return [f"127.0.0.1:{port}" for port in self.transport_ports.values()]
+
+
 class ElasticsearchNode:
-    """A single-node cluster on 127.0.0.1, started from the cached integ-test-zip.
+    """A single-node cluster on 127.0.0.1, started from the cached integ-test-zip (or, given
+    ``peers``, one member of an :class:`ElasticsearchCluster`).
 
     ``stop()`` followed by ``start()`` brings the node back on the same port (so
     URLs handed to Django stay valid); pass ``keep_data=True`` to ``stop()`` (or
@@ -303,6 +321,8 @@ class ElasticsearchNode:
         startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
         settings: dict[str, object] | None = None,
         run_as: str | None = None,
+        peers: ClusterPeers | None = None,
+        node_name: str = "search-test-node",
     ):
         engine_name = engine or os.environ.get("SEARCH_NODE_ENGINE") or DEFAULT_ENGINE
         if engine_name not in ENGINES:
@@ -326,7 +346,13 @@ class ElasticsearchNode:
         self._process: subprocess.Popen[bytes] | None = None
         self._console = None
         self._workdir: Path | None = None
-        self.cluster_name = f"search-test-{uuid.uuid4().hex[:8]}"
+        self.peers = peers
+        self.node_name = node_name
+        self._launched_at = 0.0
+        self.cluster_name = peers.cluster_name if peers else f"search-test-{uuid.uuid4().hex[:8]}"
+        # A cluster member bootstraps the cluster on its first start only: once it has joined,
+        # the cluster's own state says who votes (and Elasticsearch warns about the setting).
+        self._bootstrapped = False
         self.java_home: Path | None = None
         self.startup_seconds: float | None = None
 
@@ -467,21 +493,35 @@ class ElasticsearchNode:
         """Start the node and wait until the cluster is at least yellow."""
         if self.is_running():
             return self
+        self.launch()
+        return self.wait_until_ready()
+
+    def launch(self) -> ElasticsearchNode:
+        """Start the node's process without waiting for it. The members of a cluster are all
+        launched before any is waited on: a lone member waits for its peers."""
+        if self.is_running():
+            return self
         self.ensure_distribution()
         self.java_home = find_java_home(self.required_java_version(), self.engine)
         if self._workdir is None:
             self._workdir = Path(tempfile.mkdtemp(prefix=f"{self.engine.name}-node-"))
             self._prepare_workdir()
         self._write_settings()
-        started = time.monotonic()
+        self._launched_at = time.monotonic()
         self._launch()
+        _LIVE_NODES.add(self)
+        return self
+
+    def wait_until_ready(self) -> ElasticsearchNode:
+        """Wait until the launched node answers and its cluster is at least yellow."""
         try:
-            self._wait_until_ready(started + self.startup_timeout)
+            self._wait_until_ready(self._launched_at + self.startup_timeout)
         except BaseException:
             self._terminate(timeout=10)
+            _LIVE_NODES.discard(self)
             raise
-        self.startup_seconds = time.monotonic() - started
-        _LIVE_NODES.add(self)
+        self.startup_seconds = time.monotonic() - self._launched_at
+        self._bootstrapped = True
         return self
 
     def stop(self, *, keep_data: bool = False, timeout: float = DEFAULT_STOP_TIMEOUT) -> None:
@@ -601,8 +641,7 @@ class ElasticsearchNode:
         # reports the port it got through the ports file.
         settings: dict[str, object] = {
             "cluster.name": self.cluster_name,
-            "node.name": "search-test-node",
-            "discovery.type": "single-node",
+            "node.name": self.node_name,
             "http.host": self.host,
             "http.port": self._port or 0,
             "transport.host": self.host,
@@ -613,6 +652,13 @@ class ElasticsearchNode:
             "cluster.routing.allocation.disk.threshold_enabled": False,
             "action.destructive_requires_name": False,
         }
+        if self.peers is None:
+            settings["discovery.type"] = "single-node"
+        else:
+            settings["transport.port"] = self.peers.transport_ports[self.node_name]
+            settings["discovery.seed_hosts"] = self.peers.seed_hosts
+            if not self._bootstrapped:
+                settings["cluster.initial_master_nodes"] = list(self.peers.transport_ports)
         # Only settings the distribution knows: unknown settings abort startup.
         if self.has_module("x-pack-security"):
             settings["xpack.security.enabled"] = False
@@ -742,6 +788,116 @@ class ElasticsearchNode:
             deadline = time.monotonic() + 10
             while port_is_open(self.host, self._port, timeout=0.2) and time.monotonic() < deadline:
                 time.sleep(0.1)
+
+
+class ElasticsearchCluster:
+    """Several nodes of the same distribution that form one cluster on loopback: every node is
+    master-eligible and holds data, finds the others through ``discovery.seed_hosts`` (transport
+    ports chosen free at run time) and the first start bootstraps the cluster with all of them in
+    ``cluster.initial_master_nodes``. No ``single-node`` discovery.
+
+    Elasticsearch keeps an odd number of voters: of two master-eligible nodes only one holds the
+    vote, and stopping that one stops the cluster (writes and elections) until it returns.
+    :meth:`exclude_from_voting` moves the vote away from a node before it is stopped;
+    :meth:`clear_voting_exclusions` gives it back once the node has returned.
+    """
+
+    def __init__(self, size: int = 2, **node_options: object):
+        if size < 2:
+            raise ValueError("a cluster has at least two nodes; use ElasticsearchNode for one")
+        names = [f"search-test-node-{number}" for number in range(1, size + 1)]
+        ports: dict[str, int] = {}
+        for name in names:  # distinct even if the kernel hands out a port twice in a row
+            port = find_free_port()
+            while port in ports.values():
+                port = find_free_port()
+            ports[name] = port
+        self.peers = ClusterPeers(f"search-test-{uuid.uuid4().hex[:8]}", ports)
+        self.nodes = [ElasticsearchNode(peers=self.peers, node_name=name, **node_options) for name in names]
+
+    # ----------------------------------------------------------------- lifecycle
+
+    def start(self) -> ElasticsearchCluster:
+        """Launch every node, then wait for each and for the cluster to count them all."""
+        try:
+            for node in self.nodes:
+                node.launch()
+            for node in self.nodes:
+                node.wait_until_ready()
+            self.wait_for(nodes=len(self.nodes))
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+            node._bootstrapped = False  # its data is gone: a later start bootstraps anew
+
+    def __enter__(self) -> ElasticsearchCluster:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------- queries
+
+    @property
+    def urls(self) -> list[str]:
+        return [node.url for node in self.nodes]
+
+    def running(self) -> list[ElasticsearchNode]:
+        return [node for node in self.nodes if node.is_running()]
+
+    def node(self, name: str) -> ElasticsearchNode:
+        return next(node for node in self.nodes if node.node_name == name)
+
+    def request(self, method: str, path: str, body: object = None, *, timeout: float = 30.0) -> object:
+        """A request to the first running node."""
+        running = self.running()
+        if not running:
+            raise NodeError("no node of the cluster is running")
+        return running[0].request(method, path, body, timeout=timeout)
+
+    def health(self, **params: object) -> dict:
+        query = "&".join(f"{key}={value}" for key, value in params.items())
+        return self.request("GET", f"/_cluster/health?{query}", timeout=70)  # type: ignore[return-value]
+
+    def wait_for(self, *, status: str = "yellow", nodes: int | None = None, timeout: str = "60s") -> dict:
+        """Wait until the cluster reaches ``status`` (with ``nodes`` members); raise if not."""
+        params: dict[str, object] = {"wait_for_status": status, "timeout": timeout}
+        if nodes is not None:
+            params["wait_for_nodes"] = nodes
+        health = self.health(**params)
+        if health.get("timed_out"):
+            raise NodeError(f"the cluster did not reach {status} with {nodes} nodes: {health}")
+        return health
+
+    def master_name(self) -> str:
+        state = self.request("GET", "/_cluster/state/master_node,nodes?filter_path=master_node,nodes.*.name")
+        return state["nodes"][state["master_node"]]["name"]  # type: ignore[index]
+
+    def voting_names(self) -> set[str]:
+        """Names of the nodes in the cluster's committed voting configuration."""
+        state = self.request(
+            "GET",
+            "/_cluster/state/metadata,nodes"
+            "?filter_path=metadata.cluster_coordination.last_committed_config,nodes.*.name",
+        )
+        voters = state["metadata"]["cluster_coordination"]["last_committed_config"]  # type: ignore[index]
+        names = {node_id: node["name"] for node_id, node in state["nodes"].items()}  # type: ignore[index]
+        return {names.get(node_id, node_id) for node_id in voters}
+
+    # ------------------------------------------------------------------- voting
+
+    def exclude_from_voting(self, name: str) -> None:
+        """Move the vote away from ``name`` (the call returns once it has moved)."""
+        self.request("POST", f"/_cluster/voting_config_exclusions?node_names={name}&timeout=60s", timeout=70)
+
+    def clear_voting_exclusions(self) -> None:
+        """Let every node vote again (waits until the excluded nodes have left or returned)."""
+        self.request("DELETE", "/_cluster/voting_config_exclusions?wait_for_removal=false", timeout=70)
 
 
 # ----------------------------------------------------------------------------- CLI
