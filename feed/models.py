@@ -31,6 +31,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from feed.targets import validate_webhook_url
+
 CHINA = ZoneInfo("Asia/Shanghai")
 MICROSECOND = dt.timedelta(microseconds=1)
 
@@ -132,7 +134,10 @@ class WebhookSubscription(models.Model):
     shown to the administrator once, right after creation."""
 
     name = models.CharField(_("订阅方"), max_length=100, help_text=_("例如：综合受理系统（生产）"))
-    url = models.URLField(_("接收地址"), max_length=500, help_text=_("以 POST 方式推送 JSON；返回 2xx 视为送达"))
+    url = models.URLField(
+        _("接收地址"), max_length=500, validators=[validate_webhook_url],
+        help_text=_("以 POST 方式推送 JSON；返回 2xx 视为送达。须为公网地址（内网主机须由系统管理员登记）"),
+    )
     secret = models.CharField(_("签名密钥"), max_length=100, default=generate_secret, editable=False)
     event_types = models.JSONField(_("事件类型"), default=default_event_types, blank=True)
     active = models.BooleanField(_("启用"), default=True, help_text=_("停用期间产生的事件不会推送给该订阅方"))

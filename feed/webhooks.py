@@ -8,7 +8,13 @@ Guarantees
   again. Every request carries ``Idempotency-Key: <event id>`` for the receiver to drop repeats.
 * One worker per subscriber at a time: a worker claims a lease on the subscription with a
   conditional UPDATE (works on SQLite and PostgreSQL, no transaction is held across HTTP calls)
-  and renews it before each attempt; if it lost the lease it stops.
+  and renews it before each attempt; if it lost the lease it stops. The lease always outlasts a
+  try: each try has a total deadline (``FEED_WEBHOOK_TIMEOUT``) for resolving, connecting,
+  sending and reading the answer, and a receiver that trickles its answer is cut off at it.
+* Never in an editor's request or an import: deliveries run in the background (portal.tasks)
+  after the commit, or in ``manage.py deliver_webhooks``.
+* Public receivers only, unless named in ``WEBHOOK_ALLOWED_HOSTS`` (feed.targets): checked when a
+  subscription is saved and again before each try, connecting to the address just checked.
 * Exponential backoff with jitter after a failure: ``base * 2**(attempts-1)`` seconds capped at
   ``FEED_WEBHOOK_BACKOFF_MAX``, of which a random half is added ("equal jitter").
 
@@ -25,23 +31,25 @@ Request
 Receivers verify with :func:`verify_signature` (or its three lines in any language) and should
 reject timestamps older than a few minutes.
 
-Settings (all optional): ``FEED_WEBHOOK_TIMEOUT`` (seconds, 5), ``FEED_WEBHOOK_BACKOFF_BASE``
+Settings (all optional): ``FEED_WEBHOOK_TIMEOUT`` (seconds per try, 5), ``FEED_WEBHOOK_BACKOFF_BASE``
 (seconds, 10), ``FEED_WEBHOOK_BACKOFF_MAX`` (seconds, 3600), ``FEED_WEBHOOK_BATCH`` (deliveries
-per subscriber per run, 100), ``FEED_WEBHOOK_PROXIES`` (dict for urllib's ProxyHandler; default
-none, requests go direct), absolute URLs in payloads start with ``PUBLIC_BASE_URL``.
+per subscriber per run, 100), ``WEBHOOK_ALLOWED_HOSTS`` (host names that may resolve to
+non-public addresses); absolute URLs in payloads start with ``PUBLIC_BASE_URL``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import http.client
 import json
 import random
+import socket
+import ssl
+import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
@@ -51,11 +59,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from feed.models import WebhookDelivery, WebhookSubscription, to_iso
+from feed.targets import TargetRefused, resolve_target
 from portal.public_urls import public_base_url
 
 SIGNATURE_HEADER = "X-Yichuang-Signature"
 UNDELIVERED = (WebhookDelivery.Status.PENDING, WebhookDelivery.Status.RETRYING)
 HISTORY_LENGTH = 20
+LEASE_MARGIN_SECONDS = 30
 
 
 def _setting(name: str, default):
@@ -100,35 +110,80 @@ class Outcome:
     error: str = ""
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is a misconfigured receiver, not a delivery: report it as a failure."""
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """HTTP to ``address`` (checked by feed.targets), with ``host`` in the Host header."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
+    def __init__(self, host: str, port: int, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+        self.aborted = threading.Event()
+
+    def connect(self):
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def abort(self):
+        """Cut the connection from another thread: a blocked read returns at once (and what
+        was read so far, maybe a status line and half its headers, counts for nothing)."""
+        self.aborted.set()
+        if self.sock is not None:
+            with contextlib.suppress(OSError):
+                self.sock.shutdown(socket.SHUT_RDWR)
 
 
-def _opener() -> urllib.request.OpenerDirector:
-    return urllib.request.build_opener(urllib.request.ProxyHandler(_setting("FEED_WEBHOOK_PROXIES", {})), _NoRedirect)
+class _PinnedHTTPSConnection(_PinnedHTTPConnection):
+    """HTTPS to ``address``, the certificate checked against ``host`` (SNI too)."""
+
+    default_port = http.client.HTTPS_PORT
+
+    def connect(self):
+        super().connect()
+        self.sock = ssl.create_default_context().wrap_socket(self.sock, server_hostname=self.host)
 
 
 def http_post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Outcome:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    """POST ``body`` to ``url`` within ``timeout`` seconds in all: resolving and checking the
+    host, connecting, sending and reading the status and headers. A watchdog closes the socket at
+    the deadline, so that an answer trickled byte by byte cannot hold the worker (a socket
+    timeout only limits each read). A 2xx counts once its headers arrived: the body is not read.
+    Redirects are not followed (a misconfigured receiver, reported as a failure)."""
+    deadline = time.monotonic() + timeout
     try:
-        with _opener().open(request, timeout=timeout) as response:
-            response.read(4096)
-            status = response.status
-    except urllib.error.HTTPError as error:
+        target = resolve_target(url, timeout=timeout)
+    except TargetRefused as error:
+        return Outcome(False, None, str(error))
+    error_text = ""
+    for address in target.addresses:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+        connection = kind(target.host, target.port, address, timeout=remaining)
+        watchdog = threading.Timer(remaining, connection.abort)
+        watchdog.daemon = True
+        watchdog.start()
+        late = Outcome(False, None, f"deadline: no complete answer within {timeout:g} s")
         try:
-            text = error.read(500).decode("utf-8", "replace")
-        except (OSError, http.client.HTTPException):
-            text = ""
-        return Outcome(False, error.code, f"HTTP {error.code} {error.reason}: {text}".strip())
-    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as error:
-        reason = getattr(error, "reason", None) or error
-        return Outcome(False, None, f"{type(error).__name__}: {reason}")
-    if 200 <= status < 300:
-        return Outcome(True, status)
-    return Outcome(False, status, f"HTTP {status}")
+            connection.request("POST", target.path, body=body, headers=headers)
+            response = connection.getresponse()
+            if connection.aborted.is_set():
+                return late
+            if 200 <= response.status < 300:
+                return Outcome(True, response.status)
+            text = response.read(500).decode("utf-8", "replace")
+            if connection.aborted.is_set():
+                return late
+            return Outcome(False, response.status, f"HTTP {response.status} {response.reason}: {text}".strip())
+        except (OSError, http.client.HTTPException, ValueError) as error:
+            if connection.aborted.is_set():
+                return late
+            error_text = f"{type(error).__name__}: {error}"
+            if connection.sock is not None:  # connected: the receiver failed, another address would not help
+                return Outcome(False, None, error_text)
+        finally:
+            watchdog.cancel()
+            connection.close()
+    return Outcome(False, None, error_text or f"deadline: no connection within {timeout:g} s")
 
 
 Transport = Callable[[str, bytes, dict[str, str], float], Outcome]
@@ -205,11 +260,10 @@ class _Lease:
 def attempt(
     delivery: WebhookDelivery,
     *,
-    now: dt.datetime,
     transport: Transport = http_post,
     rng: random.Random | None = None,
 ) -> Outcome:
-    """Send one delivery and record the outcome on its row."""
+    """Send one delivery and record the outcome on its row, with the times of this try."""
     subscription = delivery.subscription
     body = payload_bytes(delivery)
     headers = {
@@ -220,22 +274,24 @@ def attempt(
         "Idempotency-Key": str(delivery.event_id),
         SIGNATURE_HEADER: sign(subscription.secret, int(time.time()), body),
     }
-    outcome = transport(subscription.url, body, headers, float(_setting("FEED_WEBHOOK_TIMEOUT", 5)))
+    started = timezone.now()
+    outcome = transport(subscription.url, body, headers, try_seconds())
+    finished = timezone.now()
     delivery.attempts += 1
-    delivery.last_attempt_at = now
+    delivery.last_attempt_at = started
     delivery.response_code = outcome.status
     delivery.history = [
         *delivery.history[-(HISTORY_LENGTH - 1):],
-        {"at": to_iso(now), "status": outcome.status, "error": outcome.error[:300]},
+        {"at": to_iso(started), "status": outcome.status, "error": outcome.error[:300]},
     ]
     if outcome.ok:
         delivery.status = WebhookDelivery.Status.DELIVERED
-        delivery.delivered_at = now
+        delivery.delivered_at = finished
         delivery.last_error = ""
     else:
         delivery.status = WebhookDelivery.Status.RETRYING
         delivery.last_error = outcome.error[:2000]
-        delivery.next_attempt_at = now + backoff(delivery.attempts, rng)
+        delivery.next_attempt_at = finished + backoff(delivery.attempts, rng)
     delivery.save(
         update_fields=[
             "attempts", "last_attempt_at", "response_code", "history", "status", "delivered_at",
@@ -243,6 +299,26 @@ def attempt(
         ]
     )
     return outcome
+
+
+def try_seconds() -> float:
+    """The total deadline of one try."""
+    return float(_setting("FEED_WEBHOOK_TIMEOUT", 5))
+
+
+def lease_seconds() -> float:
+    """A lease is renewed before each try and outlasts it: the try's deadline, plus the time to
+    read the next delivery and write the outcome (generous on a loaded database)."""
+    return try_seconds() + LEASE_MARGIN_SECONDS
+
+
+def retry_now(subscription_ids: list[int] | None = None) -> int:
+    """Make every undelivered delivery of active subscribers due now (an operator who fixed a
+    receiver does not wait out the backoff); return how many."""
+    pending = WebhookDelivery.objects.filter(status__in=UNDELIVERED, subscription__active=True)
+    if subscription_ids is not None:
+        pending = pending.filter(subscription_id__in=subscription_ids)
+    return pending.update(next_attempt_at=timezone.now())
 
 
 def deliver_due(
@@ -255,12 +331,11 @@ def deliver_due(
 ) -> DeliveryRun:
     """Deliver what is due, subscriber by subscriber, each in event order.
 
-    ``now`` is the clock that decides what is due and when retries are scheduled (tests pass
-    their own); leases always use the real clock. Never call this inside the transaction that
-    wrote the events: receivers could be told about events that are then rolled back."""
+    ``now`` decides what is due (tests pass their own clock); the times recorded on a delivery
+    and the leases always use the real clock. Never call this inside the transaction that wrote
+    the events: receivers could be told about events that are then rolled back."""
     clock = now or timezone.now()
     batch = batch or int(_setting("FEED_WEBHOOK_BATCH", 100))
-    lease_seconds = 2 * float(_setting("FEED_WEBHOOK_TIMEOUT", 5)) + 30
     run = DeliveryRun()
     candidates = WebhookSubscription.objects.filter(
         active=True, deliveries__status__in=UNDELIVERED, deliveries__next_attempt_at__lte=clock
@@ -268,7 +343,7 @@ def deliver_due(
     if subscription_ids is not None:
         candidates = candidates.filter(pk__in=subscription_ids)
     for subscription_id in sorted(set(candidates.values_list("pk", flat=True))):
-        lease = _Lease(subscription_id, lease_seconds)
+        lease = _Lease(subscription_id, lease_seconds())
         if not lease.claim():
             run.busy_subscriptions.append(subscription_id)
             continue
@@ -284,7 +359,7 @@ def deliver_due(
                     break
                 if not lease.renew():
                     break
-                outcome = attempt(head, now=clock, transport=transport, rng=rng)
+                outcome = attempt(head, transport=transport, rng=rng)
                 (run.delivered if outcome.ok else run.failed).append(head.pk)
                 if not outcome.ok:
                     break

@@ -306,6 +306,11 @@ if TASKS_BACKEND == "immediate":
 else:
     BACKGROUND_TASK_BACKEND = "default"
 
+# Webhooks (feed.webhooks): each try ends within FEED_WEBHOOK_TIMEOUT seconds in all; receivers
+# must resolve to public addresses, except the host names listed here (an intranet intake system).
+FEED_WEBHOOK_TIMEOUT = float(os.environ.get("FEED_WEBHOOK_TIMEOUT", "5"))
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS")
+
 # Re-render a guide's PDFs in the background when it is published. On by default only with a
 # queue that a worker runs: with the immediate backend every publish (and every imported guide)
 # would wait for its sheets.

@@ -131,17 +131,20 @@ def test_a_rolled_back_publish_leaves_no_event_and_no_delivery(publish_guide):
 
 
 def test_the_outbox_is_written_with_the_events_and_sent_only_after_commit(
-    publish_guide, django_capture_on_commit_callbacks, monkeypatch
+    publish_guide, django_capture_on_commit_callbacks, settings
 ):
-    enqueued = []
-    monkeypatch.setattr("feed.tasks.deliver_webhooks", mock.Mock(enqueue=lambda: enqueued.append(1)))
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.BACKGROUND_TASK_BACKEND = "default"
+    queued = DBTaskResult.objects.filter(task_path="feed.tasks.deliver_webhooks")
     counter = WebhookSubscription.objects.create(name="受理系统", url="http://127.0.0.1:9/a", event_types=[CHANGED])
     everything = WebhookSubscription.objects.create(name="大厅屏", url="http://127.0.0.1:9/b")
     WebhookSubscription.objects.create(name="停用", url="http://127.0.0.1:9/c", active=False)
     with django_capture_on_commit_callbacks() as callbacks:
         publish_guide()
         # Inside the transaction: rows written, nothing enqueued.
-        assert enqueued == []
+        assert not queued.exists()
         rows = WebhookDelivery.objects.order_by("subscription_id", "event_id")
         assert [(d.subscription_id, d.event.kind, d.status) for d in rows] == [
             (counter.pk, CHANGED, "pending"),
@@ -150,7 +153,7 @@ def test_the_outbox_is_written_with_the_events_and_sent_only_after_commit(
         ]
     assert len(callbacks) == 1
     callbacks[0]()
-    assert enqueued == [1]
+    assert queued.count() == 1
 
 
 def test_postgresql_writers_take_the_table_lock(monkeypatch):

@@ -18,56 +18,15 @@ from django.utils import timezone
 from feed.models import ChangeEvent, WebhookDelivery, WebhookSubscription
 from feed.webhooks import SIGNATURE_HEADER, backoff, deliver_due, sign, verify_signature
 from tests.feed.conftest import add_copy, publish_edit
+from tests.feed.receivers import Receiver
 
 pytestmark = pytest.mark.django_db
 
 
-class Receiver:
-    """A webhook endpoint on loopback. ``failing`` makes it answer 503; ``stop()`` closes the
-    socket (connection refused) and ``start()`` listens again on the same port."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.failing = False
-        self.port = 0
-        self.server = None
-        self.thread = None
-
-    def start(self):
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                status = 503 if receiver.failing else 200
-                receiver.requests.append(
-                    {"key": self.headers["Idempotency-Key"], "status": status, "body": body, "headers": dict(self.headers), "path": self.path}
-                )
-                self.send_response(status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok" if status == 200 else b"no")
-
-            def log_message(self, *args):
-                pass
-
-        ThreadingHTTPServer.allow_reuse_address = True
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-        return self
-
-    def stop(self):
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.thread.join(5)
-            self.server = None
-
-    @property
-    def url(self):
-        return f"http://127.0.0.1:{self.port}/hooks/yichuang"
+@pytest.fixture(autouse=True)
+def loopback_receivers_allowed(settings):
+    """The receivers of these tests listen on loopback, which only a named host may resolve to."""
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
 
 
 @pytest.fixture
@@ -99,11 +58,13 @@ def test_down_then_back_every_event_in_order_exactly_once(publish_guide, receive
     head = pending_head(subscription)
     assert (head.event_id, head.status, head.attempts, head.response_code) == (first_event.pk, "retrying", 1, 503)
     assert "503" in head.last_error
-    first_delay = head.next_attempt_at - clock
-    assert dt.timedelta(seconds=5) <= first_delay <= dt.timedelta(seconds=10)
+    # The times are those of the try itself, not of the run that made it.
+    assert clock < head.last_attempt_at <= timezone.now()
+    first_delay = head.next_attempt_at - head.last_attempt_at
+    assert dt.timedelta(seconds=5) <= first_delay <= dt.timedelta(seconds=11)
 
     # Not due yet: nothing is sent.
-    assert deliver_due(now=clock + first_delay / 2, rng=rng).failed == []
+    assert deliver_due(now=head.last_attempt_at + first_delay / 3, rng=rng).failed == []
     assert len(receiver.requests) == 1
 
     # Due again, still 503: backoff grows.
@@ -111,7 +72,7 @@ def test_down_then_back_every_event_in_order_exactly_once(publish_guide, receive
     deliver_due(now=clock, rng=rng)
     head.refresh_from_db()
     assert head.attempts == 2
-    assert dt.timedelta(seconds=10) <= head.next_attempt_at - clock <= dt.timedelta(seconds=20)
+    assert dt.timedelta(seconds=10) <= head.next_attempt_at - head.last_attempt_at <= dt.timedelta(seconds=21)
 
     # The receiver goes away entirely; a checklist change is published meanwhile.
     receiver.stop()
@@ -223,15 +184,40 @@ def test_a_redirect_is_a_failure(publish_guide):
         server.server_close()
 
 
-def test_delivery_runs_after_the_publish_commits(publish_guide, receiver, django_capture_on_commit_callbacks):
-    """With the ImmediateBackend the task runs in-process, but only from on_commit: the receiver
-    hears nothing while the publish transaction is open."""
+def test_delivery_is_queued_after_the_publish_commits_and_never_runs_in_it(
+    publish_guide, receiver, django_capture_on_commit_callbacks, settings
+):
+    """Nothing is sent while the publish transaction is open, and its commit only queues the
+    delivery (here on the database queue, for the worker); the queued task then delivers."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    settings.BACKGROUND_TASK_BACKEND = "default"
     WebhookSubscription.objects.create(name="x", url=receiver.url)
+    deliveries = DBTaskResult.objects.filter(task_path="feed.tasks.deliver_webhooks")
     with django_capture_on_commit_callbacks(execute=True):
         publish_guide()
-        assert receiver.requests == []
+        assert receiver.requests == [] and not deliveries.exists()
+    assert receiver.requests == [] and deliveries.count() == 1
+    deliveries.get().task.call()  # what db_worker runs
     assert [json.loads(r["body"])["type"] for r in receiver.requests] == ["published", "checklist_changed"]
     assert not WebhookDelivery.objects.exclude(status="delivered").exists()
+
+
+def test_an_operator_retries_now(publish_guide, receiver):
+    subscription = WebhookSubscription.objects.create(name="x", url=receiver.url)
+    receiver.failing = True
+    publish_guide()
+    deliver_due()
+    head = pending_head(subscription)
+    assert head.next_attempt_at > timezone.now()
+    receiver.failing = False
+    output = io.StringIO()
+    call_command("deliver_webhooks", stdout=output)
+    assert "已送达 0 条" in output.getvalue()  # still backing off
+    call_command("deliver_webhooks", "--now", stdout=output)
+    assert "已将 2 条未送达的推送设为立即重试" in output.getvalue() and "已送达 2 条" in output.getvalue()
+    assert not subscription.deliveries.exclude(status="delivered").exists()
 
 
 def test_signatures():

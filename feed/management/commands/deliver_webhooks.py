@@ -1,6 +1,7 @@
 """Deliver the webhook events that are due: run it from cron every minute, or keep it running
 with ``--loop`` as a worker. Safe to run several at once: each subscriber is served by one
-process at a time, in event order."""
+process at a time, in event order. ``--now`` first makes every undelivered event due (after a
+receiver was repaired, rather than waiting out the backoff)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from feed.webhooks import deliver_due
+from feed.webhooks import deliver_due, retry_now
 
 
 class Command(BaseCommand):
@@ -19,8 +20,11 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=5.0, help="--loop 的检查间隔（秒）")
         parser.add_argument("--batch", type=int, default=None, help="每个订阅方每轮最多投递的条数")
         parser.add_argument("--max-rounds", type=int, default=None, help="--loop 最多运行的轮数（测试用）")
+        parser.add_argument("--now", action="store_true", help="不等退避时间，立即重试所有未送达的推送")
 
-    def handle(self, *args, loop=False, interval=5.0, batch=None, max_rounds=None, **options):
+    def handle(self, *args, loop=False, interval=5.0, batch=None, max_rounds=None, now=False, **options):
+        if now:
+            self.stdout.write(f"已将 {retry_now()} 条未送达的推送设为立即重试")
         rounds = 0
         while True:
             run = deliver_due(batch=batch)
