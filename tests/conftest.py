@@ -8,6 +8,8 @@ import json
 from contextlib import contextmanager
 from datetime import date, time
 from pathlib import Path
+from time import monotonic
+from types import SimpleNamespace
 
 import pytest
 from django.db import transaction
@@ -94,6 +96,18 @@ def imported_corpus(django_db_blocker):
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
+
+
+@contextmanager
+def request_transaction():
+    """A transaction as ATOMIC_REQUESTS wraps an editor's request. On exit ``.after_commit`` holds
+    the seconds from its commit to its end: what the request waits for once its own work is
+    done (before the outbox designs, webhook deliveries ran there)."""
+    timing = SimpleNamespace(committed=None, after_commit=None)
+    with transaction.atomic():
+        transaction.on_commit(lambda: setattr(timing, "committed", monotonic()))  # runs first
+        yield timing
+    timing.after_commit = monotonic() - timing.committed
 
 
 def build_hall():
