@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import socket
 import threading
 import time
@@ -285,6 +286,9 @@ def test_one_process_syncs_at_a_time(hung_cluster, publish_guide):
     assert other.claim()
     run = sync_index()
     assert run.busy and not run.synced and IndexUpdate.objects.count() == rows
+    output = io.StringIO()
+    call_command("sync_search_index", stdout=output)
+    assert output.getvalue() == f"已同步 0 条，待同步 {rows} 条\n另一个进程正在同步\n"
     assert hung_cluster.accepted == 0
     other.release()
 
@@ -293,3 +297,6 @@ def test_one_process_syncs_at_a_time(hung_cluster, publish_guide):
 def test_without_elasticsearch_nothing_is_written_to_the_outbox(publish_guide):
     publish_guide()
     assert not IndexUpdate.objects.exists()
+    output = io.StringIO()
+    call_command("sync_search_index", stdout=output)
+    assert output.getvalue() == "未配置 Elasticsearch，无需同步\n"
