@@ -157,7 +157,8 @@ def deliver_in_process(database: Path, *arguments: str) -> subprocess.Popen:
         "DATABASE_URL": f"sqlite:///{database}",
         "PORTAL_VAR_DIR": str(database.parent),
         "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
-        "FEED_WEBHOOK_TIMEOUT": "30",
+        # Process A's held try must outlast the start of process B on a loaded machine.
+        "FEED_WEBHOOK_TIMEOUT": "120",
         "LOG_LEVEL": "WARNING",
     }
     return subprocess.Popen(
@@ -198,9 +199,9 @@ def test_two_delivery_processes_at_once_send_each_event_once(tmp_path, settings)
             time.sleep(0.05)
         assert receiver.requests, first.communicate()[0]
         second = deliver_in_process(database)
-        second_output, _ = second.communicate(timeout=120)
+        second_output, _ = second.communicate(timeout=240)
         held.set()
-        first_output, _ = first.communicate(timeout=120)
+        first_output, _ = first.communicate(timeout=240)
         assert (first.returncode, second.returncode) == (0, 0), (first_output, second_output)
         assert "已送达 0 条，失败 0 条，其他进程处理中的订阅方 1 个" in second_output
         assert "已送达 6 条，失败 0 条" in first_output

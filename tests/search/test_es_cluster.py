@@ -31,7 +31,8 @@ QUERIES = ["食品经营许可", "身份证", "建筑工程施工许可", "出�
 
 @pytest.fixture(scope="module")
 def cluster():
-    cluster = ElasticsearchCluster(2, heap_max="256m")
+    # A node that returns mid-run starts while the machine is busy with the rest of the suite.
+    cluster = ElasticsearchCluster(2, heap_max="256m", startup_timeout=300)
     try:
         cluster.start()
     except (DistributionError, JavaNotFoundError) as error:
