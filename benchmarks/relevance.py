@@ -8,8 +8,9 @@ Builds (or reuses, with ``--workdir``) a throwaway SQLite database holding the d
 250-guide corpus (``tests/data/guides.jsonl``), indexes it, and prints for every query file of
 ``QUERY_FILES`` Recall@1, Recall@3, MRR and the number of queries without any result, by query
 style, then the precision figures of ``tests/search_analysis/precision_judgements.tsv``.
-``--failures FILE`` lists the queries of that file that miss the top three (never used on the
-held-out file while tuning); the held-out file is evaluated only with ``--files held-out``. ``--reindex`` refreshes the search texts of a reused database after
+``--failures FILE`` lists the queries of that file that miss the top three; it refuses the
+held-out file ``fresh``, which is evaluated only with ``--files fresh`` (``held-out`` is the first
+held-out set, tuned on since one of its misses was seen). ``--reindex`` refreshes the search texts of a reused database after
 a change of the analysis.
 """
 
@@ -29,6 +30,7 @@ QUERY_FILES = {
     "citizen": TESTS_DIR / "search_analysis" / "citizen_queries.tsv",
     "tuning": TESTS_DIR / "search_analysis" / "queries_tuning.tsv",
     "held-out": TESTS_DIR / "search_analysis" / "queries_heldout.tsv",
+    "fresh": TESTS_DIR / "search_analysis" / "queries_fresh.tsv",
 }
 PRECISION_FILE = TESTS_DIR / "search_analysis" / "precision_judgements.tsv"
 
@@ -38,8 +40,8 @@ def parse_args(argv):
     parser.add_argument("--workdir", type=Path, default=None, help="reuse a database built before")
     parser.add_argument("--reindex", action="store_true", help="refresh the search texts and the index first")
     parser.add_argument("--elasticsearch", action="store_true", help="evaluate on a real Elasticsearch node too")
-    parser.add_argument("--failures", nargs="*", default=[], choices=sorted(QUERY_FILES), help="list the misses of these files")
-    # The held-out file only when named: tuning looks at the other files.
+    parser.add_argument("--failures", nargs="*", default=[], choices=sorted(set(QUERY_FILES) - {"fresh"}), help="list the misses of these files")
+    # The held-out files only when named: tuning looks at the other files.
     parser.add_argument("--files", nargs="*", default=["citizen", "search-queries", "tuning"], choices=sorted(QUERY_FILES))
     return parser.parse_args(argv)
 

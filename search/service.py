@@ -21,6 +21,7 @@ from wagtail.contrib.search_promotions.models import SearchPromotion
 from wagtail.search.backends import get_search_backend
 
 from search.analysis import AnalyzedQuery, SynonymSet, analyze_query
+from search.analysis.abbreviations import result_aliases
 from search.clicks import click_boosts
 from search.highlight import highlight
 from search.ranking import TITLE_FIELDS, Candidate, Vocabulary, distinctive, ranked
@@ -128,6 +129,11 @@ def alias_lexicon() -> frozenset[str]:
         terms = set()
         for text in GuidePage.objects.live().exclude(search_alias="").values_list("search_alias", flat=True).iterator():
             terms.update(token for token in text.split() if not token.isascii())
+        # Other names of what guides issue (网络文化经营许可证 → 网文证) must stay whole in a
+        # query too; results repeat across guides, so each distinct one is read once.
+        results = GuidePage.objects.live().exclude(result_name="").values_list("result_name", flat=True).distinct()
+        for result in results.iterator():
+            terms.update(result_aliases(result))
         lexicon = frozenset(terms)
         _alias_lexicon = (version, lexicon)
     return lexicon

@@ -63,6 +63,8 @@ _HAN_RUN_RE = re.compile(f"[{HAN_CLASS}]+|[a-z0-9]+")
 _ASCII_QUERY_RE = re.compile(r"[a-z' ]+")
 _ASCII_PART_RE = re.compile(r"[a-z0-9]+")
 _INITIALS_RE = re.compile(r"[b-df-hj-np-tw-z]+")  # consonants that can start a syllable
+# Longest run of two sub-words of one word that is indexed on its own (食品经营, 4).
+MAX_SUBWORD_RUN_CHARS = 6
 
 _init_lock = threading.Lock()
 _initialized = False
@@ -149,6 +151,7 @@ def pinyin_tokens(name: str, segmenter: Segmenter | None = None) -> list[str]:
     readings = _readings(text)
     spans: list[tuple[int, int]] = [(0, len(text))]
     words: list[tuple[int, int]] = []
+    subwords: list[tuple[int, int]] = []
     pos = 0
     for piece in seg.pieces(text, normalized=True):
         start = text.find(piece.text, pos)
@@ -163,11 +166,17 @@ def pinyin_tokens(name: str, segmenter: Segmenter | None = None) -> list[str]:
             for sub in seg.expansions(piece.text):
                 offset = piece.text.find(sub)
                 spans.append((start + offset, start + offset + len(sub)))
+                subwords.append((start + offset, start + offset + len(sub)))
     # Runs of two and three adjacent words too: 公章刻制 (gzkz) inside 公章刻制备案.
     for first in range(len(words)):
         for last in range(first + 1, min(first + 3, len(words))):
             if all(words[k][1] == words[k + 1][0] for k in range(first, last)):
                 spans.append((words[first][0], words[last][1]))
+    # Two adjacent sub-words of one long word as well: 食品经营 (spjy) inside 食品经营许可证.
+    for first_start, first_end in subwords:
+        for second_start, second_end in subwords:
+            if second_start == first_end and second_end - first_start <= MAX_SUBWORD_RUN_CHARS:
+                spans.append((first_start, second_end))
     out: dict[str, None] = {}
     for start, end in spans:
         part = readings[start:end]

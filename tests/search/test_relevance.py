@@ -16,6 +16,7 @@ from tests.search.conftest import BACKENDS, backend_name
 
 QUERIES_DIR = Path(__file__).resolve().parents[1] / "search_analysis"
 HELD_OUT = QUERIES_DIR / "queries_heldout.tsv"
+FRESH = QUERIES_DIR / "queries_fresh.tsv"
 TUNING = QUERIES_DIR / "queries_tuning.tsv"
 PRECISION = QUERIES_DIR / "precision_judgements.tsv"
 
@@ -34,21 +35,31 @@ def styles_of(judgements) -> set[str]:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_held_out_citizen_queries(search_settings, backend):
-    """The held-out set was written before the tuning and never tuned on (its header says how).
-    Issue 18 asks for R@1 ≥ 0.90, R@3 ≥ 0.98 and no query without results; what was reached
-    (R@1 0.896–0.903, R@3 0.972, 3 queries without results; README, Search) is held here so that
-    it cannot slip back. Before issue 18: R@1 0.667, R@3 0.750, 27 without results."""
-    judgements, report = report_of(HELD_OUT, backend)
+def test_fresh_held_out_citizen_queries(search_settings, backend):
+    """The held-out set: written after the first one had been partly seen, committed before it
+    was ever run, never tuned on (its header says how). Issue 18 asks for R@1 ≥ 0.90, R@3 ≥ 0.98
+    and no query without results; one query still has none (README, Search)."""
+    judgements, report = report_of(FRESH, backend)
     assert {"abbreviation", "initials", "code", "sentence"} <= styles_of(judgements)
     assert len(judgements) >= 120
     # Plain numbers only: a failure must not print which held-out queries missed.
     r1, r3, zero = report.recall(1), report.recall(3), report.zero_results
     del report
-    print(f"held-out {backend}: R@1 {r1:.3f} R@3 {r3:.3f} zero {zero}")
-    assert r1 >= 0.89
-    assert r3 >= 0.97
-    assert zero <= 3
+    print(f"fresh held-out {backend}: R@1 {r1:.3f} R@3 {r3:.3f} zero {zero}")
+    assert r1 >= 0.90
+    assert r3 >= 0.98
+    assert zero <= 1
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_first_held_out_citizen_queries(search_settings, backend):
+    """The first held-out set, tuned on since one of its misses was seen (its header says so):
+    held at what it reached. Before issue 18: R@1 0.667, R@3 0.750, 27 without results."""
+    judgements, report = report_of(HELD_OUT, backend)
+    failures = "\n".join(f"{j.query} → {','.join(j.codes)} got {','.join(top)}" for j, top in report.failures)
+    print(f"first held-out {backend}: R@1 {report.recall(1):.3f} R@3 {report.recall(3):.3f}")
+    assert report.recall(1) >= 0.91 and report.recall(3) >= 0.99, failures
+    assert report.zero_results == 0, failures
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -72,7 +83,13 @@ def test_code_fragments_find_the_guide(search_settings, backend):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_abbreviations_and_their_initials(search_settings, backend):
-    cases = {"出生证": "LW-GM-0032", "csz": "LW-GM-0032", "民非": "LW-JY-0060", "无犯证明": "LW-GM-0015"}
+    cases = {
+        "出生证": "LW-GM-0032", "csz": "LW-GM-0032", "民非": "LW-JY-0060", "无犯证明": "LW-GM-0015",
+        # An abbreviation of what the guide issues stays whole in the query (网络文化经营许可证).
+        "网文证办理": "LW-JY-0038",
+        # Initials of two sub-words of one long word (食品经营 in 食品经营许可证).
+        "spjy": "LW-JY-0015",
+    }  # fmt: skip
     for query, code in cases.items():
         hits = search_guides(query, backend=backend_name(backend), log=False).hits
         assert hits and code in {hit.page.code for hit in hits[:2]}, query

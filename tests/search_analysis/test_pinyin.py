@@ -50,6 +50,13 @@ def test_pinyin_tokens_cover_words_inside_the_name():
     assert pinyin_tokens("，。") == []
 
 
+def test_pinyin_tokens_cover_two_sub_words_of_one_long_word():
+    tokens = pinyin_tokens("食品经营许可证核发（新办）")
+    assert {"spjy", "shipinjingying", "jyxkz"} <= set(tokens)
+    # Runs longer than MAX_SUBWORD_RUN_CHARS are left to the whole word's own tokens.
+    assert "spjyxkz" in tokens and len(tokens) == len(set(tokens))
+
+
 @pytest.mark.parametrize(
     "query",
     ["yyzz", "yingyezhizhao", "ying ye zhi zhao", "xi'an", "bdcdj", "yingyezh", "YYZZ",
