@@ -114,9 +114,11 @@ class Department(index.Indexed, models.Model):
         FieldRowPanel([FieldPanel("phone"), FieldPanel("complaint_phone")]),
         FieldPanel("sort_order"),
     ]
+    # The fields the admin's department listing searches (guides.views.DepartmentViewSet): it
+    # autocompletes on exactly those, and Wagtail requires each to be a search field too.
     search_fields = [
-        index.SearchField("name"),
-        index.AutocompleteField("name"),
+        *(index.SearchField(name) for name in ("name", "short_name", "code")),
+        *(index.AutocompleteField(name) for name in ("name", "short_name", "code")),
         index.FilterField("code"),
     ]
 

@@ -197,7 +197,25 @@ def _candidates_sql(queryset, columns: tuple[str, ...]) -> tuple[str, tuple]:
     return compiled
 
 
-class WeightedSQLiteQueryCompiler(wagtail_sqlite.SQLiteSearchQueryCompiler):
+class FieldsAsColumns:
+    """Searches restricted to some fields (``fields=``; the admin's listings pass their
+    ``search_fields``). Wagtail's SQLite compilers name those fields as columns of the FTS table
+    in the MATCH, but that table has only its fixed columns (title, body, autocomplete), so every
+    restricted search failed with "no such column". Once Wagtail has checked the names, they
+    become the columns that hold those fields; a column also holds the object's other fields
+    of its kind, so the restriction widens to them."""
+
+    def fts_column(self, field) -> str:
+        raise NotImplementedError
+
+    def check(self):
+        super().check()
+        if self.fields:
+            columns = {self.fts_column(self.search_fields[name]) for name in self.fields}
+            self.fields = [column for column in self.FTS_TABLE_FIELDS if column in columns]
+
+
+class WeightedSQLiteQueryCompiler(FieldsAsColumns, wagtail_sqlite.SQLiteSearchQueryCompiler):
     """Ranks plain-text queries with one FTS pass.
 
     Wagtail's compiler annotates each result with its score through a correlated subquery, and
@@ -206,6 +224,11 @@ class WeightedSQLiteQueryCompiler(wagtail_sqlite.SQLiteSearchQueryCompiler):
     runs once, in a materialized CTE, and everything else joins to its result. Other query
     shapes (phrases, negations, match-all) go to Wagtail's implementation.
     """
+
+    def fts_column(self, field) -> str:
+        # Where WeightedObjectIndexer puts the field's text.
+        title = field is not None and (field.field_name == "title" or float(field.boost or 1) >= TITLE_BOOST)
+        return "title" if title else "body"
 
     def _match_string(self) -> str | None:
         query = wagtail_sqlite.normalize(self.query)
@@ -305,6 +328,14 @@ class WeightedSQLiteQueryCompiler(wagtail_sqlite.SQLiteSearchQueryCompiler):
         return self.queryset.filter(pk__in=RawSQL(*statement))
 
 
+class WeightedSQLiteAutocompleteQueryCompiler(FieldsAsColumns, wagtail_sqlite.SQLiteAutocompleteQueryCompiler):
+    """Wagtail's autocompletion, with the fields it is restricted to searched in the one
+    autocomplete column that holds them all."""
+
+    def fts_column(self, field) -> str:
+        return "autocomplete"
+
+
 def _texts(model, pks: list[int], fields: tuple[str, ...]) -> dict[int, tuple[str, ...]]:
     """``fields`` of the rows ``pks`` of ``model``'s table, by pk. A statement of its own (the
     fields are columns of the model's table): the ORM took longer to build the query than
@@ -324,7 +355,17 @@ def _texts(model, pks: list[int], fields: tuple[str, ...]) -> dict[int, tuple[st
 
 
 class WeightedSQLiteSearchResults(wagtail_sqlite.SQLiteSearchResults):
+    """Results of both kinds of query the backend answers: searches, through the one-pass
+    statements of WeightedSQLiteQueryCompiler, and autocompletion (the admin's listings and
+    choosers), through Wagtail's own autocomplete compiler and results."""
+
+    @property
+    def _weighted(self) -> bool:
+        return isinstance(self.query_compiler, WeightedSQLiteQueryCompiler)
+
     def _do_count(self):
+        if not self._weighted:
+            return super()._do_count()
         return self.query_compiler.count()
 
     def ranked(self, limit: int, facet_fields: tuple[str, ...], text_fields: tuple[str, ...] = ()):
@@ -333,15 +374,15 @@ class WeightedSQLiteSearchResults(wagtail_sqlite.SQLiteSearchResults):
         from ``_source``) come from a plain statement of their own, as carrying them through the
         FTS statement's sort of every match cost more."""
         compiler = self.query_compiler
-        found = compiler.ranked(limit, facet_fields) if compiler.order_by_relevance else None
+        found = compiler.ranked(limit, facet_fields) if self._weighted and compiler.order_by_relevance else None
         if found is None:
             pks = [obj.pk for obj in self[:limit]]
             found = pks, self.count(), {name: dict(self.facet(name)) for name in facet_fields}
         return (*found, _texts(compiler.queryset.model, found[0], text_fields))
 
     def facet(self, field_name):
-        if self.query_compiler._get_filterable_field(field_name) is None:
-            return super().facet(field_name)  # raises Wagtail's FilterFieldError
+        if not self._weighted or self.query_compiler._get_filterable_field(field_name) is None:
+            return super().facet(field_name)  # (raises Wagtail's FilterFieldError for the latter)
         rows = (
             self.query_compiler.matched_queryset()
             .order_by()
@@ -354,6 +395,7 @@ class WeightedSQLiteSearchResults(wagtail_sqlite.SQLiteSearchResults):
 
 class WeightedSQLiteSearchBackend(wagtail_sqlite.SQLiteSearchBackend):
     query_compiler_class = WeightedSQLiteQueryCompiler
+    autocomplete_query_compiler_class = WeightedSQLiteAutocompleteQueryCompiler
     index_class = WeightedSQLiteIndex
     results_class = WeightedSQLiteSearchResults
 
