@@ -81,6 +81,7 @@ from guides.serializers import (
     serialize_theme,
 )
 from guides.validation import clean_guide, labelled_messages
+from portal.transactions import one_writer
 
 WINDOW_LABEL = re.compile(r"^(?P<name>.+?)\s*(?:（(?P<range>[0-9][0-9,、\-]*)号）|(?P<single>[0-9][0-9,、\-]*)号)?$")
 FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
@@ -93,6 +94,9 @@ MATERIAL_KEYS = (
 STEP_KEYS = ("name", "actor", "description", "limit", "counts_toward_limit")
 # Codes of existing guides are looked up this many at a time (a query's parameters are bounded).
 LOOKUP_CHUNK = 500
+# How long an import waits for another import (or any writer) to finish: the import of a whole
+# catalogue holds the database's write lock for minutes.
+IMPORT_WAIT_SECONDS = 30 * 60
 
 
 @dataclass
@@ -1334,8 +1338,9 @@ def import_guides(
         progress(len(by_kind[RecordKind.CATALOGUE]))
     # Lines that passed the checks above are still written, inside a transaction that the first
     # error dooms, so that model-level problems (a bad phone number, promised > legal) of every
-    # line are reported in the same run.
-    with transaction.atomic():
+    # line are reported in the same run. It waits for another import or writer to finish rather
+    # than fail.
+    with one_writer("import_guides", wait_seconds=IMPORT_WAIT_SECONDS):
         catalogue = CatalogueWriter(report)
         for kind in RecordKind.ORDER:
             if kind == RecordKind.GUIDE:

@@ -16,6 +16,7 @@ from urllib.parse import quote
 import orjson
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.dispatch import Signal
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.http import RFC3986_SUBDELIMS
@@ -291,11 +292,19 @@ def reference_version() -> int:
 REFERENCE_CHANGED = Signal()
 
 
-def bump_reference_version(**kwargs) -> None:
+def _increment_reference_version() -> None:
     try:
         cache.incr(REFERENCE_VERSION_KEY)
     except ValueError:
         cache.set(REFERENCE_VERSION_KEY, 2, None)
+
+
+def bump_reference_version(**kwargs) -> None:
+    """Move the version now and again when the change commits (as portal.middleware's content
+    version: a reader in between cached what it read before the change)."""
+    _increment_reference_version()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_increment_reference_version)
     REFERENCE_CHANGED.send(sender=None)
 
 

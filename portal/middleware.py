@@ -13,6 +13,7 @@ import hashlib
 from urllib.parse import urlencode
 
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpResponse
 
 CONTENT_VERSION_KEY = "portal:content-version"
@@ -29,11 +30,20 @@ def content_version() -> int:
     return version
 
 
-def bump_content_version(**kwargs) -> None:
+def _increment_content_version() -> None:
     try:
         cache.incr(CONTENT_VERSION_KEY)
     except ValueError:
         cache.set(CONTENT_VERSION_KEY, 2, None)
+
+
+def bump_content_version(**kwargs) -> None:
+    """Move the version now, for this transaction's own reads, and again when the change
+    commits: a reader between the two saw the data before the change (readers do not see an
+    uncommitted write) and may have cached it under the version of the first move."""
+    _increment_content_version()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_increment_content_version)
 
 
 def _key(request) -> str:

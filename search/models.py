@@ -1,9 +1,17 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 from django.core.cache import cache
-from django.db import models
-from django.db.models import F
+from django.db import models, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
+
+if TYPE_CHECKING:
+    from search.query_log import QueryTally
 
 SYNONYM_CACHE_KEY = "search:synonym-rows"
 ALIAS_VERSION_KEY = "search:alias-lexicon-version"
@@ -82,23 +90,34 @@ class SearchQueryStat(models.Model):
         return self.last_result_count > 0
 
     @classmethod
-    def record(cls, query: str, result_count: int) -> None:
-        query = query[:100]
-        if not query:
-            return
-        values = {
-            "hits": F("hits") + 1,
-            "zero_result_hits": F("zero_result_hits") + (0 if result_count else 1),
-            "last_result_count": result_count,
-            "last_searched_at": timezone.now(),
-        }
-        if not cls.objects.filter(query=query).update(**values):
-            _, created = cls.objects.get_or_create(
-                query=query,
-                defaults={"hits": 1, "zero_result_hits": 0 if result_count else 1, "last_result_count": result_count},
+    def add_tallies(cls, tallies: Mapping[str, QueryTally]) -> None:
+        """Add what searches counted (search.query_log) in one transaction: the new queries in
+        one INSERT, then one UPDATE per query that adds to its counts. Safe against another
+        process adding at the same time: an insert that finds the row ignores it, the updates
+        add to whatever is there, and an older tally does not overwrite a newer last search."""
+        with transaction.atomic():
+            cls.objects.bulk_create(
+                [
+                    cls(query=query, hits=0, zero_result_hits=0, last_result_count=tally.last_result_count,
+                        last_searched_at=tally.last_searched_at)
+                    for query, tally in tallies.items()
+                ],
+                ignore_conflicts=True,
             )
-            if not created:  # another request created it in between
-                cls.objects.filter(query=query).update(**values)
+            for query, tally in tallies.items():
+                newer = Q(last_searched_at__lte=tally.last_searched_at)
+                cls.objects.filter(query=query).update(
+                    hits=F("hits") + tally.hits,
+                    zero_result_hits=F("zero_result_hits") + tally.zero_result_hits,
+                    last_result_count=Case(
+                        When(newer, then=Value(tally.last_result_count)), default=F("last_result_count"),
+                        output_field=cls._meta.get_field("last_result_count"),
+                    ),
+                    last_searched_at=Case(
+                        When(newer, then=Value(tally.last_searched_at)), default=F("last_searched_at"),
+                        output_field=cls._meta.get_field("last_searched_at"),
+                    ),
+                )
 
 
 class SuggestionTerm(models.Model):

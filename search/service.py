@@ -24,6 +24,7 @@ from search.analysis import AnalyzedQuery, SynonymSet, analyze_query
 from search.analysis.abbreviations import result_aliases
 from search.clicks import click_boosts
 from search.highlight import highlight
+from search.query_log import query_log
 from search.ranking import TITLE_FIELDS, Candidate, Vocabulary, distinctive, ranked
 from search.suggest import suggest
 from search.termstats import catalogue_frequencies
@@ -240,7 +241,6 @@ def search_guides(
     fallback (evaluation and tests); by default the primary one answers, with the database
     backend standing in when it fails."""
     from guides.models import GuidePage
-    from search.models import SearchQueryStat
 
     analyzed = analyze_query(query, synonyms=synonym_set(), aliases=alias_lexicon())
     outcome = SearchOutcome(query=analyzed.normalized, analyzed=analyzed, page=page, per_page=per_page)
@@ -334,7 +334,7 @@ def search_guides(
         outcome.suggestions = suggest(analyzed.normalized) if analyzed.normalized else []
         outcome.popular = list(GuidePage.objects.live().filter(is_popular=True).order_by("code")[:8])
     if log and analyzed.normalized:
-        SearchQueryStat.record(analyzed.normalized, outcome.total)
+        query_log.record(analyzed.normalized, outcome.total)
     return outcome
 
 

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.transactions import sqlite_options
 from search.es_config import elasticsearch_backend
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -106,7 +107,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
-    # Last, as django-axes asks: answers a locked-out login with 429.
+    # After the middleware with a process_view (CSRF): it runs the view itself, in a transaction
+    # where the request may write.
+    "portal.transactions.WritesInOneTransactionMiddleware",
+    # Last, as django-axes asks: answers a locked-out login with 429 (it has no process_view).
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -148,9 +152,16 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     )
 }
-# A publish writes the page, its checklist version, the change log and the webhook outbox;
-# all of it commits together or not at all.
-DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# Seconds a writer waits for another one to finish (SQLite's busy timeout; PostgreSQL writers
+# wait for row locks as long as it takes).
+DATABASE_BUSY_TIMEOUT = float(os.environ.get("DATABASE_BUSY_TIMEOUT", "20"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        **sqlite_options(DATABASE_BUSY_TIMEOUT), **DATABASES["default"].get("OPTIONS", {})
+    }
+# Requests that may write run in one transaction, those that only read in none
+# (portal.transactions.WritesInOneTransactionMiddleware, instead of ATOMIC_REQUESTS).
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -278,6 +289,10 @@ else:
     WAGTAILSEARCH_BACKENDS = {"default": DATABASE_SEARCH_BACKEND}
 WAGTAIL_DATE_FORMAT = "%Y-%m-%d"
 WAGTAIL_DATETIME_FORMAT = "%Y-%m-%d %H:%M"
+
+# Searches are counted in memory and written to the query log this often, by a thread of each
+# process (search.query_log); 0 writes only when asked (tests).
+SEARCH_LOG_FLUSH_SECONDS = float(os.environ.get("SEARCH_LOG_FLUSH_SECONDS", "5"))
 
 # Seconds without a touch before a hall kiosk returns to its start screen.
 KIOSK_IDLE_SECONDS = int(os.environ.get("KIOSK_IDLE_SECONDS", "60"))

@@ -1,11 +1,13 @@
 from .base import *  # noqa: F403
-from .base import BASE_DIR, TASKS  # noqa: F401
+from .base import BASE_DIR, TASKS, sqlite_options  # noqa: F401
 
 DEBUG = False
 SECRET_KEY = "test-only-key"
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:", "OPTIONS": sqlite_options(20)}}
+# The query log is written when a test says so (search.query_log.query_log.flush()).
+SEARCH_LOG_FLUSH_SECONDS = 0
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 WAGTAILADMIN_BASE_URL = "http://testserver"
 # Tests write the buffered search clicks themselves (search.clicks.flush).
