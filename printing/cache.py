@@ -19,7 +19,9 @@ import hashlib
 import itertools
 import json
 import logging
+import threading
 from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -232,6 +234,18 @@ def render_cached(page, params: Any = None, kind: str = "citizen", *, record: di
         record["code"], page.live_revision_id, answers, kind, content_digest(record, version, base_url)
     )
 
+    stored = _stored(name)
+    if stored is not None:
+        return stored
+    # Requests of this process for the same sheet wait for one render and then read its file.
+    with _one_render_of(name):
+        stored = _stored(name)
+        if stored is not None:
+            return stored
+        return _render_and_store(record, answers, kind, name, version, base_url)
+
+
+def _stored(name: str) -> PdfFile | None:
     content = _read(name) if default_storage.exists(name) else None
     if content is not None:
         if _looks_complete(content):
@@ -239,8 +253,35 @@ def render_cached(page, params: Any = None, kind: str = "citizen", *, record: di
         if timezone.now() - _modified(name) > BROKEN_FILE_GRACE:
             logger.warning("deleting incomplete cached PDF %s", name)
             default_storage.delete(name)
-        # else: another process is still writing it; render our own copy below.
+        # else: another process is still writing it; the caller renders its own copy.
+    return None
 
+
+_renders_in_progress: dict[str, tuple[threading.Lock, int]] = {}
+_renders_guard = threading.Lock()
+
+
+@contextmanager
+def _one_render_of(name: str):
+    """Hold the lock of the sheet ``name`` in this process (one lock per sheet being rendered,
+    forgotten when nobody waits for it)."""
+    with _renders_guard:
+        lock, waiting = _renders_in_progress.get(name, (None, 0))
+        lock = lock or threading.Lock()
+        _renders_in_progress[name] = (lock, waiting + 1)
+    try:
+        with lock:
+            yield
+    finally:
+        with _renders_guard:
+            lock, waiting = _renders_in_progress[name]
+            if waiting == 1:
+                del _renders_in_progress[name]
+            else:
+                _renders_in_progress[name] = (lock, waiting - 1)
+
+
+def _render_and_store(record, answers, kind, name, version, base_url) -> PdfFile:
     try:
         pdf = render_guide_pdf_limited(
             record, params=answers, kind=kind, base_url=base_url, checklist_version=version

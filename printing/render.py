@@ -390,7 +390,13 @@ RENDERS_PER_WORKER = 100
 # Idle workers kept per process; more are started while more sheets render at once.
 IDLE_WORKERS_KEPT = 2
 
+# Sheets rendered at once by a process: a layout keeps a core busy, and each one more than the
+# cores there are only made all of them slower (under load, past the time limit). The rest wait
+# for a turn, for as long as a render may take.
+RENDERS_AT_ONCE = max(1, (os.cpu_count() or 1) // 2)
+
 _workers_lock = threading.Lock()
+_render_turns = threading.BoundedSemaphore(RENDERS_AT_ONCE)
 _idle_workers: list[RenderWorker] = []
 _worker_generation = 0
 
@@ -574,13 +580,18 @@ def render_guide_pdf_limited(record: dict[str, Any], *, timeout: float | None = 
         return pdf
 
     warm_up()
-    worker = _take_worker()
+    if not _render_turns.acquire(timeout=timeout):
+        raise RenderTimeout(_("生成 PDF 的请求过多，%(seconds)s 秒内未能开始") % {"seconds": f"{timeout:g}"})
     try:
-        pdf = worker.render(record, kwargs, timeout)
-    except BaseException:
-        worker.retire(kill=True)
-        raise
-    _give_back(worker)
+        worker = _take_worker()
+        try:
+            pdf = worker.render(record, kwargs, timeout)
+        except BaseException:
+            worker.retire(kill=True)
+            raise
+        _give_back(worker)
+    finally:
+        _render_turns.release()
     return pdf
 
 
