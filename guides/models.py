@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.db.models import Q
 from django.db.models.base import ModelState
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -26,7 +27,7 @@ from wagtail.admin.panels import (
     TabbedInterface,
 )
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
-from wagtail.models import Orderable, Page
+from wagtail.models import Orderable, Page, PageViewRestriction
 from wagtail.search import index
 
 from guides.choices import (
@@ -296,6 +297,7 @@ class GuideIndexPage(PublicUrlMixin, RoutablePageMixin, Page):
                 .first()
             )
             if guide is not None:
+                guide.routed_index = self  # the page's breadcrumbs need no query for it
                 return guide.route(request, [])
         return super().route(request, path_components)
 
@@ -585,6 +587,25 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
 
             return preview_pdf_response(self, request, "counter" if mode_name == "counter" else "citizen")
         return super().serve_preview(request, mode_name)
+
+    def index_page(self) -> GuideIndexPage:
+        """The guide index above this guide: the one routing came through, else its parent."""
+        return self.__dict__.get("routed_index") or self.get_parent().specific
+
+    def get_view_restrictions(self):
+        """Wagtail's view restrictions of the page and its ancestors (for an alias, those of its
+        original), in one query rather than two, and asked once per page object: Wagtail's
+        serve hook checks them and ``serve`` asks whether there are any."""
+        restrictions = self.__dict__.get("_view_restrictions")
+        if restrictions is None:
+            steps = range(self.steplen, len(self.path) + 1, self.steplen)
+            paths = [self.path[:length] for length in steps]
+            restrictions = PageViewRestriction.objects.filter(
+                Q(page__path__in=paths, page__alias_of__isnull=True) | Q(page__aliases__path__in=paths)
+            ).distinct()
+            len(restrictions)  # evaluated now: iterating and exists() read the result
+            self._view_restrictions = restrictions
+        return restrictions
 
     def serve(self, request, *args, **kwargs):
         """Mark the response as shareable (portal.middleware caches it) for as long as the hall's

@@ -206,7 +206,7 @@ def guide_page_context(page, request) -> dict[str, Any]:
     url = page.full_url or page.url or ""
     return {
         "guide": record,
-        "guide_index": page.get_parent().specific,
+        "guide_index": page.index_page(),
         "section_slug": SECTION_SLUGS[record["category"]],
         "view": view,
         "flow_svg": flow_svg(record),

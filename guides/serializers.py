@@ -89,7 +89,18 @@ def serialize_hall(hall) -> dict[str, Any]:
 
 
 def _hall_record(hall) -> dict[str, Any]:
-    return getattr(hall, "batch_record", None) or serialize_hall(hall)
+    """The hall's part of a record: shared by the records of a batch, else cached (under the
+    reference version, which every change to a hall, its hours or its windows moves), so that
+    the first reader of a guide after a publish does not read the hours again."""
+    record = getattr(hall, "batch_record", None)
+    if record is None:
+        key = f"guides:hall:{hall.pk}:{reference_version()}"
+        record = cache.get(key) if hall.pk else None
+        if record is None:
+            record = serialize_hall(hall)
+            if hall.pk:
+                cache.set(key, record, RECORD_TIMEOUT)
+    return record
 
 
 # Everything serialize_guide reads besides the page row: the objects its foreign keys name, the

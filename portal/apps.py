@@ -14,11 +14,19 @@ class PortalConfig(AppConfig):
 
         from guides.serializers import REFERENCE_CHANGED
         from portal.middleware import bump_content_version
+        from portal.routing import bump_site_tree_version, bump_unless_a_guide
 
         # Anything that can change what a cached guide page shows, or who may see it.
         for signal in (page_published, page_unpublished, post_page_move, REFERENCE_CHANGED):
             signal.connect(bump_content_version, dispatch_uid=f"content-version-{id(signal)}")
         post_delete.connect(bump_content_version, sender=Page, dispatch_uid="content-version-page-delete")
+        # What routing keeps cached (portal.routing): sites and every page but the guides.
+        page_published.connect(bump_unless_a_guide, dispatch_uid="site-tree-version-publish")
+        page_unpublished.connect(bump_unless_a_guide, dispatch_uid="site-tree-version-unpublish")
+        post_page_move.connect(bump_site_tree_version, dispatch_uid="site-tree-version-move")
+        post_delete.connect(bump_site_tree_version, sender=Page, dispatch_uid="site-tree-version-page-delete")
+        for signal in (post_save, post_delete):
+            signal.connect(bump_site_tree_version, sender=Site, dispatch_uid=f"site-tree-version-site-{id(signal)}")
         # Sites: their root URL is in the pages' links and the QR codes of the printed sheets.
         for model in (PageViewRestriction, Site):
             for signal in (post_save, post_delete):

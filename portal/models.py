@@ -6,6 +6,7 @@ from wagtail.models import Page
 
 from guides.choices import SECTION_SLUGS, Section
 from portal.public_urls import PublicUrlMixin
+from portal.routing import cached
 
 
 class HomePage(PublicUrlMixin, Page):
@@ -22,6 +23,22 @@ class HomePage(PublicUrlMixin, Page):
 
     class Meta:
         verbose_name = _("首页")
+
+    def route(self, request, path_components):
+        """Its children are guide indexes (subpage_types), kept in the cache under the site
+        tree version (portal.routing); Wagtail's routing looks a child up on every request, as a
+        page and again as its specific page. Anything else is Wagtail's routing."""
+        from guides.models import GuideIndexPage
+
+        if path_components:
+            slug = path_components[0]
+            index = cached(
+                f"guide-index:{self.pk}:{slug}",
+                lambda: GuideIndexPage.objects.child_of(self).filter(slug=slug).order_by().first(),
+            )
+            if index is not None:
+                return index.route(request, path_components[1:])
+        return super().route(request, path_components)
 
     def get_context(self, request, *args, **kwargs):
         from guides.models import Department, GuideIndexPage, GuidePage, LifeEvent

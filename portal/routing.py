@@ -1,0 +1,85 @@
+"""Routing a request to its page without asking the database for what rarely changes.
+
+Before serving a page Wagtail finds the site of the request (a query) and walks the page tree from
+the site's root page (a query for the root's specific page, then a child lookup per level). The
+site, its home page and the guide index change only when an editor changes a site or a page other
+than a guide (publish, unpublish, move, delete), and those changes move the *site tree version*:
+under it the cache keeps the site of each host with its home page (``CachedSiteMiddleware``) and
+the guide index of each slug (``portal.models.HomePage.route``). A publish of a guide leaves them
+cached, so its first reader pays for the guide alone. Every object comes out of the cache as a copy
+of its own, so a request cannot change what the next one gets.
+"""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.db import transaction
+from wagtail.models import Site
+
+SITE_TREE_VERSION_KEY = "portal:site-tree-version"
+# Cached "no such site" or "no such child", as opposed to a miss.
+NOTHING = "nothing"
+
+
+def site_tree_version() -> int:
+    version = cache.get(SITE_TREE_VERSION_KEY)
+    if version is None:
+        version = 1
+        cache.add(SITE_TREE_VERSION_KEY, version, None)
+    return version
+
+
+def _increment_site_tree_version() -> None:
+    try:
+        cache.incr(SITE_TREE_VERSION_KEY)
+    except ValueError:
+        cache.set(SITE_TREE_VERSION_KEY, 2, None)
+
+
+def bump_site_tree_version(**kwargs) -> None:
+    """Now and again at the commit, as portal.middleware.bump_content_version (a reader in
+    between read the tree before the change)."""
+    _increment_site_tree_version()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_increment_site_tree_version)
+
+
+def bump_unless_a_guide(sender, instance=None, **kwargs) -> None:
+    """For page_published and page_unpublished: a guide is looked up on every request anyway."""
+    from guides.models import GuidePage
+
+    if not isinstance(instance, GuidePage):
+        bump_site_tree_version()
+
+
+def cached(key: str, find):
+    """The cached value of ``key`` under the site tree version, or ``find()``'s, kept (None is
+    kept too)."""
+    versioned = f"portal:routing:{site_tree_version()}:{key}"
+    value = cache.get(versioned)
+    if value is None:
+        value = find()
+        cache.set(versioned, NOTHING if value is None else value, None)
+        return value
+    return None if value == NOTHING else value
+
+
+def _site_with_its_home_page(request) -> Site | None:
+    site = Site.find_for_request(request)
+    if site is not None:
+        site.root_page.specific  # noqa: B018  (loaded now, so that it is cached with the site)
+    return site
+
+
+class CachedSiteMiddleware:
+    """Gives the request its Wagtail site (``request._wagtail_site``, where Wagtail keeps the
+    site it found for a request) from the cache, with the site's home page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not hasattr(request, "_wagtail_site"):
+            key = f"site:{request.get_host()}:{request.get_port()}"
+            request._wagtail_site = cached(key, lambda: _site_with_its_home_page(request))
+        return self.get_response(request)
