@@ -72,14 +72,20 @@ def _site_with_its_home_page(request) -> Site | None:
 
 
 class CachedSiteMiddleware:
-    """Gives the request its Wagtail site (``request._wagtail_site``, where Wagtail keeps the
-    site it found for a request) from the cache, with the site's home page."""
+    """Gives a request that Wagtail routes to a page its site (``request._wagtail_site``, where
+    Wagtail keeps the site it found for a request) from the cache, with the site's home page.
+    Other views find the site themselves if they need it."""
 
     def __init__(self, get_response):
+        from wagtail import views  # (loads models: not while the apps load, as portal.models does)
+
         self.get_response = get_response
+        self.wagtail_serve = views.serve
 
     def __call__(self, request):
-        if not hasattr(request, "_wagtail_site"):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if view_func is self.wagtail_serve and not hasattr(request, "_wagtail_site"):
             key = f"site:{request.get_host()}:{request.get_port()}"
             request._wagtail_site = cached(key, lambda: _site_with_its_home_page(request))
-        return self.get_response(request)

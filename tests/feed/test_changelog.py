@@ -151,8 +151,10 @@ def test_the_outbox_is_written_with_the_events_and_sent_only_after_commit(
             (everything.pk, PUBLISHED, "pending"),
             (everything.pk, CHANGED, "pending"),
         ]
-    assert len(callbacks) == 1
-    callbacks[0]()
+    # (The others move the cache versions again at the commit: portal.middleware.)
+    deliveries = [callback for callback in callbacks if callback.__name__ == "enqueue_delivery"]
+    assert len(deliveries) == 1
+    deliveries[0]()
     assert queued.count() == 1
 
 

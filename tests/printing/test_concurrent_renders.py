@@ -65,7 +65,8 @@ def test_a_process_renders_at_most_its_share_of_the_cores_at_once(publish_guide)
     wait_for_no_workers()
 
 
-@pytest.mark.django_db(transaction=True)
+# Committed, so that the threads' own connections see the guide.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_readers_of_the_same_sheet_wait_for_one_render(publish_guide, monkeypatch):
     page = publish_guide()
     record = serialize_guide(page)
