@@ -14,14 +14,20 @@ What it does:
    after another for ``--duration`` seconds, chosen at random (``--seed``) by the weights of
    ``MIX``: guide pages with and without situation answers, the hall kiosk, searches (words of
    guide names and colloquial phrases), search-box suggestions, the intake feed (list, record,
-   checklist) and the printed sheets. ``--warmup`` seconds of the same load run first, untimed.
+   checklist) and the printed sheets that a publish renders (citizen sheet, counter checklist,
+   complete sets of answers; run ``manage.py render_pdfs --all`` first, as a production
+   deployment renders them when guides are published, or the first requests of each sheet wait
+   for its render). ``--warmup`` seconds of the same load run first, untimed.
 3. Prints requests/s (all, and successful: 2xx and 3xx), p50/p95/p99 latency (from sending the
    request to the last byte of the body) overall and per kind, counts by status, and the speed
    probe of ``benchmarks.common`` beside the figures.
 
 The client measures itself: its own CPU time per request, hence the rate one core of this machine
 could drive at most, and the share of a core it used; if that share nears 100 % the client, not
-the server, set the pace.
+the server, set the pace. With ``--server-pid`` (a server on the same machine: runserver, or
+gunicorn's master), the server's CPU time per request too, and the rate this machine's cores
+would serve if nothing else ran: on a shared machine, requests/s measure the neighbours as much
+as the portal.
 
 The feed answers a client that exceeds ``FEED_RATE_LIMIT`` with 429: counted by status, neither a
 success nor a failure. Exit status: 1 if any response was a 5xx or any request failed without a
@@ -34,6 +40,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import random
 import sys
 import threading
@@ -145,8 +152,11 @@ class Workload:
         self.prefixes = SUGGEST_PREFIXES + sorted({name[:1] for name in names})
 
     @staticmethod
-    def answers(guide: Guide, rng: random.Random) -> str:
-        chosen = rng.sample(guide.situations, rng.randint(1, len(guide.situations))) if guide.situations else []
+    def answers(guide: Guide, rng: random.Random, *, every: bool = False) -> str:
+        """Answers to some of the guide's questions (a citizen answering on the page), or to
+        ``every`` one."""
+        count = len(guide.situations) if every else rng.randint(1, len(guide.situations)) if guide.situations else 0
+        chosen = rng.sample(guide.situations, count)
         return urlencode({key: rng.choice(options) for key, options in chosen})
 
     def next(self, rng: random.Random) -> tuple[str, str]:
@@ -172,14 +182,15 @@ class Workload:
                 ["/api/v1/guides/?limit=20", f"/api/v1/guides/{code}/", f"/api/v1/guides/{code}/checklist/"]
             )
         else:  # PDF
-            # Mostly the sheet as it hangs by the counters (rendered once per publish), a few
-            # for a citizen's own answers (rendered on demand) and counter checklists.
+            # The sheets a publish renders (printing.cache.prerender): the citizen sheet, the
+            # counter checklist and the sheet for each complete set of answers, as the kiosk
+            # prints it once every question is answered.
             roll = rng.random()
-            if roll < 0.75:
+            if roll < 0.8:
                 path = f"/g/{code}/pdf/"
-            elif roll < 0.87:
+            elif roll < 0.9:
                 guide = rng.choice(self.with_situations)
-                path = f"/g/{quote(guide.code, safe='')}/pdf/?{self.answers(guide, rng)}"
+                path = f"/g/{quote(guide.code, safe='')}/pdf/?{self.answers(guide, rng, every=True)}"
             else:
                 path = f"/g/{code}/counter.pdf"
         # Only the path of a guide's URL is used: the server may name itself otherwise than the
@@ -246,6 +257,33 @@ def run_clients(clients: list[Client], seconds: float, *, keep: bool) -> float:
     for thread in threads:
         thread.join()
     return time.perf_counter() - start
+
+
+# --- the server's CPU time ---------------------------------------------------------------------
+
+
+def process_tree_cpu(roots: list[int]) -> float:
+    """CPU seconds (user and system) used so far by the processes ``roots`` and their living
+    descendants (a server's workers), read from /proc on this machine."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        parents[int(entry)] = int(fields[1])
+        times[int(entry)] = (int(fields[11]) + int(fields[12])) / ticks
+    chosen = set(roots) & times.keys()
+    while True:
+        more = {pid for pid, parent in parents.items() if parent in chosen} - chosen
+        if not more:
+            return sum(times[pid] for pid in chosen)
+        chosen |= more
 
 
 # --- the report -------------------------------------------------------------------------------
@@ -321,6 +359,12 @@ def report(result: dict, args, probe: float) -> None:
         f"{1 / per_request:,.0f} requests/s; it used {result['client_core_share']:.1%} of a core"
         + ("  (the client may have set the pace)" if result["client_core_share"] > 0.7 else "")
     )
+    if "server_cpu_seconds" in result:
+        server = result["server_cpu_seconds"] / max(1, result["requests"])
+        print(
+            f"server: {server * 1000:.2f} ms CPU per request, so {os.cpu_count()} idle cores would serve at most "
+            f"{os.cpu_count() / server:,.0f} requests/s (it had {result['server_cpu_seconds'] / result['elapsed']:.2f} cores)"
+        )
     print(f"speed probe: {probe * 1000:.1f} ms (benchmarks.common.speed_probe; compare runs only when probes agree)")
     rps_ok = result["successful_per_second"] >= TARGET_RPS
     p95_ok = latency["p95"] <= TARGET_P95_SECONDS
@@ -341,6 +385,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=60, help="seconds a request may take (default 60)")
     parser.add_argument("--seed", type=int, default=14, help="seed of the random choices (default 14)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures to FILE as JSON")
+    parser.add_argument(
+        "--server-pid", type=int, action="append", default=[], metavar="PID",
+        help="a server process on this machine (with its workers): report its CPU time per request",
+    )
     args = parser.parse_args(argv)
     if args.clients < 1 or args.duration <= 0:
         parser.error("--clients must be at least 1 and --duration positive")
@@ -361,10 +409,13 @@ def main(argv: list[str] | None = None) -> int:
     clients = [Client(server, workload, random.Random(args.seed * 1000 + n), args.timeout) for n in range(args.clients)]
     if args.warmup:
         run_clients(clients, args.warmup, keep=False)
+    server_start = process_tree_cpu(args.server_pid) if args.server_pid else 0.0
     cpu_start = time.process_time()
     elapsed = run_clients(clients, args.duration, keep=True)
     client_cpu = time.process_time() - cpu_start
     result = summary([sample for client in clients for sample in client.samples], elapsed, client_cpu)
+    if args.server_pid:
+        result["server_cpu_seconds"] = process_tree_cpu(args.server_pid) - server_start
     result["speed_probe_seconds"] = probe
     report(result, args, probe)
     if args.json:

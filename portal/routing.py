@@ -52,15 +52,25 @@ def bump_unless_a_guide(sender, instance=None, **kwargs) -> None:
         bump_site_tree_version()
 
 
+def _versioned(key: str) -> str:
+    return f"portal:routing:{site_tree_version()}:{key}"
+
+
 def cached(key: str, find):
     """The cached value of ``key`` under the site tree version, or ``find()``'s, kept (None is
     kept too)."""
-    versioned = f"portal:routing:{site_tree_version()}:{key}"
+    versioned = _versioned(key)
     value = cache.get(versioned)
     if value is None:
         value = find()
         cache.set(versioned, NOTHING if value is None else value, None)
         return value
+    return None if value == NOTHING else value
+
+
+def peek(key: str, default):
+    """The cached value of ``key`` under the site tree version, or ``default`` if none is."""
+    value = cache.get(_versioned(key), default)
     return None if value == NOTHING else value
 
 
@@ -72,9 +82,10 @@ def _site_with_its_home_page(request) -> Site | None:
 
 
 class CachedSiteMiddleware:
-    """Gives a request that Wagtail routes to a page its site (``request._wagtail_site``, where
-    Wagtail keeps the site it found for a request) from the cache, with the site's home page.
-    Other views find the site themselves if they need it."""
+    """Gives a request its Wagtail site (``request._wagtail_site``, where Wagtail keeps the site
+    it found for a request) from the cache, with the site's home page. A request that Wagtail
+    routes to a page finds and caches it if it is not cached yet; other views (the feed's page
+    URLs, for one) take it if it is cached, and else find it themselves only if they need it."""
 
     def __init__(self, get_response):
         from wagtail import views  # (loads models: not while the apps load, as portal.models does)
@@ -86,6 +97,12 @@ class CachedSiteMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if view_func is self.wagtail_serve and not hasattr(request, "_wagtail_site"):
-            key = f"site:{request.get_host()}:{request.get_port()}"
+        if hasattr(request, "_wagtail_site"):
+            return
+        key = f"site:{request.get_host()}:{request.get_port()}"
+        if view_func is self.wagtail_serve:
             request._wagtail_site = cached(key, lambda: _site_with_its_home_page(request))
+        else:
+            site = peek(key, default=self)
+            if site is not self:
+                request._wagtail_site = site

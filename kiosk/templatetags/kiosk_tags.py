@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import segno
 from django import template
 from django.utils.html import escape
@@ -15,7 +17,14 @@ def qr_svg(data: str, scale: int = 4, title: str = "") -> SafeString:
     """An inline SVG QR code of ``data`` (a URL shown to phones instead of a link)."""
     if not data:
         return mark_safe("")  # noqa: S308
-    code = segno.make(str(data), error="m", micro=False)
+    return _qr_svg(str(data), int(scale), str(title))
+
+
+# Encoding a QR code (choosing its mask) took two thirds of a kiosk page's time, and a kiosk shows
+# the same few codes of a guide again and again.
+@lru_cache(maxsize=1024)
+def _qr_svg(data: str, scale: int, title: str) -> SafeString:
+    code = segno.make(data, error="m", micro=False)
     svg = code.svg_inline(
         scale=scale,
         omitsize=True,
@@ -23,8 +32,8 @@ def qr_svg(data: str, scale: int = 4, title: str = "") -> SafeString:
         dark="#000",
         light="#fff",
         svgclass="qr",
-        title=str(title) or None,
-        desc=str(data),
+        title=title or None,
+        desc=data,
     )
     # segno escapes the title and description it writes; the element itself is fixed markup.
     return mark_safe(f'<span class="qr-code" data-qr="{escape(data)}">{svg}</span>')  # noqa: S308
