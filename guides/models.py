@@ -50,6 +50,7 @@ from guides.domain.timelimits import TimeLimit, TimeUnit
 from guides.forms import GuidePageForm
 from portal.middleware import SHAREABLE_ATTRIBUTE
 from portal.public_urls import PublicUrlMixin
+from portal.routing import any_view_restrictions
 from search.documents import (
     ALIAS_BOOST,
     CHECKLIST_BOOST,
@@ -597,6 +598,8 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
         original), in one query rather than two, and asked once per page object: Wagtail's
         serve hook checks them and ``serve`` asks whether there are any."""
         restrictions = self.__dict__.get("_view_restrictions")
+        if restrictions is None and not any_view_restrictions():
+            restrictions = self._view_restrictions = PageViewRestriction.objects.none()
         if restrictions is None:
             steps = range(self.steplen, len(self.path) + 1, self.steplen)
             paths = [self.path[:length] for length in steps]

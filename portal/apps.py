@@ -25,8 +25,11 @@ class PortalConfig(AppConfig):
         page_unpublished.connect(bump_unless_a_guide, dispatch_uid="site-tree-version-unpublish")
         post_page_move.connect(bump_site_tree_version, dispatch_uid="site-tree-version-move")
         post_delete.connect(bump_site_tree_version, sender=Page, dispatch_uid="site-tree-version-page-delete")
-        for signal in (post_save, post_delete):
-            signal.connect(bump_site_tree_version, sender=Site, dispatch_uid=f"site-tree-version-site-{id(signal)}")
+        for model in (Site, PageViewRestriction):
+            for signal in (post_save, post_delete):
+                signal.connect(
+                    bump_site_tree_version, sender=model, dispatch_uid=f"site-tree-version-{model.__name__}-{id(signal)}"
+                )
         # Sites: their root URL is in the pages' links and the QR codes of the printed sheets.
         for model in (PageViewRestriction, Site):
             for signal in (post_save, post_delete):

@@ -81,6 +81,14 @@ def _site_with_its_home_page(request) -> Site | None:
     return site
 
 
+def any_view_restrictions() -> bool:
+    """Whether any page has a view restriction (most sites have none: then no page needs to
+    look its own up). Kept under the site tree version, which view restrictions move too."""
+    from wagtail.models import PageViewRestriction
+
+    return bool(cached("any-view-restrictions", PageViewRestriction.objects.exists))
+
+
 class CachedSiteMiddleware:
     """Gives a request its Wagtail site (``request._wagtail_site``, where Wagtail keeps the site
     it found for a request) from the cache, with the site's home page. A request that Wagtail
