@@ -137,7 +137,7 @@ class Server:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
-def start_server(demo_deployment: Path, tmp_path: Path, kind: str = "serve", tasks: str = "database") -> Server:
+def start_server(demo_deployment: Path, tmp_path: Path, kind: str = "serve") -> Server:
     """A copy of the demo deployment served by ``kind``, answering on a free port: "serve" is the
     stack of ``make serve`` (``python -m portal.serve``: gunicorn with ``portal.gunicorn`` and the
     task worker), "runserver" the server of ``make run``."""
@@ -145,7 +145,7 @@ def start_server(demo_deployment: Path, tmp_path: Path, kind: str = "serve", tas
     shutil.copytree(demo_deployment, workdir)
     port = free_port()
     if kind == "serve":
-        env = {**base_environment(workdir, port), "TASKS_BACKEND": tasks}
+        env = {**base_environment(workdir, port), "TASKS_BACKEND": "database"}
         command = [sys.executable, "-m", "portal.serve"]
     else:
         env = base_environment(workdir, port, settings="portal.settings.dev")
@@ -170,10 +170,9 @@ def start_server(demo_deployment: Path, tmp_path: Path, kind: str = "serve", tas
 
 @pytest.fixture(scope="session")
 def production_server(demo_deployment, tmp_path_factory):
-    # Background tasks in the web processes: on SQLite in rollback-journal mode the task worker's
-    # exclusive polling transaction makes concurrent writing requests fail ("database is
-    # locked"); the process test below runs the stack with the task worker.
-    server = start_server(demo_deployment, tmp_path_factory.mktemp("production"), "serve", tasks="immediate")
+    # The whole stack of `make serve`: gunicorn and the task worker polling the same SQLite
+    # database (WAL, IMMEDIATE writes: portal.transactions) while the tests' requests write.
+    server = start_server(demo_deployment, tmp_path_factory.mktemp("production"), "serve")
     yield server
     server.stop()
 

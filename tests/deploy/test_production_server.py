@@ -9,6 +9,7 @@ import gzip
 import json
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -168,3 +169,18 @@ def test_cpsv_ap_export_loads_in_a_json_ld_processor_that_fetches_its_context(pr
     assert len(own) > 3 and all(node_id.startswith(f"{base}/") for node_id in own), own
     services = [node for node in expanded if "http://purl.org/vocab/cpsv#PublicService" in node.get("@type", [])]
     assert len(services) == 1
+
+
+def test_the_task_worker_runs_beside_the_web_server(production_server):
+    """Last in the module, after requests that wrote (the admin's, the sheets'): the task worker
+    polls the same SQLite database, and neither it nor the web workers failed on its lock (either
+    one ending stops the whole stack)."""
+    assert production_server.process.poll() is None, production_server.output()[-3000:]
+    commands = []
+    for pid in production_server.descendants():
+        try:
+            commands.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except OSError:
+            continue
+    assert any("db_worker" in command for command in commands), commands
+    assert "database is locked" not in production_server.output()
