@@ -14,7 +14,6 @@ from types import SimpleNamespace
 import pytest
 from django.db import transaction
 
-SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
 # What the tests read lives in the repository (tests/data/README.md says where it came from).
 DATA_DIR = Path(__file__).resolve().parent / "data"
 CORPUS = DATA_DIR / "guides.jsonl"

@@ -1,4 +1,6 @@
 import copy
+import hashlib
+import re
 
 from guides.domain.checklist import (
     canonical_checklist,
@@ -46,7 +48,9 @@ def edited(**changes):
 
 def test_fingerprint_is_sha256_hex_and_deterministic():
     value = digest(RECORD)
-    assert len(value) == 64 and int(value, 16) >= 0
+    assert re.fullmatch("[0-9a-f]{64}", value)
+    canonical = canonical_json(canonical_checklist(RECORD)).encode("utf-8")
+    assert value == hashlib.sha256(canonical).hexdigest()
     assert digest(copy.deepcopy(RECORD)) == value
 
 

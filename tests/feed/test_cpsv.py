@@ -29,11 +29,11 @@ from guides.importer import import_guides
 from guides.models import Department
 from guides.presentation import government_service_jsonld
 from guides.serializers import serialize_guide
-from tests.conftest import SHARED_DIR, corpus_lines, jsonl, make_record
+from tests.conftest import corpus_lines, jsonl, make_record
 
 pytestmark = pytest.mark.django_db
 
-STANDARD = SHARED_DIR / "standards" / "cpsv-ap-3.2.0"
+STANDARD = cpsv.CONTEXT_FILE.parent / "cpsv-ap-3.2.0"
 BASE = "http://testserver"  # PUBLIC_BASE_URL of the test settings
 API = "/api/v1/cpsv-ap"
 

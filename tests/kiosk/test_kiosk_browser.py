@@ -4,9 +4,9 @@ open the guide, answer a situation, print, and wait for the idle reset."""
 
 from __future__ import annotations
 
+import base64
 import os
 import re
-import warnings
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -14,6 +14,7 @@ import pytest
 
 from search.analysis import pinyin_initials
 from tests.kiosk.conftest import FOOD_CODE
+from tests.printing.conftest import pdf_text
 
 CHROMIUM = os.environ.get("KIOSK_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -41,41 +42,17 @@ window.print = function () {
 """
 
 
-def minimal_pdf() -> bytes:
-    """A one-page PDF, standing in for the A4 sheet while the printing app does not serve it."""
-    stream = b"BT /F1 24 Tf 72 760 Td (kiosk test sheet) Tj ET"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
-        b" /Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
-
-
-def pdf_sheet_is_served(code: str) -> bool:
-    """Whether /g/<code>/pdf/ has its own view (the printing app), not Wagtail's page catch-all."""
-    from django.urls import Resolver404, resolve
-
-    try:
-        match = resolve(f"/g/{code}/pdf/")
-    except Resolver404:
-        return False
-    return match.url_name != "wagtail_serve"
+# The bytes behind the blob: address a frame printed, base64-encoded.
+PRINTED_SHEET = """
+async (address) => {
+  const blob = await (await fetch(address)).blob();
+  return await new Promise((resolve) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result.split(",")[1]);
+    reader.readAsDataURL(blob);
+  });
+}
+"""
 
 
 def wait_ready(page):
@@ -201,16 +178,6 @@ def test_kiosk_search_guide_situation_print_and_idle_reset(
     screenshot(page, "kiosk-guide.png")
 
     # One tap prints the A4 sheet for these answers, without leaving the page.
-    if not pdf_sheet_is_served(FOOD_CODE):
-        warnings.warn(
-            "/g/<code>/pdf/ is not served yet: the kiosk prints a stand-in PDF", stacklevel=1
-        )
-        page.route(
-            re.compile(r"/g/[^/?]+/pdf/"),
-            lambda route: route.fulfill(
-                status=200, content_type="application/pdf", body=minimal_pdf()
-            ),
-        )
     print_button = page.locator("#kiosk-print")
     assert_touch_size(print_button)
     with page.expect_request(lambda request: f"/g/{FOOD_CODE}/pdf/" in request.url) as pdf_request:
@@ -222,6 +189,11 @@ def test_kiosk_search_guide_situation_print_and_idle_reset(
     calls = page.evaluate("window.__printCalls")
     assert len(calls) == 1 and calls[0].startswith(f"blob:{live_server.url}/"), calls
     assert page.evaluate("window.__kioskPrinted") == f"/g/{FOOD_CODE}/pdf/?{key}=%E5%90%A6"
+    # What that frame printed is the real sheet of the guide, for the answer 否.
+    sheet = base64.b64decode(page.evaluate(PRINTED_SHEET, calls[0]))
+    text = pdf_text(sheet)
+    assert "食品经营许可证核发" in text and "食品经营许可申请书" in text
+    assert "受托人身份证" not in text, text
     assert urlsplit(page.url).path == f"/kiosk/g/{FOOD_CODE}/"
     page.locator("#kiosk-toast").wait_for()
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from search.evaluation import evaluate, read_judgements
 from search.models import SearchQueryStat, Synonym
-from search.service import breaker, search_guides
+from search.service import PER_PAGE, breaker, search_guides
 from tests.conftest import DATA_DIR
 from tests.search.conftest import BACKENDS, backend_name
 
@@ -319,7 +319,10 @@ def test_any_query_gets_a_clear_fast_answer(search_settings, client, backend):
             response = client.get("/api/v1/search/", {"q": query})
         assert response.status_code == 200, query
         data = json.loads(response.content)
-        assert isinstance(data["results"], list) and data["total"] >= 0
+        codes = [hit["code"] for hit in data["results"]]
+        # A first page of distinct guides, as many as the total announces, up to a page.
+        assert len(set(codes)) == len(codes) == min(data["total"], PER_PAGE), query
+        assert data["page"] == 1 and data["num_pages"] >= 1, query
 
     run()
 

@@ -43,7 +43,6 @@ def test_search_mode_yields_sub_words(seg):
 
 
 def test_index_tokens_superset_of_jieba_cut_for_search():
-    pytest.importorskip("jieba")
     seg = Segmenter(backend="jieba")
     seg.initialize()
     tokenizer = seg._engine._tokenizer  # jieba.Tokenizer with our dictionaries loaded
@@ -146,8 +145,6 @@ def test_unknown_backend_is_rejected():
 
 
 def test_rjieba_and_jieba_agree():
-    pytest.importorskip("rjieba")
-    pytest.importorskip("jieba")
     fast, slow = Segmenter(backend="rjieba"), Segmenter(backend="jieba")
     guides = make_guides(300)
     texts = [g.name for g in guides] + [g.summary for g in guides] + [
