@@ -6,7 +6,7 @@ A result whose only evidence is a word found in a large share of the catalogue (
 index, and counts are cached per word (they change slowly; a stale count only moves a result
 between the hits and the "可能相关" group):
 
-* SQLite: FTS5's vocabulary table (``search.backends.database.term_document_frequencies``);
+* SQLite: FTS5's vocabulary table (``search.backends.sqlite.term_document_frequencies``);
 * Elasticsearch: one ``_search`` of ``size: 0`` with a filter aggregation per word and group;
 * any other database backend: counts of the guides' search texts that contain the word.
 """
@@ -17,8 +17,6 @@ import hashlib
 
 from django.core.cache import cache
 from modelsearch.backends.elasticsearchbase import ElasticsearchBaseSearchBackend
-
-from search.backends.database import WeightedSQLiteSearchBackend, term_document_frequencies
 
 TIMEOUT = 600
 TITLE_FIELDS = ("search_name", "search_alias", "search_result")
@@ -36,8 +34,10 @@ def catalogue_frequencies(engine, terms: list[str]) -> Frequencies:
     terms = list(dict.fromkeys(terms))
     if not terms:
         return 0, {}
-    if isinstance(engine, WeightedSQLiteSearchBackend):
-        return term_document_frequencies(terms)
+    # A backend that counts from its own index (SQLite's; its module only imports on SQLite).
+    counted_by_index = getattr(engine, "catalogue_frequencies", None)
+    if counted_by_index is not None:
+        return counted_by_index(terms)
     kind = "es" if isinstance(engine, ElasticsearchBaseSearchBackend) else "db"
     keys = {term: _key(kind, term) for term in terms}
     entries_key = f"search:df:{kind}:entries"

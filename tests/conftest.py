@@ -152,6 +152,22 @@ def publish_guide(site):
     return _publish
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests of one database's own behaviour (marked ``sqlite`` or ``postgresql``) run in that
+    database's pass of the suite and are deselected, as the summary line counts, in the other."""
+    from django.conf import settings
+
+    if not settings.configured:  # a run without Django (-p no:django) has no database
+        return
+    from django.db import connection
+
+    other = {"sqlite": "postgresql", "postgresql": "sqlite"}[connection.vendor]
+    deselected = [item for item in items if item.get_closest_marker(other)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not item.get_closest_marker(other)]
+
+
 @pytest.fixture(scope="session")
 def search_node():
     """A real Elasticsearch node on loopback, started once for the whole run (only if a test
