@@ -172,7 +172,9 @@ def _finish_stream(request, response: StreamingHttpResponse) -> HttpResponse:
         if last_modified is not None:
             response["Last-Modified"] = http_date(last_modified.timestamp())
         if _not_modified(request, digest, last_modified):
-            response.close()
+            # Not response.close(): that sends request_finished, whose handler closes the
+            # request's database connection (mid-request, inside ATOMIC_REQUESTS). The body's
+            # generator has not started and holds nothing.
             return _not_modified_response(response)
     if gzip_it and response.status_code == 200:
         response.streaming_content = compress_sequence(response.streaming_content)
