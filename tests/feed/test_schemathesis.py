@@ -62,7 +62,23 @@ def build_run(operation, mode, examples, codes, fingerprints, sent, statuses):
     return run
 
 
-def test_generated_requests_pass_every_check(catalogue, settings):
+@pytest.fixture
+def connection_kept_across_requests():
+    """The application runs inside the test's transaction, which holds the catalogue. Django's
+    test client keeps that connection open across requests; the WSGI application that
+    schemathesis calls closes it when a request finishes (close_old_connections), which an
+    in-memory SQLite database ignores and PostgreSQL does not."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+def test_generated_requests_pass_every_check(catalogue, settings, connection_kept_across_requests):
     settings.FEED_RATE_LIMIT = None
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", get_wsgi_application())
     codes = [page.code for page in catalogue]
