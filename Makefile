@@ -9,7 +9,7 @@ export DJANGO_SETTINGS_MODULE ?= portal.settings.dev
 # Every absolute URL (QR codes, short links, feeds) starts with the address the portal is served at.
 export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run serve test install install-test run-deps system-deps print-fonts search-node lint demo clean
+.PHONY: run serve test test-sqlite test-postgresql test-deps install install-test run-deps system-deps print-fonts search-node lint demo clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -60,10 +60,10 @@ serve: demo var/secret-key
 	$(SERVE_ENV) $(BIN)/python -m portal.serve
 
 # Debian packages: WeasyPrint's text stack and a CJK font for the printed sheets (the portal),
-# plus a JDK and Maven for the Elasticsearch test node, Chromium for the browser tests and the
-# sqlite3 shell for the backup test.
+# plus a JDK and Maven for the Elasticsearch test node, Chromium for the browser tests, the
+# sqlite3 shell for the backup test and the PostgreSQL server that the tests start (portal.testing).
 RUN_PACKAGES := fonts-noto-cjk fontconfig libfontconfig1 libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0
-TEST_PACKAGES := $(RUN_PACKAGES) default-jdk-headless maven chromium sqlite3
+TEST_PACKAGES := $(RUN_PACKAGES) default-jdk-headless maven chromium sqlite3 postgresql
 define install_packages
 	@missing=$$(for package in $(1); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done); \
 	if [ -n "$$missing" ]; then \
@@ -90,8 +90,17 @@ search-node: install-test system-deps
 lint: install-test
 	$(BIN)/ruff check .
 
-test: install-test system-deps print-fonts search-node lint
-	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/python -m pytest
+# The whole suite twice: on SQLite (in memory), then on a throw-away PostgreSQL server that the
+# test setup starts (TEST_DATABASE=postgresql, portal.testing.pg_server). PYTEST_ARGS narrows both.
+test: test-sqlite test-postgresql
+
+test-deps: install-test system-deps print-fonts search-node lint
+
+test-sqlite: test-deps
+	DJANGO_SETTINGS_MODULE=portal.settings.test TEST_DATABASE=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgresql: test-deps
+	DJANGO_SETTINGS_MODULE=portal.settings.test TEST_DATABASE=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -169,6 +169,33 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
+def postgres_server():
+    """A throw-away PostgreSQL server (portal.testing.pg_server), started once for the run if a
+    test needs it and stopped at the end. Missing server binaries fail the run."""
+    from portal.testing.pg_server import PostgresServer, PostgresServerError
+
+    server = PostgresServer()
+    try:
+        server.start()
+    except PostgresServerError as error:
+        pytest.fail(f"the PostgreSQL test server cannot be started: {error}", pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(request, django_db_modify_db_settings_parallel_suffix):
+    """On the PostgreSQL pass (TEST_DATABASE=postgresql), the test database lives on the
+    throw-away server."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        # The same dict is the connection's settings_dict: updated in place before any connection.
+        database.update(request.getfixturevalue("postgres_server").connection_settings())
+
+
+@pytest.fixture(scope="session")
 def search_node():
     """A real Elasticsearch node on loopback, started once for the whole run (only if a test
     needs it) and stopped at the end. Missing Java or Maven fail the run: CI must search a real

@@ -1,3 +1,7 @@
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import BASE_DIR, TASKS, sqlite_options  # noqa: F401
 
@@ -5,7 +9,15 @@ DEBUG = False
 SECRET_KEY = "test-only-key"
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:", "OPTIONS": sqlite_options(20)}}
+# The suite runs on SQLite in memory, or with TEST_DATABASE=postgresql on a throw-away PostgreSQL
+# server that the test setup starts (portal.testing.pg_server) and fills in here (tests/conftest.py).
+TEST_DATABASE = os.environ.get("TEST_DATABASE", "sqlite")
+if TEST_DATABASE == "sqlite":
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:", "OPTIONS": sqlite_options(20)}}
+elif TEST_DATABASE == "postgresql":
+    DATABASES = {"default": {"ENGINE": "django.db.backends.postgresql", "NAME": "portal"}}
+else:
+    raise ImproperlyConfigured(f"TEST_DATABASE must be sqlite or postgresql, not {TEST_DATABASE!r}")
 # The query log is written when a test says so (search.query_log.query_log.flush()).
 SEARCH_LOG_FLUSH_SECONDS = 0
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"

@@ -4,13 +4,19 @@ transaction, and the outbox rows that go with it."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from unittest import mock
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
-from feed.models import ChangeEvent, WebhookDelivery, WebhookSubscription, lock_change_log
+from feed.models import ChangeEvent, WebhookDelivery, WebhookSubscription
+from feed.signals import record_publication
+from guides.importer import import_guides
 from guides.models import ChecklistVersion, GuidePage
+from tests.conftest import jsonl, make_record
 from tests.feed.conftest import add_copy, publish_edit
 
 pytestmark = pytest.mark.django_db
@@ -92,9 +98,6 @@ def test_a_draft_or_a_future_publish_writes_nothing(publish_guide):
 
     from django.utils import timezone
 
-    from guides.importer import import_guides
-    from tests.conftest import jsonl, make_record
-
     import_guides(jsonl(make_record(code="T-JY-0010")), publish=False)
     scheduled = GuidePage.objects.get(code="T-JY-0010")
     revision = scheduled.get_latest_revision()
@@ -158,31 +161,75 @@ def test_the_outbox_is_written_with_the_events_and_sent_only_after_commit(
     assert queued.count() == 1
 
 
-def test_postgresql_writers_take_the_table_lock(monkeypatch):
-    executed = []
+def waiting_for_the_change_log_lock() -> int:
+    """Sessions waiting, right now, for the change-log lock that lock_change_log() takes."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'relation' AND relation = %s::regclass"
+            " AND mode = 'ShareRowExclusiveLock' AND NOT granted",
+            [ChangeEvent._meta.db_table],
+        )
+        return cursor.fetchone()[0]
 
-    class Cursor:
-        def __enter__(self):
-            return self
 
-        def __exit__(self, *exc):
-            return False
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_writers_of_the_change_log_commit_their_events_in_id_order(site):
+    """Two publishes write the change log at once on a real PostgreSQL server (record_publication,
+    what the publish signal runs, each in a transaction of its own): the second waits for the
+    change-log lock until the first has committed, so its events get the later ids and times,
+    and a poller reading meanwhile neither waits nor sees either publisher's events.
 
-        def execute(self, sql):
-            executed.append(sql)
+    (A whole Wagtail publish also waits on the search index rows the first one updated before it
+    reaches the change log, which would hide a missing lock: hence the writers here.)"""
+    import_guides(jsonl(make_record(code="T-JY-0001"), make_record(code="T-JY-0002", name="食品经营备案")), publish=True)
+    first, second = (GuidePage.objects.get(code=code) for code in ("T-JY-0001", "T-JY-0002"))
+    before = ChangeEvent.objects.count()
+    timeline: list[str] = []
+    first_holds_the_lock, second_is_waiting = threading.Event(), threading.Event()
 
-    class Ops:
-        @staticmethod
-        def quote_name(name):
-            return f'"{name}"'
+    def write_first():
+        try:
+            with transaction.atomic():
+                record_publication(first)
+                timeline.append("first wrote its events, uncommitted")
+                first_holds_the_lock.set()
+                assert second_is_waiting.wait(30), "the second writer never waited for the lock"
+                timeline.append("first commits")
+        finally:
+            connection.close()
 
-    class Connection:
-        vendor = "postgresql"
-        ops = Ops()
+    def write_second():
+        try:
+            assert first_holds_the_lock.wait(30)
+            record_publication(second)
+            timeline.append("second wrote and committed its events")
+        finally:
+            connection.close()
 
-        def cursor(self):
-            return Cursor()
+    with ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(write_first), pool.submit(write_second)]
+        assert first_holds_the_lock.wait(30)
+        deadline = time.monotonic() + 30
+        while not waiting_for_the_change_log_lock():
+            assert time.monotonic() < deadline, f"nobody waits for the change-log lock: {timeline}"
+            time.sleep(0.02)
+        # A poller reads while one writer holds the lock and the other waits: it is not blocked,
+        # and sees neither writer's events yet.
+        assert ChangeEvent.objects.count() == before
+        timeline.append("second waits for the change-log lock")
+        second_is_waiting.set()
+        for future in futures:
+            future.result(timeout=60)
 
-    monkeypatch.setattr("feed.models.connections", {"default": Connection()})
-    lock_change_log()
-    assert executed == ['LOCK TABLE "feed_changeevent" IN SHARE ROW EXCLUSIVE MODE']
+    assert timeline == [
+        "first wrote its events, uncommitted",
+        "second waits for the change-log lock",
+        "first commits",
+        "second wrote and committed its events",
+    ]
+    events = log()[before:]
+    assert [(e.code, e.kind) for e in events] == [("T-JY-0001", PUBLISHED), ("T-JY-0002", PUBLISHED)]
+    assert events[0].created_at < events[1].created_at
+    stamps = dict(GuidePage.objects.values_list("code", "last_published_at"))
+    assert stamps["T-JY-0001"] == events[0].created_at < stamps["T-JY-0002"] == events[1].created_at
