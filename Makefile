@@ -61,9 +61,10 @@ serve: demo var/secret-key
 
 # Debian packages: WeasyPrint's text stack and a CJK font for the printed sheets (the portal),
 # plus a JDK and Maven for the Elasticsearch test node, Chromium for the browser tests, the
-# sqlite3 shell for the backup test and the PostgreSQL server that the tests start (portal.testing).
+# sqlite3 shell for the backup test, and the PostgreSQL and Redis servers that the tests start
+# (portal.testing).
 RUN_PACKAGES := fonts-noto-cjk fontconfig libfontconfig1 libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0
-TEST_PACKAGES := $(RUN_PACKAGES) default-jdk-headless maven chromium sqlite3 postgresql
+TEST_PACKAGES := $(RUN_PACKAGES) default-jdk-headless maven chromium sqlite3 postgresql redis-server
 define install_packages
 	@missing=$$(for package in $(1); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done); \
 	if [ -n "$$missing" ]; then \

@@ -184,6 +184,21 @@ def postgres_server():
 
 
 @pytest.fixture(scope="session")
+def redis_server():
+    """A throw-away redis-server on a free port (portal.testing.redis_server), started once for
+    the run if a test needs it and stopped at the end. A missing redis-server fails the run."""
+    from portal.testing.redis_server import RedisServer, RedisServerError
+
+    server = RedisServer()
+    try:
+        server.start()
+    except RedisServerError as error:
+        pytest.fail(f"the Redis test server cannot be started: {error}", pytrace=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def django_db_modify_db_settings(request, django_db_modify_db_settings_parallel_suffix):
     """On the PostgreSQL pass (TEST_DATABASE=postgresql), the test database lives on the
     throw-away server."""

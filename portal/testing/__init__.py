@@ -1,4 +1,4 @@
-"""Throw-away servers for the test suite (PostgreSQL), standard library only."""
+"""Throw-away servers for the test suite (PostgreSQL, Redis), standard library only."""
 
 from __future__ import annotations
 
