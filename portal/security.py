@@ -35,10 +35,12 @@ def is_admin_path(path: str) -> bool:
     return path.startswith(tuple(settings.ADMIN_URL_PREFIXES))
 
 
-def client_ip(request) -> str:
+def request_address(request) -> str | None:
     """The client's address: the right-most address of ``FEED_CLIENT_IP_HEADER`` (the one the
     site's own reverse proxy appended; those left of it are the client's word) when that header
-    is configured and present, else the peer address. "unknown" when neither is an address."""
+    is configured and present, else the peer address. None when neither is an address (a proxy
+    on a Unix socket, a test client's forced login): django-axes records that as no address,
+    which every database stores, where PostgreSQL's inet column refuses a placeholder."""
     header = getattr(settings, "FEED_CLIENT_IP_HEADER", None)
     candidates = []
     if header and request.META.get(header):
@@ -49,7 +51,12 @@ def client_ip(request) -> str:
             return str(ipaddress.ip_address(candidate))
         except ValueError:
             continue
-    return "unknown"
+    return None
+
+
+def client_ip(request) -> str:
+    """The client's address as a cache-key part: ``request_address``, "unknown" when there is none."""
+    return request_address(request) or "unknown"
 
 
 @contextmanager

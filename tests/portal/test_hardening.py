@@ -74,6 +74,17 @@ def test_the_lock_out_follows_the_proxy_header(site, editor, client, settings):
     assert other.status_code == 302
 
 
+def test_logins_without_a_client_address_are_recorded_with_none(site, editor, client):
+    """Behind a proxy on a Unix socket the peer address is empty; the lock-out records carry no
+    address rather than a placeholder, which PostgreSQL's inet column would refuse."""
+    from axes.models import AccessAttempt, AccessLog
+
+    assert _login(client, "wrong", address="").status_code == 200
+    assert list(AccessAttempt.objects.values_list("username", "ip_address")) == [("editor", None)]
+    assert _login(client, PASSWORD, address="").status_code == 302
+    assert list(AccessLog.objects.values_list("username", "ip_address")) == [("editor", None)]
+
+
 # --- the admin fetches nothing from elsewhere -----------------------------------------------------
 
 # Attributes that make a browser fetch something (or a script fetch it: Stimulus URL values).
