@@ -15,9 +15,14 @@ from search.query_log import query_log
 
 pytestmark = pytest.mark.django_db
 
-# What a reading request may send: reads, and FTS5's vocabulary table that the database search
-# backend creates once per connection in the connection's own temporary schema (not the file).
-READ_STATEMENT = re.compile(r"^\s*(SELECT|WITH)\b|^CREATE VIRTUAL TABLE IF NOT EXISTS temp\.", re.IGNORECASE)
+# What a reading request may send: reads (on PostgreSQL, ``.iterator()`` reads through a server-side
+# cursor declared for a SELECT), and FTS5's vocabulary table that the database search backend
+# creates once per connection in the connection's own temporary schema (not the file).
+READ_STATEMENT = re.compile(
+    r"^\s*(SELECT|WITH)\b|^DECLARE \S+ NO SCROLL CURSOR (WITH HOLD )?FOR (SELECT|WITH)\b"
+    r"|^CREATE VIRTUAL TABLE IF NOT EXISTS temp\.",
+    re.IGNORECASE,
+)
 
 
 @pytest.fixture
