@@ -20,6 +20,10 @@ import pytest
 
 from tests.concurrency.conftest import DEMO_GUIDES, REPO_DIR
 
+# These tests start portals of their own on SQLite files (the embedded default), whatever the
+# pass's test database: run once, in the SQLite pass.
+pytestmark = pytest.mark.sqlite
+
 SEARCHES = ["营业执照", "身份证丢了", "yyzz", "食品经营许可", "居住证"]
 # Guides the short load run requests, their sheets rendered first.
 LOAD_GUIDES = 4

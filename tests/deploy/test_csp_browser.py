@@ -14,6 +14,10 @@ import pytest
 from tests.deploy.conftest import ADMIN_PASSWORD, ADMIN_USER, fetch
 from tests.kiosk.test_kiosk_browser import CHROMIUM, CHROMIUM_ARGS, RECORD_PRINT
 
+# These tests start portals of their own on SQLite files (the embedded default), whatever the
+# pass's test database: run once, in the SQLite pass.
+pytestmark = pytest.mark.sqlite
+
 CODE = "YX-JY-0001"
 
 # Every violation, in whichever frame: the event carries what was refused and by which rule.

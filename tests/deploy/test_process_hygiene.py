@@ -15,6 +15,10 @@ import pytest
 
 from tests.deploy.conftest import fetch, port_is_free, start_server
 
+# These tests start portals of their own on SQLite files (the embedded default), whatever the
+# pass's test database: run once, in the SQLite pass.
+pytestmark = pytest.mark.sqlite
+
 CODE = "YX-JY-0001"
 SETTLE_SECONDS = 20
 

@@ -16,6 +16,10 @@ import pytest
 
 from tests.deploy.conftest import fetch
 
+# These tests start portals of their own on SQLite files (the embedded default), whatever the
+# pass's test database: run once, in the SQLite pass.
+pytestmark = pytest.mark.sqlite
+
 CODE = "YX-JY-0001"
 
 

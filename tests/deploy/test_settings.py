@@ -10,6 +10,10 @@ import pytest
 
 from tests.deploy.conftest import ROOT, base_environment, free_port
 
+# These tests start portals of their own on SQLite files (the embedded default), whatever the
+# pass's test database: run once, in the SQLite pass.
+pytestmark = pytest.mark.sqlite
+
 
 def _manage(tmp_path, *args, **env_changes):
     env = base_environment(tmp_path, free_port())
