@@ -38,6 +38,7 @@ demo: install run-deps print-fonts
 	@mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py refresh_checklists
 	$(BIN)/python manage.py refresh_search_text --verbosity 0
 	$(BIN)/python manage.py update_index
 

@@ -20,8 +20,8 @@ guide                  ``cpsv:PublicService``
 设定依据               ``eli:LegalResource``
 =====================  ============================================================
 
-Local fields that CPSV-AP has no home for (legal vs promised time limit, visits, 容缺 and the
-other material attributes, copy counts, the checklist fingerprint and version) use our own
+Local fields that CPSV-AP has no home for (legal vs promised time limit, visits, the material
+marks 免提交/告知承诺/容缺后补 (``yc:mark``) and the other material attributes, copy counts, the checklist fingerprint and version) use our own
 namespace ``yc:`` (:data:`YC`).
 
 The official SHACL shapes check ``sh:class`` in a closed world: every node or vocabulary value a
@@ -51,6 +51,7 @@ from guides.choices import (
     ItemType,
     LimitUnit,
     MaterialForm,
+    MaterialMark,
     MaterialSource,
     MaterialType,
     Necessity,
@@ -203,6 +204,7 @@ _OUR_SCHEMES = {
     "material-form": "材料形式",
     "material-source": "来源渠道",
     "necessity": "材料必要性",
+    "material-mark": "材料标记",
     "result-type": "结果类型",
     "time-unit": "时限单位",
 }
@@ -215,6 +217,7 @@ _SCHEME_ENUMS: dict[str, type[Enum]] = {
     "material-form": MaterialForm,
     "material-source": MaterialSource,
     "necessity": Necessity,
+    "material-mark": MaterialMark,
     "result-type": ResultType,
     "time-unit": LimitUnit,
 }
@@ -502,6 +505,8 @@ def _build(graph: _Graph, record: dict[str, Any], *, base_url: str, checklist_ve
             if material.get(key):
                 node[f"yc:{key}"] = _ref(_our_concept(graph, iris, scheme, material[key]))
         _set(node, "yc:deferrable", True if material.get("necessity") == Necessity.DEFERRABLE else None)
+        # 免提交, 告知承诺, 容缺后补: what the counter accepts instead of the material, or later.
+        _set(node, "yc:mark", [_ref(_our_concept(graph, iris, "material-mark", mark)) for mark in material.get("marks") or []])
         for key, prop in (("spec", "yc:spec"), ("acceptance_standard", "yc:acceptanceStandard")):
             _set(node, prop, [_zh(_text(material.get(key)))] if _text(material.get(key)) else [])
         _set(node, "yc:situation", [_zh(case)] if case else [])

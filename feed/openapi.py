@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from feed.api import DEFAULT_LIMIT, MAX_LIMIT
 from feed.models import ChangeEvent
-from guides.choices import ItemType, Section
+from guides.choices import ItemType, MaterialMark, Section
 from portal.public_urls import public_url
 
 GUIDE_SCHEMA_VERSION = "v1"
@@ -97,6 +97,11 @@ def record_schemas(ref: Callable[[str], dict]) -> dict[str, dict]:
             "spec": STRING,
             "necessity": {**STRING, "description": "必要、非必要或容缺后补"},
             "source": STRING,
+            "marks": {
+                **_array({"type": "string", "enum": MaterialMark.values}),
+                "description": "材料标记，按此顺序：免提交（窗口通过电子证照库或数据共享获取）、"
+                "告知承诺（签署承诺书可代替）、容缺后补（可先受理、后补交；必要性为容缺后补时必有）",
+            },
             "acceptance_standard": STRING,
             "note": STRING,
             "situation": {**NULLABLE_STRING, "description": "仅在该情形下需要；始终需要时为 null"},

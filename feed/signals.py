@@ -106,6 +106,33 @@ def record_unpublication(page) -> ChangeEvent:
     return event
 
 
+def refresh_checklist(page, change_note: str) -> ChangeEvent | None:
+    """Record the checklist of a live guide as it reads now when it is not the one last
+    recorded (the canonical format moved on with a release, or a window it names was renamed),
+    with a ``checklist_changed`` event; None when the recorded one is current. The guide is not
+    published again: its content and publish time stay as they are."""
+    from guides.checklists import record_published_checklist
+
+    with transaction.atomic():
+        created = record_published_checklist(page, page.live_revision)
+        if created is None:
+            return None
+        stamp = lock_change_log()
+        event = ChangeEvent.objects.create(
+            kind=ChangeEvent.Kind.CHECKLIST_CHANGED,
+            guide_id=page.pk,
+            code=page.code,
+            name=page.title[:255],
+            checklist_version=created.version,
+            fingerprint=created.fingerprint,
+            change_note=change_note,
+            revision_id=page.live_revision_id,
+            created_at=stamp,
+        )
+        fan_out([event])
+    return event
+
+
 def fan_out(events: list[ChangeEvent]) -> list[WebhookDelivery]:
     """Write the outbox rows of the events for every active subscriber that wants them (same
     transaction as the events) and enqueue their delivery once that transaction has committed."""

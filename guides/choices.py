@@ -61,6 +61,14 @@ class Necessity(models.TextChoices):
     DEFERRABLE = "容缺后补", _("容缺后补")
 
 
+class MaterialMark(models.TextChoices):
+    """The marks of guides.domain.marks, in their canonical order, with labels to translate."""
+
+    OBTAINED_BY_OFFICE = "免提交", _("免提交")
+    COMMITMENT_ACCEPTED = "告知承诺", _("告知承诺")
+    DEFERRABLE = "容缺后补", _("容缺后补")
+
+
 class MaterialSource(models.TextChoices):
     APPLICANT = "申请人自备", _("申请人自备")
     GOVERNMENT = "政府部门核发", _("政府部门核发")

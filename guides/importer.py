@@ -45,11 +45,13 @@ from guides.checklists import restoring_history
 from guides.choices import (
     CalendarDayKind,
     LimitUnit,
+    MaterialMark,
     MaterialType,
     ServiceObject,
     WindowRole,
 )
 from guides.domain.checklist import canonical_json
+from guides.domain.marks import InvalidMarks, parse_marks
 from guides.domain.situations import yes_no_question
 from guides.models import (
     ChecklistVersion,
@@ -88,7 +90,7 @@ FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
 HALL_SESSION = re.compile(r"^(\d{2}:\d{2})-(\d{2}:\d{2})$")
 
 MATERIAL_KEYS = (
-    "name", "type", "form", "original", "copies", "spec", "necessity", "source",
+    "name", "type", "form", "original", "copies", "spec", "necessity", "source", "marks",
     "acceptance_standard", "note", "situation",
 )
 STEP_KEYS = ("name", "actor", "description", "limit", "counts_toward_limit")
@@ -293,6 +295,20 @@ def _count(value: Any, label: str, errors: list[str]) -> int:
     return value
 
 
+def _marks(value: Any, necessity: str, errors: list[str]) -> list[str]:
+    """The marks of a material (免提交, 告知承诺, 容缺后补; optional, a list)."""
+    if value is None:
+        value = []
+    if not isinstance(value, list):
+        errors.append("marks 应为列表，例如 [\"免提交\"]")
+        return []
+    try:
+        return parse_marks(value, necessity=necessity)
+    except InvalidMarks as error:
+        errors.append(str(error))
+        return []
+
+
 def _limit(value: Any, label: str, errors: list[str], *, nullable: bool = False) -> dict | None:
     if value is None and nullable:
         return None
@@ -414,6 +430,7 @@ def normalize_record(data: Any, *, draft: bool = False) -> dict[str, Any]:
         if situation is not None and (not isinstance(situation, str) or not situation.strip()):
             material_errors.append("situation 应为非空文本或 null")
             situation = None
+        necessity = _text(material, "necessity", material_errors)
         record["materials"].append(
             {
                 "name": name,
@@ -422,8 +439,9 @@ def normalize_record(data: Any, *, draft: bool = False) -> dict[str, Any]:
                 "original": _count(material.get("original"), "原件份数", material_errors),
                 "copies": _count(material.get("copies"), "复印件份数", material_errors),
                 "spec": _text(material, "spec", material_errors, required=False),
-                "necessity": _text(material, "necessity", material_errors),
+                "necessity": necessity,
                 "source": _text(material, "source", material_errors),
+                "marks": _marks(material.get("marks"), necessity, material_errors),
                 "acceptance_standard": _text(material, "acceptance_standard", material_errors, required=False),
                 "note": _text(material, "note", material_errors, required=False),
                 "situation": situation.strip() if situation else None,
@@ -1211,6 +1229,8 @@ class GuideWriter:
             GuideMaterial(
                 sort_order=n, name=m["name"], material_type=m["type"], form=m["form"], original_count=m["original"],
                 copy_count=m["copies"], spec=m["spec"], necessity=m["necessity"], source=m["source"],
+                obtained_by_office=MaterialMark.OBTAINED_BY_OFFICE in m["marks"],
+                commitment_accepted=MaterialMark.COMMITMENT_ACCEPTED in m["marks"],
                 acceptance_standard=m["acceptance_standard"], note=m["note"], situation=m["situation"] or "",
             )
             for n, m in enumerate(record["materials"])

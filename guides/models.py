@@ -674,6 +674,15 @@ class GuideMaterial(LoadedDirectly, Orderable):
     spec = models.CharField(_("规格"), max_length=50, blank=True, help_text=_("例如：A4"))
     necessity = models.CharField(_("必要性"), max_length=10, choices=Necessity.choices, default=Necessity.REQUIRED)
     source = models.CharField(_("来源渠道"), max_length=20, choices=MaterialSource.choices, default=MaterialSource.APPLICANT)
+    # The marks of guides.domain.marks; 容缺后补 is the necessity of that name.
+    obtained_by_office = models.BooleanField(
+        _("免提交"), default=False,
+        help_text=_("窗口通过电子证照库或部门数据共享获取，申请人无需提交"),
+    )
+    commitment_accepted = models.BooleanField(
+        _("告知承诺"), default=False,
+        help_text=_("申请人签署告知承诺书即可代替本材料"),
+    )
     acceptance_standard = models.TextField(_("受理标准"), blank=True, help_text=_("前台收件时核对的要点"))
     note = models.TextField(_("填报须知/备注"), blank=True)
     situation = models.CharField(
@@ -691,6 +700,7 @@ class GuideMaterial(LoadedDirectly, Orderable):
         FieldRowPanel([FieldPanel("name"), FieldPanel("material_type")]),
         FieldRowPanel([FieldPanel("form"), FieldPanel("original_count"), FieldPanel("copy_count"), FieldPanel("spec")]),
         FieldRowPanel([FieldPanel("necessity"), FieldPanel("source"), FieldPanel("situation")]),
+        FieldRowPanel([FieldPanel("obtained_by_office"), FieldPanel("commitment_accepted")]),
         FieldPanel("acceptance_standard"),
         FieldPanel("note"),
         FieldRowPanel([FieldPanel("blank_form"), FieldPanel("sample")]),

@@ -22,6 +22,7 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.http import RFC3986_SUBDELIMS
 
 from guides.domain.checklist import canonical_checklist, fingerprint
+from guides.domain.marks import marks_of
 from portal.collector import collector_paused
 
 
@@ -295,6 +296,11 @@ def serialize_guide(page) -> dict[str, Any]:
                 "spec": m.spec,
                 "necessity": m.necessity,
                 "source": m.source,
+                "marks": marks_of(
+                    obtained_by_office=m.obtained_by_office,
+                    commitment_accepted=m.commitment_accepted,
+                    necessity=m.necessity,
+                ),
                 "acceptance_standard": m.acceptance_standard,
                 "note": m.note,
                 "situation": m.situation or None,
@@ -378,8 +384,11 @@ def bump_reference_version(**kwargs) -> None:
     REFERENCE_CHANGED.send(sender=None)
 
 
-# Keys name the published revision and the reference version, so a cached record never goes
-# stale; the timeout only bounds what superseded revisions leave behind in a shared cache.
+# Bump when the shape of a record changes, so that a shared cache hands out no record of the
+# old shape after an upgrade. 2: materials carry "marks".
+RECORD_FORMAT = 2
+# Keys name the record format, the published revision and the reference version, so a cached
+# record never goes stale; the timeout only bounds what superseded revisions leave behind in a shared cache.
 RECORD_TIMEOUT = 60 * 60 * 24 * 30
 # Guides per round trip when many records are read: bounded memory, and about a dozen prefetch
 # queries per chunk whatever the catalogue size.
@@ -400,7 +409,7 @@ def _record_key(page, version: int) -> str | None:
     published = page.live_revision_id or (page.last_published_at and page.last_published_at.timestamp())
     if not page.live or not published:
         return None
-    return f"guides:record:{page.pk}:{published}:{version}"
+    return f"guides:record:{RECORD_FORMAT}:{page.pk}:{published}:{version}"
 
 
 def live_record(page) -> dict[str, Any]:

@@ -16,9 +16,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from guides.domain.marks import canonical_marks
+
 # Bump when the canonical form itself changes shape; it is part of the hashed text so that a
 # format change can never collide with an unchanged checklist of the old format.
-CANONICAL_FORMAT = 1
+# 2: materials carry their marks (免提交, 告知承诺, 容缺后补; guides.domain.marks).
+CANONICAL_FORMAT = 2
 
 MATERIAL_KEYS = (
     "name",
@@ -52,6 +55,7 @@ def _material(material: Mapping[str, Any]) -> dict[str, Any]:
     canonical = {key: _text(material.get(key)) for key in MATERIAL_KEYS}
     canonical["original"] = int(material.get("original") or 0)
     canonical["copies"] = int(material.get("copies") or 0)
+    canonical["marks"] = canonical_marks(material.get("marks"), necessity=canonical["necessity"])
     return canonical
 
 

@@ -9,7 +9,9 @@ from tests.conftest import make_record
 
 CATALOGUE = [
     {"code": "T-JY-0001"},
-    {"code": "T-JY-0002", "name": "食品经营备案", "department": "测试区商务局", "item_type": "行政备案"},
+    {"code": "T-JY-0002", "name": "食品经营备案", "department": "测试区商务局", "item_type": "行政备案",
+     "materials": [dict(material, marks=marks) for material, marks in zip(
+         make_record()["materials"], (["告知承诺"], ["免提交"], [], []), strict=True)]},
     {"code": "T-GC-0001", "name": "建筑工程施工许可", "category": "工程类"},
     {"code": "T-GM-0001", "name": "居民身份证换领", "category": "公民类", "department": "测试区公安分局",
      "item_type": "公共服务"},

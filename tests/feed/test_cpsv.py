@@ -131,7 +131,7 @@ def rich_guide(publish_guide):
     """A guide using every part of the mapping: fees, quantity limit, 容缺, online address,
     structured legal basis, result type, visits note."""
     materials = copy.deepcopy(make_record()["materials"])
-    materials[1]["necessity"] = "容缺后补"
+    materials[1].update(necessity="容缺后补", marks=["免提交", "容缺后补"])
     return publish_guide(
         code="T-JY-0009",
         materials=materials,
@@ -347,6 +347,10 @@ def test_local_fields_live_in_our_namespace(publish_guide):
     licence = evidence["营业执照"]
     assert graph.value(licence, YC.deferrable).toPython() is True
     assert str(graph.value(graph.value(licence, YC.necessity), SKOS.prefLabel)) == "容缺后补"
+    marks = {str(graph.value(mark, SKOS.prefLabel)) for mark in graph.objects(licence, YC.mark)}
+    assert marks == {"免提交", "容缺后补"}
+    assert {str(graph.value(graph.value(mark, SKOS.inScheme), SKOS.prefLabel)) for mark in graph.objects(licence, YC.mark)} == {"材料标记"}
+    assert list(graph.objects(evidence["授权委托书"], YC.mark)) == []
     assert (graph.value(licence, YC.originalCount).toPython(), graph.value(licence, YC.copyCount).toPython()) == (0, 1)
     # Materials needed only in a situation support that situation's requirement.
     proxy = graph.value(evidence["授权委托书"], CV.supportsRequirement)
