@@ -11,6 +11,13 @@ from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
+    "AFTER_HOURS",
+    "CalendarRun",
+    "calendar_runs",
+    "BEFORE_OPENING",
+    "BREAK",
+    "CLOSED_LABELS",
+    "DAY_OFF",
     "WEEKDAY_LABELS",
     "HallSchedule",
     "OpeningStatus",
@@ -93,16 +100,29 @@ def _check_weekday(value: object, what: str) -> int:
     return value
 
 
+# Why a hall is closed at a moment: before the day's first session, between two sessions, after
+# the last one, or on a day without sessions (weekend, holiday).
+BEFORE_OPENING = "before_opening"
+BREAK = "break"
+AFTER_HOURS = "after_hours"
+DAY_OFF = "day_off"
+CLOSED_LABELS = {BEFORE_OPENING: "尚未开始办公", BREAK: "午间休息", AFTER_HOURS: "已下班", DAY_OFF: "今日休息"}
+
+
 @dataclass(frozen=True)
 class OpeningStatus:
-    """Whether the hall is open at a moment, and when it closes or next opens."""
+    """Whether the hall is open at a moment, and when it closes or next opens; when closed,
+    ``closed_reason`` says why (one of the keys of CLOSED_LABELS)."""
 
     is_open: bool
     closes_at: datetime | None = None
     next_opening: datetime | None = None
+    closed_reason: str = ""
 
     def label(self) -> str:
-        return "现在办公中" if self.is_open else "已下班"
+        if self.is_open:
+            return "现在办公中"
+        return CLOSED_LABELS.get(self.closed_reason, "已下班")
 
     def next_opening_label(self, now: datetime) -> str | None:
         """``今天 13:30 开始办公`` / ``明天 09:00 开始办公`` / ``10月8日（周四）09:00 开始办公``.
@@ -200,18 +220,27 @@ class HallSchedule:
         zone = self.zone
         local = at.astimezone(zone)
         today = local.date()
-        for session in self.sessions_on(today):
+        sessions = self.sessions_on(today)
+        for session in sessions:
             start = datetime.combine(today, session.start, tzinfo=zone)
             end = datetime.combine(today, session.end, tzinfo=zone)
             if start <= local < end:
                 return OpeningStatus(is_open=True, closes_at=end)
+        if not sessions:
+            reason = DAY_OFF
+        elif local.time() < sessions[0].start:
+            reason = BEFORE_OPENING
+        elif local.time() >= sessions[-1].end:
+            reason = AFTER_HOURS
+        else:
+            reason = BREAK
         for offset in range(_LOOKAHEAD_DAYS + 1):
             day = today + timedelta(days=offset)
             for session in self.sessions_on(day):
                 start = datetime.combine(day, session.start, tzinfo=zone)
                 if start > local:
-                    return OpeningStatus(is_open=False, next_opening=start)
-        return OpeningStatus(is_open=False)
+                    return OpeningStatus(is_open=False, next_opening=start, closed_reason=reason)
+        return OpeningStatus(is_open=False, closed_reason=reason)
 
     def week_table(self) -> list[tuple[str, str]]:
         """Rows like ``("周一至周五", "09:00-12:00，13:30-18:00")`` for display.
@@ -237,3 +266,39 @@ class HallSchedule:
             rows.append((days, hours))
             run_start = weekday
         return rows
+
+
+@dataclass(frozen=True)
+class CalendarRun:
+    """Days that differ from the weekly hours: a closure (one day or several in a row, e.g. 国庆节
+    10月1日至7日) or a make-up workday (调休上班) that keeps the hours of ``hours_of_weekday``."""
+
+    closed: bool
+    first: date
+    last: date
+    note: str = ""
+    hours_of_weekday: int | None = None
+
+
+def calendar_runs(
+    entries: Iterable[tuple[date, bool, str, int | None]], start: date, days: int
+) -> list[CalendarRun]:
+    """The closures and make-up workdays among ``entries`` (date, closed, note, weekday of the
+    hours kept) from ``start`` for ``days`` days, in date order. Closed days in a row with the
+    same note are one run; a closure already under way at ``start`` runs from its first day."""
+    ordered = sorted(entries, key=lambda entry: entry[0])
+    end = start + timedelta(days=days)
+    runs: list[CalendarRun] = []
+    for day, closed, note, weekday in ordered:
+        previous = runs[-1] if runs else None
+        if (
+            closed
+            and previous is not None
+            and previous.closed
+            and previous.note == note
+            and day - previous.last == timedelta(days=1)
+        ):
+            runs[-1] = CalendarRun(True, previous.first, day, note)
+        elif day <= end:
+            runs.append(CalendarRun(closed, day, day, note, None if closed else weekday))
+    return [run for run in runs if run.last >= start and run.first <= end]

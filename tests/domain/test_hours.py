@@ -149,7 +149,7 @@ class TestCalendar2026:
         now = at("2026-10-01T10:00")
         status = hall.status(now)
         assert not status.is_open
-        assert status.label() == "已下班"
+        assert status.label() == "今日休息"
         assert status.closes_at is None
         assert status.next_opening == at("2026-10-08T09:00")
         assert status.next_opening_label(now) == "10月8日（周四）09:00 开始办公"
@@ -160,6 +160,7 @@ class TestCalendar2026:
         assert not status.is_open
         assert status.next_opening == at("2026-03-04T13:30")
         assert status.next_opening_label(now) == "今天 13:30 开始办公"
+        assert status.label() == "午间休息"
 
     def test_session_boundaries(self, hall: HallSchedule) -> None:
         assert hall.status(at("2026-03-04T09:00")).is_open
@@ -170,10 +171,13 @@ class TestCalendar2026:
     def test_before_opening(self, hall: HallSchedule) -> None:
         status = hall.status(at("2026-03-04T07:45"))
         assert status.next_opening == at("2026-03-04T09:00")
+        # Not "已下班" (closed for the day) in the morning: the day has not begun.
+        assert status.label() == "尚未开始办公"
 
     def test_friday_evening_opens_monday(self, hall: HallSchedule) -> None:
         now = at("2026-03-06T18:30")
         status = hall.status(now)
+        assert status.label() == "已下班"
         assert status.next_opening == at("2026-03-09T09:00")
         assert status.next_opening_label(now) == "3月9日（周一）09:00 开始办公"
 
@@ -204,7 +208,7 @@ class TestCalendar2026:
 
     def test_no_opening_within_sixty_days(self) -> None:
         status = HallSchedule(weekly={}).status(at("2026-03-04T10:00"))
-        assert status == OpeningStatus(is_open=False, closes_at=None, next_opening=None)
+        assert status == OpeningStatus(is_open=False, closes_at=None, next_opening=None, closed_reason="day_off")
         assert status.next_opening_label(at("2026-03-04T10:00")) is None
 
     def test_aware_utc_datetime_is_converted_to_shanghai(self, hall: HallSchedule) -> None:
@@ -286,3 +290,34 @@ class TestWeekTable:
 
     def test_empty_schedule(self) -> None:
         assert HallSchedule(weekly={}).week_table() == [("周一至周日", "休息")]
+
+
+class TestCalendarRuns:
+    ENTRIES = [
+        *((date(2026, 10, day), True, "国庆节", None) for day in range(1, 8)),
+        (date(2026, 10, 10), False, "国庆调休", 0),
+        (date(2026, 9, 20), False, "", 4),
+        (date(2026, 9, 25), True, "中秋节", None),
+        (date(2026, 9, 26), True, "中秋节", None),
+        (date(2026, 12, 31), True, "", None),
+        (date(2027, 1, 1), True, "元旦", None),
+    ]
+
+    def test_holidays_in_a_row_are_one_run_and_makeup_days_keep_their_hours(self) -> None:
+        from guides.domain.hours import CalendarRun, calendar_runs
+
+        runs = calendar_runs(reversed(self.ENTRIES), date(2026, 9, 21), 30)
+        assert runs == [
+            CalendarRun(True, date(2026, 9, 25), date(2026, 9, 26), "中秋节"),
+            CalendarRun(True, date(2026, 10, 1), date(2026, 10, 7), "国庆节"),
+            CalendarRun(False, date(2026, 10, 10), date(2026, 10, 10), "国庆调休", 0),
+        ]
+
+    def test_a_closure_under_way_is_shown_whole_and_notes_split_runs(self) -> None:
+        from guides.domain.hours import calendar_runs
+
+        runs = calendar_runs(self.ENTRIES, date(2026, 10, 3), 3)
+        assert [(run.first, run.last) for run in runs] == [(date(2026, 10, 1), date(2026, 10, 7))]
+        new_year = calendar_runs(self.ENTRIES, date(2026, 12, 1), 60)
+        assert [(run.first, run.note) for run in new_year] == [(date(2026, 12, 31), ""), (date(2027, 1, 1), "元旦")]
+        assert calendar_runs(self.ENTRIES, date(2027, 2, 1), 60) == []
