@@ -30,8 +30,11 @@ class PortalConfig(AppConfig):
                 signal.connect(
                     bump_site_tree_version, sender=model, dispatch_uid=f"site-tree-version-{model.__name__}-{id(signal)}"
                 )
-        # Sites: their root URL is in the pages' links and the QR codes of the printed sheets.
-        for model in (PageViewRestriction, Site):
+        # Sites: their root URL is in the pages' links and the QR codes of the printed sheets;
+        # the site's identity is in every page's footer.
+        from portal.models import SiteIdentity
+
+        for model in (PageViewRestriction, Site, SiteIdentity):
             for signal in (post_save, post_delete):
                 signal.connect(
                     bump_content_version, sender=model, dispatch_uid=f"content-version-{model.__name__}-{id(signal)}"

@@ -1,7 +1,12 @@
+import re
+
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import FieldPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
+from wagtail.fields import RichTextField
 from wagtail.models import Page
 
 from guides.choices import SECTION_SLUGS, Section
@@ -18,7 +23,7 @@ class HomePage(PublicUrlMixin, Page):
     )
 
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("search_placeholder")]
-    subpage_types = ["guides.GuideIndexPage"]
+    subpage_types = ["guides.GuideIndexPage", "portal.StatementPage"]
     max_count = 1
 
     class Meta:
@@ -60,4 +65,89 @@ class HomePage(PublicUrlMixin, Page):
         ).filter(guide_count__gt=0)
         context["popular_guides"] = live.filter(is_popular=True).select_related("department").order_by("code")[:12]
         context["guide_total"] = sum(counts.values())
+        from portal.halls import main_hall_overview
+
+        context["hall"] = main_hall_overview()
+        context["meta_description"] = self.search_description or self.intro
         return context
+
+
+class StatementPage(PublicUrlMixin, Page):
+    """A page of fixed text the site owes its readers: the accessibility statement (无障碍声明),
+    the privacy notice, the site's contact page."""
+
+    body = RichTextField(_("正文"), features=["h2", "h3", "bold", "ol", "ul", "link"])
+
+    content_panels = Page.content_panels + [FieldPanel("body")]
+    parent_page_types = ["portal.HomePage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = _("说明页面")
+        verbose_name_plural = _("说明页面")
+
+
+site_code_validator = RegexValidator(r"^[0-9A-Za-z]{10}$", _("政府网站标识码为 10 位字母或数字"))
+
+
+@register_setting(icon="site")
+class SiteIdentity(BaseSiteSetting):
+    """What the footer of a Chinese government website must carry (政府网站发展指引): the sponsor,
+    the site identifier code, the ICP and public-security filing numbers, the 党政机关网站标识,
+    contact details, the link to report errors (我为政府网站找错) and the accessibility statement."""
+
+    sponsor = models.CharField(_("主办单位"), max_length=100, blank=True)
+    operator = models.CharField(_("承办单位"), max_length=100, blank=True)
+    site_code = models.CharField(
+        _("政府网站标识码"), max_length=10, blank=True, validators=[site_code_validator],
+    )
+    icp_filing = models.CharField(_("ICP备案号"), max_length=50, blank=True, help_text=_("例如：京ICP备12345678号-1"))
+    police_filing = models.CharField(
+        _("公安机关备案号"), max_length=50, blank=True, help_text=_("例如：京公网安备 11010502000001号"),
+    )
+    party_mark_url = models.URLField(
+        _("党政机关网站标识链接"), blank=True,
+        help_text=_("开办单位从中国机构编制网获取的标识验证地址"),
+    )
+    party_mark_image = models.ForeignKey(
+        "wagtailimages.Image", verbose_name=_("党政机关网站标识图片"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    contact_phone = models.CharField(_("联系电话"), max_length=40, blank=True)
+    contact_email = models.EmailField(_("联系邮箱"), blank=True)
+    error_report_url = models.URLField(
+        _("“我为政府网站找错”链接"), blank=True, help_text=_("全国政府网站找错平台上本网站的地址"),
+    )
+    accessibility_statement = models.ForeignKey(
+        "wagtailcore.Page", verbose_name=_("无障碍声明"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+
+    panels = [
+        FieldRowPanel([FieldPanel("sponsor"), FieldPanel("operator")]),
+        MultiFieldPanel(
+            [
+                FieldPanel("site_code"),
+                FieldRowPanel([FieldPanel("icp_filing"), FieldPanel("police_filing")]),
+                FieldRowPanel([FieldPanel("party_mark_url"), FieldPanel("party_mark_image")]),
+            ],
+            heading=_("网站标识与备案"),
+        ),
+        FieldRowPanel([FieldPanel("contact_phone"), FieldPanel("contact_email")]),
+        FieldPanel("error_report_url"),
+        FieldPanel("accessibility_statement"),
+    ]
+
+    class Meta:
+        verbose_name = _("网站标识")
+
+    @property
+    def icp_url(self) -> str:
+        return "https://beian.miit.gov.cn/" if self.icp_filing else ""
+
+    @property
+    def police_url(self) -> str:
+        """The public-security filing's page: the query of the national filing site by the
+        filing's number."""
+        number = "".join(re.findall(r"\d", self.police_filing))
+        return f"https://beian.mps.gov.cn/#/query/webSearch?code={number}" if number else ""

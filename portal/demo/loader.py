@@ -83,6 +83,26 @@ def ensure_themes() -> None:
             LifeEvent.objects.create(sort_order=order, **data)
 
 
+def ensure_site_identity(home) -> None:
+    """The footer's identifiers (demo values) and the accessibility statement page, once: what
+    an editor changed later is kept."""
+    from wagtail.models import Site
+
+    from portal.models import SiteIdentity, StatementPage
+
+    data = _load_json("site.json")
+    page_data = data["accessibility_statement"]
+    statement = StatementPage.objects.filter(slug=page_data["slug"]).first()
+    if statement is None:
+        statement = home.add_child(
+            instance=StatementPage(body=(DEMO_DIR / "accessibility_statement.html").read_text(encoding="utf-8"), **page_data)
+        )
+        statement.save_revision().publish()
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is not None and not SiteIdentity.objects.filter(site=site).exists():
+        SiteIdentity.objects.create(site=site, accessibility_statement=statement, **data["identity"])
+
+
 def admin_password_file() -> Path:
     """Where the generated admin password is kept: beside a SQLite database file (named after
     it, as SQLite names its journal), else under VAR_DIR named after the database, so that
@@ -111,9 +131,10 @@ def ensure_admin(stdout) -> None:
 
 def load_demo(stdout, *, progress=None):
     with transaction.atomic():
-        ensure_site(title=f"{_load_json('hall.json')['name']}办事指南")
+        index = ensure_site(title=f"{_load_json('hall.json')['name']}办事指南")
         # `make run` serves another PORT than last time: the Site shows the address in use.
         sync_default_site()
+        ensure_site_identity(index.get_parent().specific)
         ensure_hall()
         ensure_departments()
         ensure_themes()
