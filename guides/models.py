@@ -310,7 +310,7 @@ class GuideIndexPage(PublicUrlMixin, RoutablePageMixin, Page):
             .order_by("section", "code")
         )
 
-    def render_listing(self, request, *, heading: str, guides, description: str = ""):
+    def render_listing(self, request, *, heading: str, guides, description: str = "", phone: str = ""):
         from django.core.paginator import Paginator
 
         from portal.params import BadPageNumber, bad_request, page_number
@@ -326,6 +326,8 @@ class GuideIndexPage(PublicUrlMixin, RoutablePageMixin, Page):
             context_overrides={
                 "listing_heading": heading,
                 "listing_description": description,
+                "meta_description": description or heading,
+                "listing_phone": phone,
                 "page_obj": page_obj,
                 "guides": page_obj.object_list,
             },
@@ -347,10 +349,7 @@ class GuideIndexPage(PublicUrlMixin, RoutablePageMixin, Page):
     def department(self, request, code):
         department = get_object_or_404(Department, code=code)
         return self.render_listing(
-            request,
-            heading=department.name,
-            description=_("咨询电话：%(phone)s") % {"phone": department.phone} if department.phone else "",
-            guides=self.guides().filter(department=department),
+            request, heading=department.name, phone=department.phone, guides=self.guides().filter(department=department)
         )
 
     @path("theme/<slug:slug>/", name="theme")

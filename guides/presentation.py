@@ -8,21 +8,32 @@ exactly one place.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlencode
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 
-from guides.choices import SECTION_SLUGS
+from guides.choices import SECTION_SLUGS, MaterialMark
 from guides.domain import hours
 from guides.domain.checklist import short_fingerprint
+from guides.domain.fees import fee_summary
 from guides.domain.flowchart import FONT_FAMILIES, FlowStep, render_flow_svg
+from guides.domain.marks import hands_in_paper
 from guides.domain.situations import Situation, describe_answers, parse_answers, select_materials
 from guides.domain.timelimits import TimeLimit, TimeUnit
 from guides.serializers import checklist_of, live_record, serialize_guide
+from portal.public_urls import public_url
+
+# Search engines show about this many characters of a Chinese description.
+META_DESCRIPTION_CHARS = 120
 
 
 def schedule_from_record(hall: dict[str, Any]) -> hours.HallSchedule:
@@ -67,16 +78,57 @@ class HallStatus:
     week_table: list[tuple[str, str]]
 
 
-def hall_status(record: dict[str, Any], now: datetime | None = None) -> HallStatus:
-    schedule = schedule_from_record(record["hall"])
+# What a reader is told about the hall now (guides.domain.hours says why it is closed).
+OPEN_LABEL = _("现在办公中")
+CLOSED_LABELS = {
+    hours.BEFORE_OPENING: _("尚未开始办公"),
+    hours.BREAK: _("午间休息"),
+    hours.AFTER_HOURS: _("已下班"),
+    hours.DAY_OFF: _("今日休息"),
+}
+
+
+def status_of_schedule(schedule: hours.HallSchedule, now: datetime | None = None) -> HallStatus:
     now = now or timezone.now()
     status = schedule.status(now)
     return HallStatus(
         is_open=status.is_open,
-        label=status.label(),
-        next_opening="" if status.is_open else status.next_opening_label(now),
+        label=str(OPEN_LABEL if status.is_open else CLOSED_LABELS.get(status.closed_reason, CLOSED_LABELS[hours.AFTER_HOURS])),
+        next_opening="" if status.is_open else (status.next_opening_label(now) or ""),
         week_table=schedule.week_table(),
     )
+
+
+def hall_status(record: dict[str, Any], now: datetime | None = None) -> HallStatus:
+    return status_of_schedule(schedule_from_record(record["hall"]), now)
+
+
+def floor_lines(floor_guide: str) -> list[str]:
+    """A hall's floor guide as one line per floor or area (editors write it as sentences)."""
+    return [line.strip() for line in re.split(r"[。\n]+", floor_guide or "") if line.strip()]
+
+
+# The material marks in words, for citizens (guides.domain.marks).
+MARK_EXPLANATIONS = {
+    MaterialMark.OBTAINED_BY_OFFICE: _("窗口通过电子证照库或数据共享获取，获取到的无需您提交"),
+    MaterialMark.COMMITMENT_ACCEPTED: _("可签署告知承诺书代替本材料"),
+    MaterialMark.DEFERRABLE: _("缺少本材料也可先受理，之后按要求补交"),
+}
+
+
+def mark_notes(marks: Sequence[str]) -> list[dict[str, Any]]:
+    return [
+        {"value": mark, "label": MaterialMark(mark).label, "explanation": MARK_EXPLANATIONS[MaterialMark(mark)]}
+        for mark in marks
+        if mark in MaterialMark.values
+    ]
+
+
+def check_code(fingerprint: str) -> str:
+    """The fingerprint as citizens and clerks compare it: its first 12 hex digits (what the feed's
+    verification accepts), in groups of four."""
+    short = short_fingerprint(fingerprint)
+    return " ".join(short[start : start + 4] for start in range(0, len(short), 4))
 
 
 def situations_of(record: dict[str, Any]) -> list[Situation]:
@@ -98,6 +150,16 @@ class GuideView:
     @property
     def short_fingerprint(self) -> str:
         return short_fingerprint(self.fingerprint)
+
+    @property
+    def check_code(self) -> str:
+        return check_code(self.fingerprint)
+
+    @property
+    def fee_amount(self) -> str | None:
+        """The amount of the fee tile ("80元/件"), None for free guides and standards without one."""
+        fee = self.record["fee"]
+        return fee_summary(fee["items"]) if fee["charged"] else None
 
     @property
     def legal_limit(self) -> str:
@@ -136,7 +198,12 @@ def build_guide_view(record: dict[str, Any], params: Any = None) -> GuideView:
     situations = situations_of(record)
     answers = parse_answers(situations, params or {})
     materials = [
-        {**selection.material, "applies": selection.applies}
+        {
+            **selection.material,
+            "applies": selection.applies,
+            "mark_notes": mark_notes(selection.material.get("marks") or ()),
+            "hands_in_paper": hands_in_paper(selection.material["original"], selection.material["copies"]),
+        }
         for selection in select_materials(record["materials"], situations, answers)
         if selection.applies is not False
     ]
@@ -214,9 +281,14 @@ def guide_page_context(page, request) -> dict[str, Any]:
         "checklist_version": page.checklist_version,
         "is_published_checklist": page.checklist_fingerprint == view.fingerprint,
         "jsonld": mark_safe(government_service_jsonld(record, url, view.fingerprint)),  # noqa: S308
+        # The sheet of the same answers as the page.
+        "answers_query": urlencode(view.answers),
+        "floor_lines": floor_lines(record["hall"]["floor_guide"]),
+        # What search engines and link previews (WeChat, Weibo) show.
+        "meta_description": Truncator(f"{record['name']}：{' '.join(record['summary'].split())}").chars(META_DESCRIPTION_CHARS),
+        "share_title": record["name"],
+        "share_image": public_url(reverse("guide-share-image", args=[record["code"]])),
     }
-
-
 
 
 # The rendered page says whether the hall is open now, so a cached copy may live at most until

@@ -3,8 +3,9 @@
 A guide page is the same for every reader until its content, the data it embeds or the hall's
 open/closed state changes, and at a counter or in a hall it is read over and over. GuidePage.serve
 marks a response as shareable and says how long it stays true; this middleware keeps it under the
-request's path and query, together with a content version that every publish, unpublish, move,
-delete, view restriction, site and reference-data change bumps.
+request's path and query and the reader's reading mode (portal.reading_mode), together with a
+content version that every publish, unpublish, move, delete, view restriction, site, site setting
+and reference-data change bumps.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from urllib.parse import urlencode
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
+from django.utils.cache import patch_vary_headers
+
+from portal.reading_mode import reading_mode
 
 CONTENT_VERSION_KEY = "portal:content-version"
 SHAREABLE_ATTRIBUTE = "shareable_for_seconds"
@@ -47,9 +51,11 @@ def bump_content_version(**kwargs) -> None:
 
 
 def _key(request) -> str:
-    # Hashed: paths and query strings are arbitrary text, cache keys are short ASCII.
+    # Hashed: paths and query strings are arbitrary text, cache keys are short ASCII. The reading
+    # mode (a cookie) changes the whole page, so readers of each mode share their own copy.
     target = f"{request.path}?{urlencode(sorted(request.GET.items()))}"
-    return f"portal:response:{content_version()}:{hashlib.sha256(target.encode()).hexdigest()}"
+    digest = hashlib.sha256(target.encode()).hexdigest()
+    return f"portal:response:{content_version()}:{reading_mode(request)}:{digest}"
 
 
 class SharedPageCacheMiddleware:
@@ -65,9 +71,14 @@ class SharedPageCacheMiddleware:
         if cacheable:
             content = cache.get(_key(request))
             if content is not None:
-                return HttpResponse(content, content_type="text/html; charset=utf-8")
+                response = HttpResponse(content, content_type="text/html; charset=utf-8")
+                # Caches between the portal and the reader must not mix the reading modes either.
+                patch_vary_headers(response, ("Cookie",))
+                return response
         response = self.get_response(request)
         lifetime = getattr(response, SHAREABLE_ATTRIBUTE, None)
+        if lifetime:
+            patch_vary_headers(response, ("Cookie",))
         if cacheable and lifetime and response.status_code == 200:
             cache.set(_key(request), response.content, lifetime)
         return response

@@ -7,7 +7,15 @@ from wagtail.contrib.sitemaps.views import sitemap
 from wagtail.documents import urls as wagtaildocs_urls
 
 from feed.atom import ChangesFeed
-from portal.views import guide_short_url
+from portal.reading_mode import set_reading_mode
+from portal.views import (
+    favicon,
+    guide_share_image,
+    guide_short_url,
+    hall_page,
+    site_share_image,
+    touch_icon,
+)
 from search import views as search_views
 
 urlpatterns = [
@@ -19,6 +27,12 @@ urlpatterns = [
     path("api/v1/search/", search_views.search_api, name="search-api"),
     path("api/v1/search/suggest/", search_views.suggest_api, name="suggest-api"),
     path("g/<str:code>/", guide_short_url, name="guide-short-url"),
+    path("g/<str:code>/share.png", guide_share_image, name="guide-share-image"),
+    path("hall/", hall_page, name="hall"),
+    path("mode/<slug:mode>/", set_reading_mode, name="reading-mode"),
+    path("share.png", site_share_image, name="site-share-image"),
+    path("favicon.ico", favicon, name="favicon"),
+    path("apple-touch-icon.png", touch_icon, name="touch-icon"),
     path("", include("printing.urls")),
     path("kiosk/", include("kiosk.urls")),
     path("api/v1/cpsv-ap/", include("feed.cpsv_urls")),

@@ -23,7 +23,7 @@ def html_of(client, url, **params):
 
 def checklist_rows(html):
     body = html.split('<table class="checklist">', 1)[1].split("</table>", 1)[0]
-    return [name.strip() for name in re.findall(r"<th scope=\"row\">([^<]+)", body)]
+    return [name.strip() for name in re.findall(r'<span class="material-name">([^<]+)', body)]
 
 
 def test_guide_page_shows_item_flow_checklist_windows_and_fingerprint(client, publish_guide):
@@ -31,8 +31,8 @@ def test_guide_page_shows_item_flow_checklist_windows_and_fingerprint(client, pu
     html = html_of(client, page.url)
     version = ChecklistVersion.objects.get(guide=page)
 
-    # Item first, then flow, materials, windows.
-    order = [html.index(f'id="{anchor}"') for anchor in ("item", "flow", "materials", "windows")]
+    # The checklist first (what people come for), then flow, windows and hours, fees, the item.
+    order = [html.index(f'id="{anchor}"') for anchor in ("materials", "flow", "windows", "fees", "item")]
     assert order == sorted(order)
     assert "食品经营许可证核发" in html and "T-JY-0001" in html and "行政许可" in html
     meta = re.search(r'<meta name="checklist-fingerprint" content="([0-9a-f]{64})">', html)
@@ -107,7 +107,8 @@ def test_open_now_follows_the_holiday_calendar(publish_guide):
     lunch = datetime(2026, 11, 26, 12, 30, tzinfo=SHANGHAI)
     assert hall_status(record, working_saturday).is_open
     closed = hall_status(record, national_day)
-    assert not closed.is_open and closed.label == "已下班"
+    # A holiday is a day off, not "已下班" (closed for the evening).
+    assert not closed.is_open and closed.label == "今日休息"
     assert "10月8日" in closed.next_opening and "09:00" in closed.next_opening
     assert "13:30" in hall_status(record, lunch).next_opening
 
