@@ -1,5 +1,8 @@
+from urllib.parse import urlencode
+
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from guides.choices import SECTION_SLUGS
@@ -16,7 +19,7 @@ def _run(params):
     if params.department_code:
         department = Department.objects.filter(code=params.department_code).values_list("pk", flat=True).first()
         if department is None:
-            raise BadParameter("department", "未知的部门编码")
+            raise BadParameter("department", _("未知的部门编码"))
     return search_guides(
         params.q, section=params.section, department=department, online=params.online, page=params.page
     )
@@ -38,6 +41,78 @@ def _facets(outcome):
     }
 
 
+def _page_query(params, **changes) -> str:
+    """The query string of the search page for ``params`` with ``changes`` (None drops a
+    parameter): facets combine, and every change but the page number goes back to page 1."""
+    values = {
+        "q": params.q,
+        "section": SECTION_SLUGS.get(params.section) if params.section else None,
+        "department": params.department_code,
+        "online": "1" if params.online else None,
+        "page": params.page if params.page > 1 else None,
+    }
+    if "page" not in changes:
+        values["page"] = None
+    values.update(changes)
+    return "?" + urlencode([(key, value) for key, value in values.items() if value not in (None, "")])
+
+
+def _search_page_facets(params, outcome) -> dict:
+    """The facets of the search page: each value links to the search with it added (or, when
+    it is the selected one, removed), the other filters kept."""
+    facets = _facets(outcome)
+    section = SECTION_SLUGS.get(params.section) if params.section else None
+    for entry in facets["section"]:
+        entry["selected"] = entry["value"] == section
+        entry["url"] = _page_query(params, section=None if entry["selected"] else entry["value"])
+    for entry in facets["department"]:
+        entry["selected"] = entry["value"] == params.department_code
+        entry["url"] = _page_query(params, department=None if entry["selected"] else entry["value"])
+    selected = [entry["label"] for group in ("section", "department") for entry in facets[group] if entry["selected"]]
+    if params.online:
+        selected.append(str(_("可网办")))
+    return {
+        **facets,
+        "online": {"selected": bool(params.online), "url": _page_query(params, online=None if params.online else "1")},
+        "selected": selected,
+        "clear_url": _page_query(params, section=None, department=None, online=None),
+    }
+
+
+def _pagination(params, outcome) -> dict | None:
+    if outcome.num_pages <= 1:
+        return None
+    current = outcome.page
+    return {
+        "current": current,
+        "total": outcome.num_pages,
+        "previous": _page_query(params, page=current - 1 if current > 2 else None) if current > 1 else "",
+        "next": _page_query(params, page=current + 1) if current < outcome.num_pages else "",
+        "pages": [
+            {"number": number, "url": _page_query(params, page=number if number > 1 else None)}
+            for number in range(1, outcome.num_pages + 1)
+        ],
+    }
+
+
+def _browse_context() -> dict:
+    """What the search page offers before anything is searched: popular guides, sections and
+    themes."""
+    from django.db.models import Count, Q
+
+    from guides.models import GuideIndexPage, GuidePage, LifeEvent
+
+    live = GuidePage.objects.live()
+    return {
+        "popular": list(live.filter(is_popular=True).select_related("department").order_by("code")[:12]),
+        "guide_index": GuideIndexPage.objects.live().first(),
+        "sections": [{"label": section.label, "slug": slug} for section, slug in SECTION_SLUGS.items()],
+        "themes": list(
+            LifeEvent.objects.annotate(guide_count=Count("guides", filter=Q(guides__live=True))).filter(guide_count__gt=0)
+        ),
+    }
+
+
 @require_GET
 def search(request):
     try:
@@ -50,17 +125,25 @@ def search(request):
     first = (outcome.page - 1) * outcome.per_page + 1
     for position, hit in enumerate(outcome.hits, start=first):
         hit.click_url = click_url(outcome.query, hit.page.code, position)
+    context = {
+        "search_query": outcome.query,
+        "params": params,
+        "outcome": outcome,
+        "facets": _search_page_facets(params, outcome),
+        "pagination": _pagination(params, outcome),
+        "error": error,
+        "meta_description": _("搜索办事指南：事项名称、材料、口语说法或拼音首字母"),
+    }
+    if not outcome.query:
+        context["browse"] = _browse_context()
+    elif not outcome.total:
+        from portal.halls import main_hall_overview
+
+        context["hall"] = main_hall_overview()
     return TemplateResponse(
         request,
         "search/search.html",
-        {
-            "search_query": outcome.query,
-            "params": params,
-            "outcome": outcome,
-            "facets": _facets(outcome),
-            "error": error,
-            "pages": range(1, outcome.num_pages + 1),
-        },
+        context,
         # The results for the words alone, and the error: the request itself was bad.
         status=400 if error else 200,
     )
