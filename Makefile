@@ -9,7 +9,7 @@ export DJANGO_SETTINGS_MODULE ?= portal.settings.dev
 # Every absolute URL (QR codes, short links, feeds) starts with the address the portal is served at.
 export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run serve test test-sqlite test-postgresql test-deps install install-test run-deps system-deps print-fonts search-node lint demo clean
+.PHONY: run serve test test-sqlite test-postgresql test-deps install install-test run-deps system-deps print-fonts search-node axe-core lint demo clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -62,10 +62,10 @@ serve: demo var/secret-key
 
 # Debian packages: WeasyPrint's text stack and a CJK font for the printed sheets (the portal),
 # plus a JDK and Maven for the Elasticsearch test node, Chromium for the browser tests, the
-# sqlite3 shell for the backup test, and the PostgreSQL and Redis servers that the tests start
-# (portal.testing).
+# sqlite3 shell for the backup test, the PostgreSQL and Redis servers that the tests start
+# (portal.testing), and Node.js for axe-core (npm too, unless the Node.js build brings its own).
 RUN_PACKAGES := fonts-noto-cjk fontconfig libfontconfig1 libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0
-TEST_PACKAGES := $(RUN_PACKAGES) default-jdk-headless maven chromium sqlite3 postgresql redis-server
+TEST_PACKAGES := $(RUN_PACKAGES) default-jdk-headless maven chromium sqlite3 postgresql redis-server nodejs
 define install_packages
 	@missing=$$(for package in $(1); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done); \
 	if [ -n "$$missing" ]; then \
@@ -89,6 +89,15 @@ print-fonts: install run-deps
 search-node: install-test system-deps
 	$(BIN)/python -m search.testing.es_node fetch
 
+# axe-core, the accessibility checker the browser tests inject into each public page, from npm
+# into .cache/ (installed again when the pinned version changes).
+AXE_VERSION := 4.11.4
+AXE_DIR := .cache/axe-core
+axe-core: system-deps
+	@command -v npm >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm)
+	@grep -qs '"version": "$(AXE_VERSION)"' $(AXE_DIR)/node_modules/axe-core/package.json || \
+		npm install --prefix $(AXE_DIR) --no-audit --no-fund --no-package-lock axe-core@$(AXE_VERSION)
+
 lint: install-test
 	$(BIN)/ruff check .
 
@@ -96,7 +105,7 @@ lint: install-test
 # test setup starts (TEST_DATABASE=postgresql, portal.testing.pg_server). PYTEST_ARGS narrows both.
 test: test-sqlite test-postgresql
 
-test-deps: install-test system-deps print-fonts search-node lint
+test-deps: install-test system-deps print-fonts search-node axe-core lint
 
 test-sqlite: test-deps
 	DJANGO_SETTINGS_MODULE=portal.settings.test TEST_DATABASE=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
