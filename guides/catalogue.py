@@ -80,10 +80,13 @@ def _site_record() -> dict[str, Any]:
     from wagtail.models import Site
 
     from guides.models import GuideIndexPage
-    from portal.models import HomePage
+    from portal.models import HomePage, SiteIdentity, StatementPage
 
     site = Site.objects.filter(is_default_site=True).first()
-    return serialize_site(site, HomePage.objects.first(), GuideIndexPage.objects.first())
+    identity = SiteIdentity.objects.filter(site=site).select_related("accessibility_statement").first() if site else None
+    return serialize_site(
+        site, HomePage.objects.first(), GuideIndexPage.objects.first(), StatementPage.objects.order_by("path"), identity
+    )
 
 
 def iter_catalogue() -> Iterator[bytes]:

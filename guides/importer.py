@@ -75,6 +75,8 @@ from guides.serializers import (
     GUIDE_INDEX_FIELDS,
     HOME_FIELDS,
     RECORD_KEY,
+    SITE_IDENTITY_FIELDS,
+    STATEMENT_FIELDS,
     RecordKind,
     serialize_department,
     serialize_guide,
@@ -812,8 +814,51 @@ def normalize_site(data: dict) -> dict[str, Any]:
         },
         "home": _page_fields(_object(data, "home", errors), HOME_FIELDS, errors),
         "guide_index": _page_fields(_object(data, "guide_index", errors), GUIDE_INDEX_FIELDS, errors),
+        # Absent in catalogues written before they were exported: then they are left as they are.
+        "statements": _statements(data, errors),
+        "identity": _site_identity(data, errors),
     }
     return _check(errors, record)
+
+
+def _statements(data: dict, errors: list[str]) -> list[dict[str, Any]] | None:
+    if data.get("statements") is None:
+        return None
+    if not isinstance(data["statements"], list) or not all(isinstance(item, dict) for item in data["statements"]):
+        errors.append(_("字段 statements 应为对象的列表"))
+        return None
+    return [
+        {
+            **_page_fields(item, [name for name in STATEMENT_FIELDS if name != "body"], errors),
+            "body": _rich_text(item, "body", errors),
+            "live": _boolean(item, "live", errors, default=True),
+            "first_published_at": _moment(item, "first_published_at", errors, nullable=True),
+            "last_published_at": _moment(item, "last_published_at", errors, nullable=True),
+        }
+        for item in data["statements"]
+    ]
+
+
+def _rich_text(data: dict, key: str, errors: list[str]) -> str:
+    """Rich text as stored, to the last character (unlike _text, which strips it)."""
+    value = data.get(key) or ""
+    if not isinstance(value, str):
+        errors.append(f"字段 {key} 应为文本")
+        return ""
+    return value
+
+
+def _site_identity(data: dict, errors: list[str]) -> dict[str, Any] | None:
+    if data.get("identity") is None:
+        return None
+    identity = _object(data, "identity", errors)
+    statement = identity.get("accessibility_statement")
+    if statement is not None and not isinstance(statement, str):
+        errors.append(_("字段 accessibility_statement 应为页面路径或 null"))
+    return {
+        **{name: _text(identity, name, errors, required=False) for name in SITE_IDENTITY_FIELDS},
+        "accessibility_statement": statement,
+    }
 
 
 def normalize_change(data: dict) -> dict[str, Any]:
@@ -977,12 +1022,21 @@ class CatalogueWriter:
         self.report.records[(kind, outcome)] += 1
 
     def write_site(self, record) -> None:
-        from portal.skeleton import ensure_default_site, ensure_guide_index, ensure_home
+        from portal.skeleton import (
+            ensure_default_site,
+            ensure_guide_index,
+            ensure_home,
+            ensure_site_identity,
+            ensure_statement,
+        )
 
         home, home_changed = ensure_home(record["home"], update=True)
         index, index_changed = ensure_guide_index(home, record["guide_index"], update=True)
         site_changed = ensure_default_site(home, record["site"], update=True)
-        self._count(RecordKind.SITE, "updated" if home_changed or index_changed or site_changed else "unchanged")
+        statements_changed = any([ensure_statement(home, fields) for fields in record["statements"] or ()])
+        identity_changed = record["identity"] is not None and ensure_site_identity(record["identity"])
+        changed = home_changed or index_changed or site_changed or statements_changed or identity_changed
+        self._count(RecordKind.SITE, "updated" if changed else "unchanged")
 
     def write_department(self, record) -> None:
         department = Department.objects.filter(code=record["code"]).first() or Department.objects.filter(name=record["name"]).first()

@@ -542,14 +542,46 @@ HOME_FIELDS = ("title", "slug", "seo_title", "search_description", "intro", "sea
 GUIDE_INDEX_FIELDS = ("title", "slug", "seo_title", "search_description", "intro")
 
 
-def serialize_site(site, home, guide_index) -> dict[str, Any]:
-    """The skeleton of the portal: the default site, its home page and the guide index."""
+STATEMENT_FIELDS = ("title", "slug", "seo_title", "search_description", "body")
+# The site's identity (portal.models.SiteIdentity) but for the 党政机关网站标识 image: images are
+# files, which a catalogue does not carry (as it does not carry documents).
+SITE_IDENTITY_FIELDS = (
+    "sponsor", "operator", "site_code", "icp_filing", "police_filing", "party_mark_url", "contact_phone",
+    "contact_email", "error_report_url",
+)
+
+
+def serialize_statement(page) -> dict[str, Any]:
+    """A statement page below the home page (the accessibility statement and the like), with its
+    publishing state."""
+    return {
+        **{name: getattr(page, name) for name in STATEMENT_FIELDS},
+        "live": page.live,
+        "first_published_at": catalogue_time(page.first_published_at),
+        "last_published_at": catalogue_time(page.last_published_at),
+    }
+
+
+def serialize_site_identity(identity) -> dict[str, Any]:
+    """What the footer says about the site; the accessibility statement by its page's path."""
+    statement = identity.accessibility_statement
+    return {
+        **{name: getattr(identity, name) for name in SITE_IDENTITY_FIELDS},
+        "accessibility_statement": statement.url_path if statement else None,
+    }
+
+
+def serialize_site(site, home, guide_index, statements=(), identity=None) -> dict[str, Any]:
+    """The skeleton of the portal: the default site, its home page, the guide index, the
+    statement pages and the site's identity."""
     return {
         "site_name": site.site_name if site else "",
         "hostname": site.hostname if site else "localhost",
         "port": site.port if site else 80,
         "home": {name: getattr(home, name) for name in HOME_FIELDS} if home else None,
         "guide_index": {name: getattr(guide_index, name) for name in GUIDE_INDEX_FIELDS} if guide_index else None,
+        "statements": [serialize_statement(page) for page in statements],
+        "identity": serialize_site_identity(identity) if identity else None,
     }
 
 

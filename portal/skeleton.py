@@ -1,15 +1,18 @@
-"""The skeleton of the portal's page tree: the home page, the guide index below it and the
-default Site that serves them. The demo loader creates it when it is missing; a restore
+"""The skeleton of the portal's page tree: the home page, the guide index and the statement
+pages below it, the default Site that serves them and the site's identity. The demo loader creates it when it is missing; a restore
 (guides.importer) makes it say what the catalogue file says."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from wagtail.models import Page, Site
 
 from guides.models import GuideIndexPage
-from portal.models import HomePage
+from guides.validation import labelled_messages
+from portal.models import HomePage, SiteIdentity, StatementPage
 
 
 def _publish_fields(page, fields: dict[str, Any]) -> bool:
@@ -60,4 +63,52 @@ def ensure_default_site(home: HomePage, fields: dict[str, Any], *, update: bool 
     if site is not None and site.root_page_id == home.pk and all(getattr(site, k) == v for k, v in fields.items()):
         return False
     Site.objects.update_or_create(is_default_site=True, defaults={"root_page": home, **fields})
+    return True
+
+
+def ensure_statement(home: HomePage, record: dict[str, Any]) -> bool:
+    """The statement page of the record's slug below the home page, with the record's fields,
+    publishing state and publishing times; True if anything was written."""
+    fields = {name: record[name] for name in ("title", "slug", "seo_title", "search_description", "body")}
+    times = {name: record[name] for name in ("first_published_at", "last_published_at")}
+    page = StatementPage.objects.child_of(home).filter(slug=record["slug"]).first()
+    if page is not None and page.live == record["live"] and all(
+        getattr(page, name) == value for name, value in {**fields, **times}.items()
+    ):
+        return False
+    if page is None:
+        page = home.add_child(instance=StatementPage(live=False, **fields))
+    else:
+        for name, value in fields.items():
+            setattr(page, name, value)
+    revision = page.save_revision()
+    if record["live"]:
+        revision.publish()
+    elif page.live:
+        StatementPage.objects.get(pk=page.pk).unpublish()
+    Page.objects.filter(pk=page.pk).update(**times)
+    return True
+
+
+def ensure_site_identity(record: dict[str, Any]) -> bool:
+    """The default Site's identity with the record's fields, its accessibility statement found
+    by the page's path; True if anything was written."""
+    site = Site.objects.filter(is_default_site=True).first()
+    statement_path = record["accessibility_statement"]
+    statement = Page.objects.filter(url_path=statement_path).first() if statement_path else None
+    if statement_path and statement is None:
+        raise ValidationError(_("无障碍声明指向的页面“%(path)s”不存在") % {"path": statement_path})
+    values = {**{name: value for name, value in record.items() if name != "accessibility_statement"},
+              "accessibility_statement": statement}
+    identity = SiteIdentity.objects.filter(site=site).first()
+    if identity is not None and all(getattr(identity, name) == value for name, value in values.items()):
+        return False
+    identity = identity or SiteIdentity(site=site)
+    for name, value in values.items():
+        setattr(identity, name, value)
+    try:
+        identity.full_clean()
+    except ValidationError as error:
+        raise ValidationError(labelled_messages(identity, error)) from None
+    identity.save()
     return True

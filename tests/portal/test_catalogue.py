@@ -144,3 +144,51 @@ def test_a_restored_guide_keeps_its_history_and_times_and_writes_no_event(conten
     assert page.last_published_at == dt.datetime.fromisoformat(line["page"]["last_published_at"])
     assert page.change_note == "复印件改为 1 份"
     assert ChangeEvent.objects.count() == events  # the change log comes from the file, not from this publish
+
+
+STATEMENT = {
+    "title": "无障碍声明", "slug": "accessibility", "seo_title": "", "search_description": "本网站的无障碍说明",
+    "body": "<h2>遵循的标准</h2><p>GB/T 37668-2019</p>\n", "live": True,
+    "first_published_at": "2026-01-05T18:00:00+08:00", "last_published_at": "2026-02-01T09:30:00.250000+08:00",
+}
+IDENTITY = {
+    "sponsor": "江城市云溪区人民政府办公室", "operator": "江城市云溪区政务服务中心", "site_code": "1234567890",
+    "icp_filing": "演示ICP备00000000号-1", "police_filing": "演示公网安备 00000000000000号", "party_mark_url": "",
+    "contact_phone": "0555-62300000", "contact_email": "portal@example.org", "error_report_url": "https://zfwzzc.www.gov.cn/",
+    "accessibility_statement": "/home/accessibility/",
+}
+
+
+def test_the_site_identity_and_statement_pages_come_back_and_bad_ones_are_refused(content, tmp_path):
+    from portal.models import SiteIdentity, StatementPage
+
+    lines = export_lines(tmp_path)
+    site = json.loads(lines[1])
+    assert site["record"] == "site" and site["statements"] == [] and site["identity"] is None
+    # An older catalogue without them leaves them as they are.
+    older = import_guides([json.dumps({key: value for key, value in site.items() if key not in ("statements", "identity")})])
+    assert older.records[("site", "unchanged")] == 1
+    site |= {"statements": [STATEMENT], "identity": IDENTITY}
+    with_identity = [lines[0], json.dumps(site, ensure_ascii=False), *lines[2:]]
+    report = import_guides(with_identity)
+    assert report.records[("site", "updated")] == 1
+    statement = StatementPage.objects.get()
+    assert statement.live and statement.body == STATEMENT["body"] and statement.url == "/accessibility/"
+    assert statement.last_published_at == dt.datetime.fromisoformat(STATEMENT["last_published_at"])
+    identity = SiteIdentity.objects.get()
+    assert identity.sponsor == IDENTITY["sponsor"] and identity.accessibility_statement_id == statement.pk
+    assert json.loads(export_lines(tmp_path)[1]) == site
+    before = counts()
+    assert import_guides(with_identity).records[("site", "unchanged")] == 1
+    assert counts() == before
+
+    bad_code = site | {"identity": IDENTITY | {"site_code": "12"}}
+    nowhere = site | {"identity": IDENTITY | {"accessibility_statement": "/home/nowhere/"}}
+    no_list = site | {"statements": {"slug": "accessibility"}}
+    for damaged, message in ((bad_code, "政府网站标识码：政府网站标识码为 10 位字母或数字"),
+                             (nowhere, "无障碍声明指向的页面“/home/nowhere/”不存在"),
+                             (no_list, "字段 statements 应为对象的列表")):
+        with pytest.raises(ImportFailed) as failure:
+            import_guides([lines[0], json.dumps(damaged, ensure_ascii=False), *lines[2:]])
+        assert [str(error) for error in failure.value.errors] == [f"第 2 行：{message}"]
+    assert SiteIdentity.objects.get().site_code == "1234567890" and counts() == before

@@ -31,6 +31,8 @@ WITHDRAWN_GUIDE = "LW-GM-0005"  # published, then unpublished
 DELETED_GUIDE = "LW-GM-0006"  # published, then deleted: only its change events remain
 RENAMED_GUIDE = "LW-JY-0004"  # published under a slug and an SEO title set by an editor
 NEW_GUIDE = "T-NEW-0001"  # created as a draft, never published
+MARKED_GUIDE = "LW-GC-0002"  # published with 免提交 and 告知承诺 beside the corpus's 容缺后补
+MARKS = [[], ["免提交"], ["告知承诺"], ["容缺后补"], []]
 
 
 def _edit_and_publish(code: str, edit, note: str = "") -> None:
@@ -40,6 +42,13 @@ def _edit_and_publish(code: str, edit, note: str = "") -> None:
     edit(page)
     page.change_note = note
     page.save_revision().publish()
+
+
+def _mark(page) -> None:
+    materials = list(page.materials.all())
+    materials[1].obtained_by_office = True
+    materials[2].commitment_accepted = True
+    page.materials = materials
 
 
 def _more_copies(page) -> None:
@@ -58,7 +67,8 @@ def build_source() -> dict:
     from portal.demo import loader
     from search.models import Synonym
 
-    loader.ensure_site(title="云溪区政务服务中心办事指南")
+    index = loader.ensure_site(title="云溪区政务服务中心办事指南")
+    loader.ensure_site_identity(index.get_parent().specific)
     loader.ensure_hall()
     loader.ensure_departments()
     loader.ensure_themes()
@@ -85,6 +95,7 @@ def build_source() -> dict:
         page.search_description = "开一家奶茶店要办的证照"
 
     _edit_and_publish(RENAMED_GUIDE, rename)
+    _edit_and_publish(MARKED_GUIDE, _mark, note="材料可免提交、可告知承诺")
     import_guides(jsonl(make_record(code=NEW_GUIDE, department="云溪区市场监督管理局",
                                     intake_window="综合受理窗口（4-6号）", themes=["canyin-kaidian"])), publish=False)
 
@@ -102,11 +113,11 @@ def probe_paths(source: dict) -> list[str]:
 
     live = list(GuidePage.objects.live().order_by("path"))
     sampled = [page for number, page in enumerate(live) if number % 20 == 0]
-    sampled += [p for p in live if p.code in (HISTORY_GUIDE, DRAFT_GUIDE, RENAMED_GUIDE)]
+    sampled += [p for p in live if p.code in (HISTORY_GUIDE, DRAFT_GUIDE, RENAMED_GUIDE, MARKED_GUIDE)]
     first, *_, latest = source["fingerprints"]
     feed = f"/api/v1/guides/{HISTORY_GUIDE}/checklist"
     paths = [
-        "/", "/guides/", "/guides/section/gc/", "/sitemap.xml", "/changes.atom", "/kiosk/",
+        "/", "/accessibility/", "/guides/", "/guides/section/gc/", "/sitemap.xml", "/changes.atom", "/kiosk/",
         f"/guides/theme/{LifeEvent.objects.order_by('pk').first().slug}/",
         f"/guides/department/{Department.objects.order_by('pk').first().code}/",
         *(page.url for page in sampled),
@@ -115,7 +126,8 @@ def probe_paths(source: dict) -> list[str]:
         f"{feed}/verify/?fingerprint={first}", f"{feed}/verify/?fingerprint={latest[:12]}",
         f"{feed}/", f"{feed}/?at=2026-01-04", f"{feed}/?at=2026-01-05", f"{feed}/?at=2026-02-20", f"{feed}/?at=2026-03-15",
         f"/api/v1/guides/{WITHDRAWN_GUIDE}/checklist/?at=2030-01-01", f"/api/v1/guides/{WITHDRAWN_GUIDE}/",
-        f"/api/v1/guides/{HISTORY_GUIDE}/", f"/api/v1/guides/{DRAFT_GUIDE}/",
+        f"/api/v1/guides/{HISTORY_GUIDE}/", f"/api/v1/guides/{DRAFT_GUIDE}/", f"/api/v1/guides/{MARKED_GUIDE}/",
+        f"/api/v1/guides/{MARKED_GUIDE}/checklist/",
         "/api/v1/changes/?limit=200", "/api/v1/changes/?since=600&limit=200",
         "/api/v1/guides.ndjson", "/api/v1/cpsv-ap/catalogue/", f"/api/v1/cpsv-ap/guides/{HISTORY_GUIDE}/",
     ]
@@ -209,6 +221,8 @@ def test_the_restored_database_exports_the_same_catalogue(restore):
     assert header["counts"]["guide"] == 75 + 250 + 1 - 1  # demo + corpus + the new draft - the deleted guide
     assert json.loads(again[0])["counts"] == header["counts"]
     assert len(again) == len(original)
+    differing = next(((a, b) for a, b in zip(original[1:], again[1:], strict=True) if a != b), None)
+    assert differing is None, "\n".join(difflib.unified_diff(*(line.decode().split(",") for line in differing), lineterm="", n=0))
     assert again[1:] == original[1:]  # everything but the export's own time
 
 
@@ -240,6 +254,14 @@ def test_fingerprints_versions_and_history_come_back(restore):
     hall = next(line for line in lines if line["record"] == "hall")
     assert hall["address"] == "江城市云溪区望江大道188号" and hall["hours"]["5"] == ["09:00-12:00"]
     assert {"date": "2026-01-01", "kind": "closed", "hours_of_weekday": 0, "note": "元旦"} in hall["calendar"]
+    site = next(line for line in lines if line["record"] == "site")
+    assert site["identity"]["sponsor"] == "江城市云溪区人民政府办公室" and site["identity"]["site_code"] == "0000000000"
+    assert site["identity"]["accessibility_statement"] == "/home/accessibility/"
+    [statement] = site["statements"]
+    assert statement["slug"] == "accessibility" and statement["live"] is True and "<h2" in statement["body"]
+    marked = guides[MARKED_GUIDE]
+    assert [material["marks"] for material in marked["materials"]] == MARKS
+    assert [material["marks"] for material in marked["history"][-1]["checklist"]["materials"]] == MARKS
     windows = {(w["name"], w["numbers"]): w for w in lines if w["record"] == "window"}
     assert windows[("综合受理窗口", "1-9")]["location"] == "一楼东区（无差别综合受理）"
     assert {line["code"] for line in lines if line["record"] == "department"} >= {"YXFGJ", "YXSCJG"}
