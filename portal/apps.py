@@ -25,15 +25,18 @@ class PortalConfig(AppConfig):
         page_unpublished.connect(bump_unless_a_guide, dispatch_uid="site-tree-version-unpublish")
         post_page_move.connect(bump_site_tree_version, dispatch_uid="site-tree-version-move")
         post_delete.connect(bump_site_tree_version, sender=Page, dispatch_uid="site-tree-version-page-delete")
-        for model in (Site, PageViewRestriction):
+        # The site's identity is in every page's footer (portal.context_processors), with its
+        # image (whose deletion clears the identity's link without saving the identity).
+        from wagtail.images import get_image_model
+
+        from portal.models import SiteIdentity
+
+        for model in (Site, PageViewRestriction, SiteIdentity, get_image_model()):
             for signal in (post_save, post_delete):
                 signal.connect(
                     bump_site_tree_version, sender=model, dispatch_uid=f"site-tree-version-{model.__name__}-{id(signal)}"
                 )
-        # Sites: their root URL is in the pages' links and the QR codes of the printed sheets;
-        # the site's identity is in every page's footer.
-        from portal.models import SiteIdentity
-
+        # Sites: their root URL is in the pages' links and the QR codes of the printed sheets.
         for model in (PageViewRestriction, Site, SiteIdentity):
             for signal in (post_save, post_delete):
                 signal.connect(

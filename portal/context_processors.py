@@ -12,15 +12,22 @@ from wagtail.models import Site
 from portal.models import SiteIdentity
 from portal.public_urls import public_url
 from portal.reading_mode import ELDERLY, STANDARD, reading_mode, switch_url
+from portal.routing import cached
 
 
 def portal(request) -> dict:
     elderly = reading_mode(request) == ELDERLY
     site = Site.find_for_request(request)
     site_name = (site.site_name if site else "") or settings.WAGTAIL_SITE_NAME
-    # Read, never created: Wagtail's settings.for_request would insert the row on a read path.
+    # Read, never created (Wagtail's settings.for_request would insert the row on a read path),
+    # and kept under the site tree version, which its changes move (portal.apps).
     identity = (
-        SiteIdentity.objects.filter(site=site).select_related("accessibility_statement", "party_mark_image").first()
+        cached(
+            f"site-identity:{site.pk}",
+            lambda: SiteIdentity.objects.filter(site=site)
+            .select_related("accessibility_statement", "party_mark_image")
+            .first(),
+        )
         if site
         else None
     )

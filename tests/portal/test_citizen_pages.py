@@ -95,6 +95,13 @@ def test_footer_carries_the_site_identity_and_the_statement_page(client, site):
     assert "code=44010602000001" in footer
     assert "我为政府网站找错" in footer and f'href="{statement.url}"' in footer
     assert "声明正文" in html_of(client, statement.url)
+    # The footer follows every change of the identity.
+    identity = SiteIdentity.objects.get()
+    identity.sponsor = "测试区政务服务中心"
+    identity.save()
+    assert "主办单位：测试区政务服务中心" in html_of(client, "/").split('class="site-footer"', 1)[1]
+    identity.delete()
+    assert "主办单位：" not in html_of(client, "/")
 
 
 def test_elderly_mode_is_a_link_a_cookie_and_its_own_cached_page(client, publish_guide):

@@ -26,7 +26,18 @@ READ_STATEMENT = re.compile(
 
 
 @pytest.fixture
-def guide(publish_guide):
+def guide(site, publish_guide):
+    from wagtail.models import Site
+
+    from portal.models import SiteIdentity, StatementPage
+
+    # The footer's identity and statement page, read on every page.
+    home = site["index"].get_parent().specific
+    statement = home.add_child(instance=StatementPage(title="无障碍声明", slug="accessibility", body="<p>声明</p>"))
+    statement.save_revision().publish()
+    SiteIdentity.objects.create(
+        site=Site.objects.get(is_default_site=True), sponsor="测试区人民政府办公室", accessibility_statement=statement
+    )
     publish_guide(code="T-GM-0001", name="居住证申领", category="公民类", department="测试区公安分局")
     return publish_guide()  # with a situation: 委托他人办理
 
@@ -36,6 +47,9 @@ def public_urls(page) -> list[str]:
     answer = f"{page.situations.get().key}=%E6%98%AF"  # 是
     return [
         "/",
+        "/hall/",
+        "/accessibility/",
+        "/mode/elderly/?next=/",
         page.url,
         f"{page.url}?{answer}",
         "/guides/section/jy/",
@@ -61,6 +75,8 @@ def public_urls(page) -> list[str]:
         f"/g/{code}/pdf/",
         f"/g/{code}/pdf/?{answer}",
         f"/g/{code}/counter.pdf",
+        f"/g/{code}/share.png",
+        "/share.png",
     ]
 
 
@@ -73,6 +89,8 @@ def test_public_read_paths_only_read(client, guide):
             if response.streaming:
                 b"".join(response.streaming_content)
         assert response.status_code in (200, 301, 302), (url, response.status_code)
+        if url in ("/", "/hall/", "/accessibility/"):
+            assert "主办单位：测试区人民政府办公室" in response.content.decode(), url
         statements = [q["sql"] for q in captured.captured_queries if not READ_STATEMENT.match(q["sql"])]
         if statements:
             writes[url] = statements
