@@ -34,6 +34,7 @@ from portal.public_urls import public_url
 
 # Search engines show about this many characters of a Chinese description.
 META_DESCRIPTION_CHARS = 120
+from journeys.records import journeys_of_guide
 
 
 def schedule_from_record(hall: dict[str, Any]) -> hours.HallSchedule:
@@ -288,6 +289,7 @@ def guide_page_context(page, request) -> dict[str, Any]:
         "meta_description": Truncator(f"{record['name']}：{' '.join(record['summary'].split())}").chars(META_DESCRIPTION_CHARS),
         "share_title": record["name"],
         "share_image": public_url(reverse("guide-share-image", args=[record["code"]])),
+        "journeys": journeys_of_guide(record["code"]),
     }
 
 

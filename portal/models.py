@@ -23,7 +23,7 @@ class HomePage(PublicUrlMixin, Page):
     )
 
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("search_placeholder")]
-    subpage_types = ["guides.GuideIndexPage", "portal.StatementPage"]
+    subpage_types = ["guides.GuideIndexPage", "portal.StatementPage", "journeys.JourneyIndexPage"]
     max_count = 1
 
     class Meta:

@@ -171,3 +171,26 @@ def preview_pdf_response(page, request, kind: str = "citizen") -> HttpResponse:
     response["X-Frame-Options"] = "SAMEORIGIN"
     patch_cache_control(response, private=True, no_store=True)
     return response
+
+
+@csp_replace(SAME_ORIGIN_FRAMES)
+@xframe_options_sameorigin
+@require_safe
+def journey_pdf(request, slug: str):
+    """/j/<slug>/pdf/: the journey sheet, answers to the shared questions as query parameters."""
+    from journeys.models import JourneyPage
+    from journeys.records import build_journey_view
+    from printing.journeys import render_journey_pdf
+
+    page = JourneyPage.objects.live().filter(slug=slug).first()
+    if page is None:
+        raise Http404("No published journey with this slug")
+    view = build_journey_view(page, request.GET)
+    try:
+        content = render_journey_pdf(view, base_url=public_base_url(), revision=page.live_revision_id)
+    except Exception:  # a broken font or WeasyPrint failure: the web page stays available
+        logger.exception("journey sheet %s failed", slug)
+        return unavailable_response(page, request)
+    response = pdf_response(content, f"{slug}.pdf")
+    patch_cache_control(response, no_cache=True)
+    return response

@@ -81,6 +81,16 @@ class SharedQuestion:
 
 
 @dataclass(frozen=True)
+class SituationPreset:
+    """A member situation the journey itself answers (in 新生儿出生一件事 the person insured is
+    always the newborn), so the citizen is not asked and other cases' materials drop out."""
+
+    code: str
+    situation_key: str
+    answer: str
+
+
+@dataclass(frozen=True)
 class MaterialLink:
     """Editors' statement that a member's material is the same as others with the same label."""
 
@@ -90,10 +100,12 @@ class MaterialLink:
 
 
 def member_answers(
-    questions: Sequence[SharedQuestion], answers: Mapping[str, str]
+    questions: Sequence[SharedQuestion], answers: Mapping[str, str], presets: Sequence[SituationPreset] = ()
 ) -> dict[str, dict[str, str]]:
-    """The answers of each member guide (by code) implied by the journey's answers."""
+    """The answers of each member guide (by code) implied by the journey's answers and presets."""
     result: dict[str, dict[str, str]] = {}
+    for preset in presets:
+        result.setdefault(preset.code, {})[preset.situation_key] = preset.answer
     for question in questions:
         if question.key not in answers:
             continue
@@ -211,6 +223,7 @@ def merged_fingerprint(
     answers: Mapping[str, str],
     links: Sequence[MaterialLink] = (),
     questions: Sequence[SharedQuestion] = (),
+    presets: Sequence[SituationPreset] = (),
 ) -> str:
     """SHA-256 over the members' fingerprints (in step order), the answers and what shapes the
     merge (the editors' links and the mapping of the shared questions)."""
@@ -218,11 +231,12 @@ def merged_fingerprint(
         "format": MERGED_FORMAT,
         "members": [[_text(code), digest] for code, digest in member_fingerprints],
         "answers": {_text(key): _text(value) for key, value in answers.items()},
-        "links": sorted([_text(l.code), _text(l.material_name), _text(l.label)] for l in links),
+        "links": sorted([_text(link.code), _text(link.material_name), _text(link.label)] for link in links),
         "questions": [
             [_text(q.key), sorted([_text(m.code), _text(m.situation_key)] for m in q.mappings)]
             for q in questions
         ],
+        "presets": sorted([_text(p.code), _text(p.situation_key), _text(p.answer)] for p in presets),
     }
     text = json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -238,6 +252,7 @@ def merge_checklists(
     answers: Mapping[str, str] | None = None,
     questions: Sequence[SharedQuestion] = (),
     links: Sequence[MaterialLink] = (),
+    presets: Sequence[SituationPreset] = (),
 ) -> MergedChecklist:
     """The one checklist of a journey for the citizen's answers.
 
@@ -247,8 +262,8 @@ def merge_checklists(
     conditional. Merged materials keep the order in which they first appear, step by step.
     """
     answers = dict(answers or {})
-    per_member = member_answers(questions, answers)
-    link_label = {(_text(l.code), _text(l.material_name)): _text(l.label) for l in links}
+    per_member = member_answers(questions, answers, presets)
+    link_label = {(_text(link.code), _text(link.material_name)): _text(link.label) for link in links}
     merged: dict[tuple[str, ...], MergedMaterial] = {}
     item_count = 0
     seen_codes: list[str] = []
@@ -307,7 +322,7 @@ def merge_checklists(
     return MergedChecklist(
         materials=tuple(merged.values()),
         item_material_count=item_count,
-        fingerprint=merged_fingerprint(member_fingerprints, answers, links, questions),
+        fingerprint=merged_fingerprint(member_fingerprints, answers, links, questions, presets),
         answers=answers,
         member_fingerprints=member_fingerprints,
     )
@@ -321,8 +336,16 @@ def step_position(steps: Sequence[JourneyStep], code: str) -> int | None:
     return None
 
 
+def _member_situation(records: Mapping[str, Mapping[str, Any]], code: str, key: str) -> Situation | None:
+    record = records.get(code) or {}
+    return next(
+        (Situation.from_dict(s) for s in record.get("situations") or () if s.get("key") == key), None
+    )
+
+
 def validate_journey(steps: Sequence[JourneyStep], questions: Sequence[SharedQuestion],
-                     records: Mapping[str, Mapping[str, Any]]) -> list[str]:
+                     records: Mapping[str, Mapping[str, Any]],
+                     presets: Sequence[SituationPreset] = ()) -> list[str]:
     """Messages for editors: steps need members; shared questions must map onto situations the
     members declare, with answers those situations accept."""
     errors: list[str] = []
@@ -341,12 +364,20 @@ def validate_journey(steps: Sequence[JourneyStep], questions: Sequence[SharedQue
             record = records.get(mapping.code)
             if record is None:
                 continue
-            member = next(
-                (Situation.from_dict(s) for s in record.get("situations") or () if s.get("key") == mapping.situation_key),
-                None,
-            )
+            member = _member_situation(records, mapping.code, mapping.situation_key)
             if member is None:
                 errors.append(f"事项 {mapping.code} 没有情形“{mapping.situation_key}”")
             elif not set(shared.answers) <= set(member.answers):
                 errors.append(f"情形“{question.question}”的选项与事项 {mapping.code} 的情形“{member.question}”不一致")
+    for preset in presets:
+        if preset.code not in codes:
+            errors.append(f"预设情形对应的事项 {preset.code} 不在本一件事中")
+            continue
+        if preset.code not in records:
+            continue
+        member = _member_situation(records, preset.code, preset.situation_key)
+        if member is None:
+            errors.append(f"事项 {preset.code} 没有情形“{preset.situation_key}”")
+        elif preset.answer not in member.answers:
+            errors.append(f"预设回答“{preset.answer}”不是事项 {preset.code} 的情形“{member.question}”的选项")
     return errors

@@ -17,6 +17,8 @@ from django.db import connection, transaction
 from guides.choices import CalendarDayKind
 from guides.importer import import_guides, split_lines
 from guides.models import Department, GuideIndexPage, LifeEvent, ServiceHall, ServiceWindow
+from journeys.models import JourneyIndexPage, JourneyPage
+from portal.models import HomePage
 from portal.public_urls import site_address, sync_default_site
 from portal.skeleton import ensure_default_site, ensure_guide_index, ensure_home
 
@@ -129,6 +131,66 @@ def ensure_admin(stdout) -> None:
         stdout.write("管理后台：/admin/（使用已有的管理员账号登录）")
 
 
+def _stream(block_type: str, values: list[dict]) -> list[dict]:
+    return [{"type": block_type, "value": value} for value in values]
+
+
+def ensure_journey_index() -> JourneyIndexPage:
+    index = JourneyIndexPage.objects.first()
+    if index is None:
+        index = HomePage.objects.first().add_child(
+            instance=JourneyIndexPage(
+                title="一件事一次办", slug="journeys", intro="把一件事要办的多个事项串起来：按步骤办理，材料只备一套。"
+            )
+        )
+        index.save_revision().publish()
+    return index
+
+
+def add_journey(data: dict) -> JourneyPage:
+    """Create and publish a journey described as in journeys.json (guides named by code)."""
+    from guides.models import GuidePage
+
+    ids = dict(GuidePage.objects.values_list("code", "pk"))
+    journey = JourneyPage(
+        title=data["title"],
+        slug=data["slug"],
+        intro=data["intro"],
+        audience=data["audience"],
+        steps=_stream("step", [
+            {"title": s["title"], "logic": s["logic"], "note": s.get("note", ""),
+             "members": [{"guide": ids[code], "required": required} for code, required in s["members"]]}
+            for s in data["steps"]
+        ]),
+        questions=_stream("question", [
+            {"key": q["key"], "question": q["question"], "options": q["options"],
+             "mappings": [{"guide": ids[code], "situation_key": key} for code, key in q["maps"]]}
+            for q in data.get("questions", ())
+        ]),
+        presets=_stream("preset", [
+            {"guide": ids[code], "situation_key": key, "answer": answer} for code, key, answer in data.get("presets", ())
+        ]),
+        material_links=_stream("link", [
+            {"label": link["label"],
+             "materials": [{"guide": ids[code], "material_name": name} for code, name in link["materials"]]}
+            for link in data.get("links", ())
+        ]),
+    )
+    ensure_journey_index().add_child(instance=journey)
+    journey.save_revision().publish()
+    return journey
+
+
+def ensure_journeys() -> None:
+    """The demo's one-thing journeys, from its guides; a journey already there is left as edited.
+    (The demo guide 新生儿出生“一件事”联办 stays a guide: it is the joint application the counter
+    takes on one form, so the journey offers it as the alternative of its 落户 step.)"""
+    ensure_journey_index()
+    for data in _load_json("journeys.json"):
+        if not JourneyPage.objects.filter(slug=data["slug"]).exists():
+            add_journey(data)
+
+
 def load_demo(stdout, *, progress=None):
     with transaction.atomic():
         index = ensure_site(title=f"{_load_json('hall.json')['name']}办事指南")
@@ -140,5 +202,6 @@ def load_demo(stdout, *, progress=None):
         ensure_themes()
         lines = split_lines((DEMO_DIR / "guides.jsonl").read_text(encoding="utf-8"))
         report = import_guides(lines, publish=True, progress=progress)
+        ensure_journeys()
     ensure_admin(stdout)
     return report

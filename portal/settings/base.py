@@ -57,6 +57,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 INSTALLED_APPS = [
     "portal",
     "guides",
+    "journeys",
     "search",
     "printing",
     "kiosk",

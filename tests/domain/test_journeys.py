@@ -6,6 +6,7 @@ from guides.domain.journeys import (
     MaterialLink,
     SharedQuestion,
     SituationMapping,
+    SituationPreset,
     merge_checklists,
     merged_fingerprint,
     parse_journey_answers,
@@ -169,3 +170,14 @@ def test_step_position_and_validation():
     assert validate_journey(STEPS, [AGENT], RECORDS) == []
     missing = SharedQuestion("q3", "?", ("委托他人办理",), (SituationMapping("A3", "s1"),))
     assert any("没有情形" in e for e in validate_journey(STEPS, [missing], RECORDS))
+
+
+def test_presets_answer_member_situations_without_asking():
+    preset = SituationPreset("A1", "s1", "否")
+    merged = merge_checklists(STEPS, RECORDS, FINGERPRINTS, presets=[preset])
+    proxy = by_name(merged)[("委托书", "申请表格文书")]
+    assert proxy.codes == ["A2"]  # A1's copy dropped, A2's still unanswered
+    assert merged.fingerprint != merge_checklists(STEPS, RECORDS, FINGERPRINTS).fingerprint
+    assert validate_journey(STEPS, [], RECORDS, [preset]) == []
+    errors = validate_journey(STEPS, [], RECORDS, [SituationPreset("A1", "s1", "也许"), SituationPreset("Z9", "s1", "是")])
+    assert len(errors) == 2

@@ -1,0 +1,235 @@
+"""A journey as plain data, and its merged checklist for given answers.
+
+Every view of a journey (page, sheet, kiosk, feed, CPSV-AP) reads ``journey_record`` and
+``journey_view``; the member guides come in through their cached serialized records
+(``guides.serializers.live_record``), so a journey's checklist is built from exactly what the
+guides' own pages, sheets and feed show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from guides.domain.checklist import short_fingerprint
+from guides.domain.journeys import (
+    JourneyMember,
+    JourneyStep,
+    MaterialLink,
+    MergedChecklist,
+    SharedQuestion,
+    SituationMapping,
+    SituationPreset,
+    merge_checklists,
+    parse_journey_answers,
+    validate_journey,
+)
+from guides.serializers import checklist_of, live_record
+
+
+def _split_options(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (text or "").replace("，", "、").split("、") if part.strip())
+
+
+def _code(page) -> str | None:
+    """The code of a chosen guide (None when the chooser points at a deleted page). The choosers
+    name one page type, so Wagtail loads GuidePage instances in one query per field."""
+    return getattr(page, "code", None)
+
+
+@dataclass(frozen=True)
+class JourneyDefinition:
+    steps: list[JourneyStep]
+    step_blocks: list[dict[str, Any]]  # title, note and logic of each step, as edited
+    questions: list[SharedQuestion]
+    links: list[MaterialLink]
+    presets: list[SituationPreset]
+    guide_ids: list[int]  # member guide page ids, in step order
+
+
+def journey_definition(page) -> JourneyDefinition:
+    steps, step_blocks, guide_ids = [], [], []
+    for block in page.steps:
+        value = block.value
+        members = []
+        for member in value["members"]:
+            code = _code(member["guide"])
+            if code is None:
+                continue
+            members.append(JourneyMember(code=code, required=member["required"] != "optional"))
+            guide_ids.append(member["guide"].pk)
+        steps.append(JourneyStep(title=value["title"], members=tuple(members), logic=value["logic"]))
+        step_blocks.append({"title": value["title"], "note": value["note"], "logic": value["logic"]})
+    questions = [
+        SharedQuestion(
+            key=block.value["key"],
+            question=block.value["question"],
+            options=_split_options(block.value["options"]),
+            mappings=tuple(
+                SituationMapping(code=_code(m["guide"]), situation_key=m["situation_key"])
+                for m in block.value["mappings"]
+                if _code(m["guide"])
+            ),
+        )
+        for block in page.questions
+    ]
+    links = [
+        MaterialLink(code=_code(m["guide"]), material_name=m["material_name"], label=block.value["label"])
+        for block in page.material_links
+        for m in block.value["materials"]
+        if _code(m["guide"])
+    ]
+    presets = [
+        SituationPreset(code=_code(b.value["guide"]), situation_key=b.value["situation_key"], answer=b.value["answer"])
+        for b in page.presets
+        if _code(b.value["guide"])
+    ]
+    return JourneyDefinition(steps, step_blocks, questions, links, presets, list(dict.fromkeys(guide_ids)))
+
+
+def member_pages(definition: JourneyDefinition, *, live_only: bool = True) -> dict[str, Any]:
+    """The member guide pages by code (published ones only unless told otherwise)."""
+    from guides.models import GuidePage
+
+    pages = GuidePage.objects.filter(pk__in=definition.guide_ids).select_related(
+        "department", "intake_window__hall", "delivery_window__hall"
+    )
+    if live_only:
+        pages = pages.live()
+    return {page.code: page for page in pages}
+
+
+def member_records(pages: dict[str, Any]) -> tuple[dict[str, dict], dict[str, str]]:
+    records = {code: live_record(page) for code, page in pages.items()}
+    fingerprints = {code: checklist_of(record)[1] for code, record in records.items()}
+    return records, fingerprints
+
+
+def journey_errors(page) -> list[str]:
+    definition = journey_definition(page)
+    records, _ = member_records(member_pages(definition, live_only=False))
+    return validate_journey(definition.steps, definition.questions, records, definition.presets)
+
+
+def journey_record(page) -> dict[str, Any]:
+    """The journey's structure with its members' codes and checklist fingerprints."""
+    definition = journey_definition(page)
+    pages = member_pages(definition)
+    records, fingerprints = member_records(pages)
+    steps = []
+    for number, (step, block) in enumerate(zip(definition.steps, definition.step_blocks, strict=True), start=1):
+        steps.append(
+            {
+                "number": number,
+                "title": block["title"],
+                "note": block["note"],
+                "logic": step.logic,
+                "members": [
+                    {
+                        "code": member.code,
+                        "name": records[member.code]["name"],
+                        "department": records[member.code]["department"],
+                        "required": member.required,
+                        "fingerprint": fingerprints[member.code],
+                        "checklist_version": pages[member.code].checklist_version,
+                        "url": pages[member.code].url,
+                    }
+                    for member in step.members
+                    if member.code in records
+                ],
+            }
+        )
+    return {
+        "slug": page.slug,
+        "name": page.title,
+        "intro": page.intro,
+        "audience": page.audience,
+        "url": page.url,
+        "steps": steps,
+        "questions": [
+            {
+                "key": q.key,
+                "question": q.question,
+                "options": list(q.options),
+                "answers": list(q.situation.answers),
+                "maps_to": [{"code": m.code, "situation": m.situation_key} for m in q.mappings],
+            }
+            for q in definition.questions
+        ],
+        "presets": [{"code": p.code, "situation": p.situation_key, "answer": p.answer} for p in definition.presets],
+        "material_links": [
+            {"label": link.label, "code": link.code, "material_name": link.material_name} for link in definition.links
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class JourneyView:
+    record: dict[str, Any]
+    merged: MergedChecklist
+    questions: list[dict[str, Any]]
+    answers: dict[str, str]
+    answered: list[str]
+
+    @property
+    def short_fingerprint(self) -> str:
+        return short_fingerprint(self.merged.fingerprint)
+
+    @property
+    def step_count(self) -> int:
+        return len(self.record["steps"])
+
+
+def build_journey_view(page, params: Any = None) -> JourneyView:
+    definition = journey_definition(page)
+    records, fingerprints = member_records(member_pages(definition))
+    answers = parse_journey_answers(definition.questions, params or {})
+    merged = merge_checklists(
+        definition.steps, records, fingerprints, answers, definition.questions, definition.links, definition.presets
+    )
+    questions = [
+        {
+            "key": q.key,
+            "question": q.question,
+            "choices": [{"value": a, "selected": answers.get(q.key) == a} for a in q.situation.answers],
+            "answered": q.key in answers,
+        }
+        for q in definition.questions
+    ]
+    answered = [f"{q.question} {answers[q.key]}" for q in definition.questions if q.key in answers]
+    return JourneyView(journey_record(page), merged, questions, answers, answered)
+
+
+def journey_page_context(page, request) -> dict[str, Any]:
+    return {"journey_view": build_journey_view(page, request.GET), "journey_index": page.get_parent().specific}
+
+
+def journeys_of_guide(code: str) -> list[dict[str, Any]]:
+    """The "part of" boxes of a guide page: each live journey the guide belongs to, with its
+    step number and the previous and next steps' first guides."""
+    from journeys.models import JourneyPage
+
+    boxes = []
+    for journey in JourneyPage.objects.live().order_by("path"):
+        definition = journey_definition(journey)
+        position = next(
+            (i for i, step in enumerate(definition.steps) if any(m.code == code for m in step.members)), None
+        )
+        if position is None:
+            continue
+        neighbours = {}
+        for name, index in (("previous", position - 1), ("next", position + 1)):
+            if 0 <= index < len(definition.steps) and definition.steps[index].members:
+                neighbours[name] = {"title": definition.step_blocks[index]["title"], "number": index + 1,
+                                    "code": definition.steps[index].members[0].code}
+        boxes.append(
+            {
+                "name": journey.title,
+                "url": journey.url,
+                "step": position + 1,
+                "step_count": len(definition.steps),
+                "step_title": definition.step_blocks[position]["title"],
+                **neighbours,
+            }
+        )
+    return boxes
