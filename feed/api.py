@@ -51,6 +51,7 @@ from django.views.decorators.csrf import csrf_exempt
 from feed.models import CHINA, ChangeEvent, to_iso
 from guides.choices import SECTION_BY_SLUG, SECTION_SLUGS, ItemType, Section
 from guides.domain.checklist import diff_checklists, short_fingerprint
+from guides.domain.situations import Situation, describe_answers, select_materials
 from guides.serializers import iter_encoded_records, live_record, reference_version
 from portal.public_urls import public_url
 from portal.security import client_ip, count_request
@@ -59,6 +60,7 @@ from search.documents import MODEL_FIELDS
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,63}$")
+SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]{1,255}$")
 FINGERPRINT_RE = re.compile(r"^[0-9a-f]{12,64}$")
 CURSOR_RE = re.compile(r"^[A-Za-z0-9_-]{8,200}$")
 # re's \d and $ would also take other scripts' digits ("٩٩") and a trailing line break.
@@ -534,7 +536,106 @@ def guide_checklist(request, code: str):
         version = versions.order_by("-published_at", "-version").first()
         if version is None:
             raise NotFound(f"事项“{code}”在 {at.isoformat()} 当日结束时尚无已发布的受理清单")
-    return json_response(_checklist_body(guide, version, at), last_modified=version.published_at)
+    body = _checklist_body(guide, version, at)
+    body.update(_personalised(version.checklist, _answer_params(request, allowed={"at"})))
+    return json_response(body, last_modified=version.published_at)
+
+
+ANSWER_PARAM_RE = re.compile(r"^[sq][0-9]{1,3}$")
+
+
+def _answer_params(request, *, allowed: set[str]) -> dict[str, str]:
+    """The situation answers of a request (``s1=…`` for a guide, ``q1=…`` for a journey). An
+    unknown parameter is an error here, unlike on the web page: a client that misspells an
+    answer must not silently get the unfiltered checklist."""
+    answers = {}
+    for name in request.GET:
+        if name in allowed:
+            continue
+        if not ANSWER_PARAM_RE.fullmatch(name):
+            raise BadParameter(name, f"未知参数“{name[:20]}”")
+        answers[name] = request.GET[name]
+    return answers
+
+
+def _checked_answers(situations, raw: dict[str, str]) -> dict[str, str]:
+    by_key = {situation.key: situation for situation in situations}
+    for key, value in raw.items():
+        situation = by_key.get(key)
+        if situation is None:
+            raise BadParameter(key, f"没有标识为“{key}”的情形问题")
+        if value not in situation.answers:
+            raise BadParameter(key, f"情形“{situation.question}”的回答必须是：" + "、".join(situation.answers))
+    return raw
+
+
+def _personalised(checklist: dict, raw_answers: dict[str, str]) -> dict:
+    """The checklist for the answers, as the printed sheet lists it: materials of other cases
+    dropped, those of unanswered questions kept with ``applies`` null."""
+    situations = [Situation.from_dict(s) for s in checklist.get("situations") or ()]
+    answers = _checked_answers(situations, raw_answers)
+    return {
+        "answers": answers,
+        "answered": describe_answers(situations, answers),
+        "materials": [
+            {**selection.material, "applies": selection.applies}
+            for selection in select_materials(checklist.get("materials") or (), situations, answers)
+            if selection.applies is not False
+        ],
+    }
+
+
+def _journey_or_404(slug: str):
+    from journeys.models import JourneyPage
+
+    page = JourneyPage.objects.live().filter(slug=slug[:255]).first() if SLUG_RE.fullmatch(slug) else None
+    if page is None:
+        raise NotFound(f"没有网址标识为“{slug[:64]}”的已发布一件事")
+    return page
+
+
+def _journey_links(request, page) -> dict:
+    return {
+        "url": _page_url(request, page),
+        "api_url": _absolute(request, reverse("feed:journey-detail", args=[page.slug])),
+        "pdf_url": _absolute(request, reverse("journey-pdf", args=[page.slug])),
+        "updated_at": to_iso(page.last_published_at),
+    }
+
+
+@api_endpoint
+def journey_list(request):
+    from journeys.models import JourneyPage
+    from journeys.records import journey_record
+
+    pages = list(JourneyPage.objects.live().order_by("path"))
+    items = []
+    for page in pages:
+        record = journey_record(page)
+        items.append(
+            {
+                "slug": page.slug,
+                "name": page.title,
+                "audience": page.audience,
+                "member_codes": [m["code"] for step in record["steps"] for m in step["members"]],
+                **_journey_links(request, page),
+            }
+        )
+    last_modified = max((p.last_published_at for p in pages if p.last_published_at), default=None)
+    return json_response({"items": items}, last_modified=last_modified)
+
+
+@api_endpoint
+def journey_detail(request, slug: str):
+    from journeys.records import build_journey_view, journey_definition
+
+    page = _journey_or_404(slug)
+    raw = _answer_params(request, allowed=set())
+    _checked_answers([q.situation for q in journey_definition(page).questions], raw)
+    view = build_journey_view(page, raw)
+    record = {key: value for key, value in view.record.items() if key != "url"}
+    body = {**record, **_journey_links(request, page), "answered": view.answered, "merged_checklist": view.merged.as_dict()}
+    return json_response(body, last_modified=page.last_published_at)
 
 
 @api_endpoint

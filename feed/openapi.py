@@ -262,6 +262,88 @@ def _components() -> dict:
                 }
             ),
             "Checklist": checklist,
+            "PersonalMaterial": _object(
+                {"name": STRING, "situation": NULLABLE_STRING, "applies": {"type": ["boolean", "null"], "description": "null：相关情形未回答，可能需要"}},
+                required=["name", "applies"],
+                description="规范化清单中的一项材料，附是否适用于所给回答",
+            ),
+            "JourneyMember": _object(
+                {
+                    "code": STRING,
+                    "name": STRING,
+                    "department": STRING,
+                    "required": {**BOOLEAN, "description": "必办（true）或选办（false）"},
+                    "fingerprint": FINGERPRINT,
+                    "checklist_version": INTEGER,
+                },
+                required=["code", "name", "required", "fingerprint"],
+            ),
+            "JourneyStep": _object(
+                {
+                    "number": {"type": "integer", "minimum": 1},
+                    "title": STRING,
+                    "note": STRING,
+                    "logic": {"type": "string", "enum": ["and", "or"], "description": "and：各项都办；or：办其中一项"},
+                    "members": _array(_ref("JourneyMember")),
+                },
+                required=["number", "title", "logic", "members"],
+            ),
+            "JourneyListItem": _object(
+                {
+                    "slug": STRING,
+                    "name": STRING,
+                    "audience": {"type": "string", "enum": ["person", "business"]},
+                    "member_codes": _array(STRING),
+                    "url": NULLABLE_URI,
+                    "api_url": URI,
+                    "pdf_url": URI,
+                    "updated_at": {"type": ["string", "null"], "format": "date-time"},
+                },
+                required=["slug", "name", "member_codes", "api_url"],
+            ),
+            "JourneyList": _object({"items": _array(_ref("JourneyListItem"))}, required=["items"]),
+            "MergedMaterial": _object(
+                {
+                    "name": STRING,
+                    "type": STRING,
+                    "original": INTEGER,
+                    "copies": INTEGER,
+                    "applies": {"type": ["boolean", "null"]},
+                    "always_needed": BOOLEAN,
+                    "linked": {**BOOLEAN, "description": "由编辑指定合并（而非名称和类型相同）"},
+                    "differences": _array(STRING),
+                    "needed_by": _array(_object({"code": STRING, "guide_name": STRING, "material_name": STRING,
+                                                 "original": INTEGER, "copies": INTEGER})),
+                },
+                required=["name", "type", "original", "copies", "needed_by"],
+            ),
+            "MergedChecklist": _object(
+                {
+                    "fingerprint": {**FINGERPRINT, "description": "由各事项清单指纹、回答和合并规则得出的 SHA-256"},
+                    "answers": {"type": "object", "additionalProperties": STRING},
+                    "material_count": {**INTEGER, "description": "合并后共需的材料份数（N）"},
+                    "item_material_count": {**INTEGER, "description": "各事项分项合计的材料份数（M）"},
+                    "members": _array(_object({"code": STRING, "fingerprint": FINGERPRINT})),
+                    "materials": _array(_ref("MergedMaterial")),
+                },
+                required=["fingerprint", "material_count", "item_material_count", "members", "materials"],
+            ),
+            "Journey": _object(
+                {
+                    "slug": STRING,
+                    "name": STRING,
+                    "intro": STRING,
+                    "audience": {"type": "string", "enum": ["person", "business"]},
+                    "steps": _array(_ref("JourneyStep")),
+                    "questions": _array(_object({"key": STRING, "question": STRING, "options": _array(STRING), "answers": _array(STRING)})),
+                    "url": NULLABLE_URI,
+                    "api_url": URI,
+                    "pdf_url": URI,
+                    "answered": _array(STRING),
+                    "merged_checklist": _ref("MergedChecklist"),
+                },
+                required=["slug", "name", "steps", "merged_checklist"],
+            ),
             "ChecklistVersion": _object(
                 {
                     "code": STRING,
@@ -273,6 +355,9 @@ def _components() -> dict:
                     "current": {**BOOLEAN, "description": "是否为当前有效版本"},
                     "at": {"type": ["string", "null"], "format": "date"},
                     "checklist": _ref("Checklist"),
+                    "answers": {"type": "object", "additionalProperties": STRING, "description": "采用的情形回答"},
+                    "answered": _array(STRING),
+                    "materials": {**_array(_ref("PersonalMaterial")), "description": "按回答筛选后的材料，与按同样回答打印的告知单一致"},
                 }
             ),
             "ChecklistChanges": _object(
@@ -419,6 +504,24 @@ def _query(name: str, description: str, schema: dict, required: bool = False) ->
     return {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
 
 
+def _answers(prefix: str, description: str) -> dict:
+    """Situation answers as query parameters named by their question (s1=…, q1=…): an object
+    exploded into the query."""
+    return {
+        "name": "answers",
+        "in": "query",
+        "required": False,
+        "style": "form",
+        "explode": True,
+        "description": description,
+        "schema": {
+            "type": "object",
+            "propertyNames": {"pattern": f"^{prefix}[0-9]{{1,3}}$"},
+            "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 100},
+        },
+    }
+
+
 CODE = {"$ref": "#/components/parameters/code"}
 LIMIT = {"$ref": "#/components/parameters/limit"}
 
@@ -470,7 +573,30 @@ def openapi_document(request) -> dict:
             "不带 at 时返回当前版本；带 at=YYYY-MM-DD 时返回北京时间该日结束时有效的版本"
             "（发布时间不晚于该时刻的最新版本），该日之前尚无版本时返回 404。已撤下事项的历史版本仍可按日期查询。",
             _ok("ChecklistVersion", "清单版本"),
-            parameters=[CODE, _query("at", "日期 YYYY-MM-DD（北京时间）", {"type": "string", "format": "date"})],
+            parameters=[
+                CODE,
+                _query("at", "日期 YYYY-MM-DD（北京时间）", {"type": "string", "format": "date"}),
+                _answers("s", "情形回答，如 s1=是、s2=有限责任公司（键为情形标识，值为是/否或选项）；返回按回答筛选的材料"),
+            ],
+        ),
+        "/journeys/": _operation(
+            "listJourneys",
+            "一件事列表",
+            "已发布的一件事（一件事一次办），含各成员事项编码。",
+            _ok("JourneyList", "一件事"),
+            errors=(),
+        ),
+        "/journeys/{slug}/": _operation(
+            "getJourney",
+            "一件事：步骤、成员事项与合并后的材料清单",
+            "各步骤的成员事项（编码、清单指纹）与按共同情形回答（q1=…）合并后的材料清单及其指纹；"
+            "任一成员事项的清单变化，合并清单指纹随之变化。",
+            _ok("Journey", "一件事"),
+            parameters=[
+                {"name": "slug", "in": "path", "required": True, "description": "一件事的网址标识",
+                 "schema": {"type": "string", "pattern": "^[-a-zA-Z0-9_]{1,255}$"}},
+                _answers("q", "共同情形问题的回答，如 q1=是"),
+            ],
         ),
         "/guides/{code}/checklist/verify/": _operation(
             "verifyChecklist",

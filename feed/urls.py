@@ -16,10 +16,12 @@ urlpatterns = [
     path("guides/<str:code>/", api.guide_detail, name="guide-detail"),
     path("guides/<str:code>/checklist/", api.guide_checklist, name="guide-checklist"),
     path("guides/<str:code>/checklist/verify/", api.guide_checklist_verify, name="guide-checklist-verify"),
+    path("journeys/", api.journey_list, name="journey-list"),
+    path("journeys/<str:slug>/", api.journey_detail, name="journey-detail"),
     path("changes/", api.changes, name="changes"),
     path("schema/", api.openapi_schema, name="openapi"),
     path("schemas/guide.json", api.guide_json_schema, name="guide-schema"),
     path("schemas/guide/v1.json", api.guide_json_schema, name="guide-schema-v1"),
     path("docs/", api.docs, name="docs"),
-    re_path(r"^(?:guides|changes|schema|schemas|docs)/.+$", api.not_found),
+    re_path(r"^(?:guides|journeys|changes|schema|schemas|docs)/.+$", api.not_found),
 ]
