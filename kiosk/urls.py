@@ -10,4 +10,5 @@ urlpatterns = [
     path("department/<str:code>/", views.department, name="department"),
     path("g/<str:code>/", views.guide, name="guide"),
     path("g/<str:code>/print/", views.guide_print, name="print"),
+    path("j/<slug:slug>/", views.journey, name="journey"),
 ]

@@ -135,6 +135,7 @@ def start(request):
             results=results,
             sections=_section_tiles(),
             departments=_department_tiles(),
+            journeys=_journey_tiles(),
             is_start=True,
         ),
     )
@@ -275,3 +276,55 @@ def guide_print(request, code: str):
     to open when the kiosk runs without JavaScript (the PDF viewer has its own print button)."""
     page = _live_guide(code)
     return TemplateResponse(request, "kiosk/print.html", _guide_context(request, page))
+
+
+def _journey_tiles() -> list[dict[str, Any]]:
+    from journeys.models import JourneyPage
+
+    return [
+        {"name": page.title, "url": reverse("kiosk:journey", args=[page.slug])}
+        for page in JourneyPage.objects.live().order_by("path")
+    ]
+
+
+@require_GET
+def journey(request, slug: str):
+    """A journey at the kiosk: its steps (each guide a tap away) and the merged checklist for the
+    answers, tapped as buttons as on a guide, with the journey sheet to print."""
+    from journeys.models import JourneyPage
+    from journeys.records import build_journey_view
+
+    page = JourneyPage.objects.live().filter(slug=slug).first()
+    if page is None:
+        raise Http404("No published journey with this slug")
+    view = build_journey_view(page, request.GET)
+    base = reverse("kiosk:journey", args=[slug])
+    questions = []
+    for question in view.questions:
+        others = {key: value for key, value in view.answers.items() if key != question["key"]}
+        questions.append(
+            {
+                **question,
+                "choices": [
+                    {**choice, "url": base + _query_string({**others, question["key"]: choice["value"]}) + "#situations"}
+                    for choice in question["choices"]
+                ],
+                "unsure_url": base + _query_string(others) + "#situations",
+            }
+        )
+    steps = [
+        {**step, "members": [{**member, "kiosk_url": guide_url(member["code"])} for member in step["members"]]}
+        for step in view.record["steps"]
+    ]
+    return TemplateResponse(
+        request,
+        "kiosk/journey.html",
+        _base_context(
+            journey=view.record,
+            journey_view=view,
+            merged=view.merged,
+            steps=steps,
+            questions=questions,
+            pdf_url=reverse("journey-pdf", args=[slug]) + _query_string(dict(view.answers)),
+        ),
+    )

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from guides.choices import SECTION_SLUGS
 from guides.models import Department
+from journeys.search import journey_results
 from search.analysis import normalize
 from search.clicks import MAX_QUERY_CHARS, click_url, record_click
 from search.params import BadParameter, parse_search_params
@@ -129,6 +130,7 @@ def search(request):
         "search_query": outcome.query,
         "params": params,
         "outcome": outcome,
+        "journeys": journey_results(outcome) if outcome.page == 1 else [],
         "facets": _search_page_facets(params, outcome),
         "pagination": _pagination(params, outcome),
         "error": error,
@@ -193,6 +195,10 @@ def search_api(request):
                 for position, hit in enumerate(outcome.hits, start=(outcome.page - 1) * outcome.per_page + 1)
             ],
             "facets": _facets(outcome),
+            # One-thing journeys, a kind of result of their own (first page only).
+            "journeys": [
+                *(journey_results(outcome) if outcome.page == 1 else [])
+            ],
             "suggestions": outcome.suggestions,
             "popular": [{"code": p.code, "name": p.title, "url": f"/g/{p.code}/"} for p in outcome.popular],
         },
