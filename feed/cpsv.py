@@ -41,7 +41,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from enum import Enum
 from pathlib import Path
@@ -421,12 +421,36 @@ def _processing_time(limit: dict[str, Any] | None) -> dict[str, Any] | None:
     return None
 
 
-def guide_graph(record: dict[str, Any], *, base_url: str, checklist_version: int | None = None) -> list[dict]:
+def guide_graph(
+    record: dict[str, Any], *, base_url: str, checklist_version: int | None = None, grouped_by: Sequence[str] = ()
+) -> list[dict]:
     """The CPSV-AP nodes of one guide record: the service, its parts, and every organisation,
-    concept, location and time node they refer to (closed-world complete)."""
+    concept, location and time node they refer to (closed-world complete). ``grouped_by`` are
+    the IRIs of the events (journeys) the service belongs to; the document must carry them."""
     graph = _Graph()
     _build(graph, record, base_url=base_url, checklist_version=checklist_version)
+    if grouped_by:
+        graph.nodes[_Iris(base_url, record["code"]).local("service")]["cv:isGroupedBy"] = [_ref(iri) for iri in grouped_by]
     return graph.list()
+
+
+def event_iri(base_url: str, slug: str) -> str:
+    return f"{_base(base_url)}{API_PATH}/journeys/{slug}/#event"
+
+
+def event_node(journey: dict[str, Any], *, base_url: str) -> dict[str, Any]:
+    """A journey (一件事) as a cv:LifeEvent (citizens) or cv:BusinessEvent (businesses) that
+    groups its member guides' public services."""
+    kind = "BusinessEvent" if journey["audience"] == "business" else "LifeEvent"
+    codes = list(dict.fromkeys(m["code"] for step in journey["steps"] for m in step["members"]))
+    return {
+        "@id": event_iri(base_url, journey["slug"]),
+        "@type": ["Event", kind],
+        "dct:identifier": journey["slug"],
+        "dct:title": [_zh(_text(journey["name"]))],
+        "dct:description": [_zh(_text(journey["intro"]))] if _text(journey["intro"]) else [],
+        "cv:hasRelatedService": [_ref(_Iris(base_url, code).local("service")) for code in codes],
+    }
 
 
 def _build(graph: _Graph, record: dict[str, Any], *, base_url: str, checklist_version: int | None) -> None:
@@ -723,15 +747,33 @@ def _build(graph: _Graph, record: dict[str, Any], *, base_url: str, checklist_ve
 # --- documents -----------------------------------------------------------------------------------
 
 
-def _graph_nodes(records_with_versions: Iterable[tuple[dict, int | None]], *, base_url: str) -> Iterator[dict]:
+def _graph_nodes(
+    records_with_versions: Iterable[tuple[dict, int | None]], *, base_url: str, journeys: Sequence[dict] = ()
+) -> Iterator[dict]:
     """Every node of every guide in the given order, shared nodes (organisations, concepts, hall
-    hours …) only at their first appearance."""
+    hours …) only at their first appearance; then the events of ``journeys``, each naming only
+    the services the document holds."""
+    events: dict[str, list[str]] = {}
+    for journey in journeys:
+        for step in journey["steps"]:
+            for member in step["members"]:
+                iri = event_iri(base_url, journey["slug"])
+                if iri not in events.setdefault(member["code"], []):
+                    events[member["code"]].append(iri)
     seen: set[str] = set()
+    services: set[str] = set()
     for record, version in records_with_versions:
-        for node in guide_graph(record, base_url=base_url, checklist_version=version):
+        services.add(_Iris(base_url, record["code"]).local("service"))
+        for node in guide_graph(record, base_url=base_url, checklist_version=version, grouped_by=events.get(record["code"], ())):
             if node["@id"] not in seen:
                 seen.add(node["@id"])
                 yield node
+    for journey in journeys:
+        node = event_node(journey, base_url=base_url)
+        node["cv:hasRelatedService"] = [ref for ref in node["cv:hasRelatedService"] if ref["@id"] in services]
+        if not node["dct:description"]:
+            del node["dct:description"]
+        yield node
 
 
 def _head(base_url: str, inline_context: bool) -> Any:
@@ -756,13 +798,17 @@ def dumps(value: Any) -> str:
 
 
 def iter_cpsv_json(
-    records_with_versions: Iterable[tuple[dict, int | None]], *, base_url: str, inline_context: bool = False
+    records_with_versions: Iterable[tuple[dict, int | None]],
+    *,
+    base_url: str,
+    inline_context: bool = False,
+    journeys: Sequence[dict] = (),
 ) -> Iterator[str]:
     """The text of :func:`cpsv_document`, produced guide by guide for streaming. The records must
     already be ordered by code; the output is then identical to ``dumps(cpsv_document(...))``."""
     yield '{"@context":' + dumps(_head(base_url, inline_context)) + ',"@graph":['
     separator = ""
-    for node in _graph_nodes(_checked_order(records_with_versions), base_url=base_url):
+    for node in _graph_nodes(_checked_order(records_with_versions), base_url=base_url, journeys=journeys):
         yield separator + dumps(node)
         separator = ","
     yield "]}"

@@ -61,10 +61,18 @@ def _catalogue_records() -> Iterator[tuple[dict, int]]:
         yield record, page.checklist_version
 
 
+def _journey_records() -> list[dict]:
+    """The live journeys, as cv:LifeEvent / cv:BusinessEvent grouping their members' services."""
+    from journeys.models import JourneyPage
+    from journeys.records import journey_record
+
+    return [journey_record(page) for page in JourneyPage.objects.live().order_by("slug")]
+
+
 @require_safe
 def catalogue(request):
     response = StreamingHttpResponse(
-        iter_cpsv_json(_catalogue_records(), base_url=base_url(request)), content_type=LD_JSON
+        iter_cpsv_json(_catalogue_records(), base_url=base_url(request), journeys=_journey_records()), content_type=LD_JSON
     )
     return _public(response)
 
