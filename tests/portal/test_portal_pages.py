@@ -76,12 +76,23 @@ def test_demo_site_loads_once_and_looks_like_a_district_centre(db, capsys):
     assert intake.hall.calendar_days.filter(date="2026-10-01", kind="closed").exists()
     assert intake.hall.calendar_days.filter(date="2026-10-10", kind="workday").exists()
 
-    counts = (GuidePage.objects.count(), Department.objects.count(), ServiceWindow.objects.count())
+    from journeys.models import JourneyPage
+    from journeys.records import build_journey_view
+
+    journeys = {j.slug: j for j in JourneyPage.objects.live()}
+    assert {j.title for j in journeys.values()} >= {"新生儿出生一件事", "开办企业一件事", "身后一件事"}
+    business_or = [j for j in journeys.values() if j.audience == "business" and any(b.value["logic"] == "or" for b in j.steps)]
+    assert business_or, "a business journey with an “or” step"
+    for journey in journeys.values():
+        merged = build_journey_view(journey).merged
+        assert merged.material_count < merged.item_material_count, journey.slug  # something merged
+
+    counts = (GuidePage.objects.count(), Department.objects.count(), ServiceWindow.objects.count(), JourneyPage.objects.count())
     call_command("load_demo")
     second = capsys.readouterr().out
     assert "新建 0，更新 0" in second
     assert first.split("密码：")[1].split()[0] == second.split("密码：")[1].split()[0]
-    assert (GuidePage.objects.count(), Department.objects.count(), ServiceWindow.objects.count()) == counts
+    assert (GuidePage.objects.count(), Department.objects.count(), ServiceWindow.objects.count(), JourneyPage.objects.count()) == counts
 
 
 def test_every_demo_guide_renders(client, db):
