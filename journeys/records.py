@@ -204,31 +204,87 @@ def journey_page_context(page, request) -> dict[str, Any]:
     return {"journey_view": build_journey_view(page, request.GET), "journey_index": page.get_parent().specific}
 
 
+LIVE_JOURNEYS_KEY = "journeys:live"
+
+
+def _summaries_of_live_journeys() -> list[dict[str, Any]]:
+    from journeys.models import JourneyPage
+
+    summaries = []
+    for journey in JourneyPage.objects.live().order_by("path"):
+        definition = journey_definition(journey)
+        steps = [
+            {"title": block["title"], "codes": [member.code for member in step.members]}
+            for step, block in zip(definition.steps, definition.step_blocks, strict=True)
+        ]
+        summaries.append(
+            {
+                "slug": journey.slug,
+                "name": journey.title,
+                "url": journey.url,
+                "intro": journey.intro,
+                "text": " ".join([journey.title, journey.intro, *(step["title"] for step in steps)]),
+                "steps": steps,
+                "member_codes": _member_codes(journey),
+            }
+        )
+    return summaries
+
+
+def _member_codes(journey) -> dict[int, str]:
+    """Page id → code of every guide a journey's steps choose (loaded by the definition)."""
+    return {
+        member["guide"].pk: member["guide"].code
+        for block in journey.steps
+        for member in block.value["members"]
+        if getattr(member["guide"], "code", None)
+    }
+
+
+def live_journeys() -> list[dict[str, Any]]:
+    """Every live journey as the part-of boxes and journey search read it, cached under the site
+    tree version (portal.routing): a publish, unpublish, move or delete of a journey moves it (a
+    journey is not a guide), and so does the publish of a member guide whose code changed
+    (``forget_renamed_members``). The publish of a guide leaves it, so a guide page's first reader
+    after the publish does not read every journey again."""
+    from portal.routing import cached
+
+    return cached(LIVE_JOURNEYS_KEY, _summaries_of_live_journeys)
+
+
+def forget_renamed_members(sender, instance=None, **kwargs) -> None:
+    """For page_published: the cached journeys link their members by code (``/g/<code>/``)."""
+    from guides.models import GuidePage
+    from portal.routing import bump_site_tree_version, peek
+
+    if not isinstance(instance, GuidePage):
+        return
+    for journey in peek(LIVE_JOURNEYS_KEY, None) or ():
+        if journey["member_codes"].get(instance.pk, instance.code) != instance.code:
+            bump_site_tree_version()
+            return
+
+
 def journeys_of_guide(code: str) -> list[dict[str, Any]]:
     """The "part of" boxes of a guide page: each live journey the guide belongs to, with its
     step number and the previous and next steps' first guides."""
-    from journeys.models import JourneyPage
-
     boxes = []
-    for journey in JourneyPage.objects.live().order_by("path"):
-        definition = journey_definition(journey)
-        position = next(
-            (i for i, step in enumerate(definition.steps) if any(m.code == code for m in step.members)), None
-        )
+    for journey in live_journeys():
+        steps = journey["steps"]
+        position = next((i for i, step in enumerate(steps) if code in step["codes"]), None)
         if position is None:
             continue
         neighbours = {}
         for name, index in (("previous", position - 1), ("next", position + 1)):
-            if 0 <= index < len(definition.steps) and definition.steps[index].members:
-                neighbours[name] = {"title": definition.step_blocks[index]["title"], "number": index + 1,
-                                    "code": definition.steps[index].members[0].code}
+            if 0 <= index < len(steps) and steps[index]["codes"]:
+                neighbours[name] = {"title": steps[index]["title"], "number": index + 1, "code": steps[index]["codes"][0]}
         boxes.append(
             {
-                "name": journey.title,
-                "url": journey.url,
+                "name": journey["name"],
+                "url": journey["url"],
                 "step": position + 1,
-                "step_count": len(definition.steps),
-                "step_title": definition.step_blocks[position]["title"],
+                "step_count": len(steps),
+                "step_title": steps[position]["title"],
                 **neighbours,
             }
         )

@@ -164,6 +164,35 @@ def test_the_first_reader_after_a_publish_reads_only_the_guide(client, publish_g
     assert not any("wagtailcore_site" in sql or "guides_hallsession" in sql for sql in statements)
 
 
+def test_the_part_of_box_costs_no_query_once_the_journeys_are_cached(client, publish_guide):
+    """A member guide's page shows which journey it is part of without reading the journeys again
+    after a publish of a guide or a change of reference data: the live journeys are cached under
+    the site tree version, which the publish of a journey moves."""
+    from portal.demo.loader import add_journey
+
+    template = make_record()
+    member = publish_guide(code="T-Q-0001", materials=template["materials"][:1], steps=template["steps"][:1], situations=[])
+    other = publish_guide(code="T-Q-0002", materials=template["materials"][:1], steps=template["steps"][:1], situations=[])
+    uncached_without_journey = queries_of_uncached_page(client, member)
+    add_journey({
+        "slug": "q-journey", "title": "测试一件事", "audience": "person", "intro": "两个事项。",
+        "steps": [{"title": "第一步", "logic": "and", "members": [["T-Q-0001", "required"]]},
+                  {"title": "第二步", "logic": "and", "members": [["T-Q-0002", "required"]]}],
+    })
+    assert queries_of_uncached_page(client, member) == uncached_without_journey
+    assert "（第 1 步，共 2 步）" in client.get(member.url).content.decode()
+    count, statements = queries_of_first_read_after_a_publish(client, member)
+    assert count <= 9, "\n".join(statements)
+    assert not any("journeys_journeypage" in sql for sql in statements)
+    assert 'rel="prev" href="/g/T-Q-0001/"' in client.get(other.url).content.decode()
+
+    # A member's new code reaches its neighbour's box, though a guide's publish keeps the cache.
+    latest = member.get_latest_revision_as_object()
+    latest.code = "T-Q-0003"
+    latest.save_revision().publish()
+    assert 'rel="prev" href="/g/T-Q-0003/"' in client.get(other.url).content.decode()
+
+
 def test_routing_follows_changes_to_the_site_tree(client, publish_guide):
     """What routing keeps cached (portal.routing) goes with a change of the guide index."""
     from guides.models import GuideIndexPage
