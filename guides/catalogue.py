@@ -59,6 +59,7 @@ def _querysets() -> dict[str, Any]:
 
     from feed.models import ChangeEvent
     from guides.models import Department, GuidePage, LifeEvent, ServiceHall, ServiceWindow
+    from journeys.models import JourneyPage
     from search.models import Synonym
 
     return {
@@ -69,6 +70,7 @@ def _querysets() -> dict[str, Any]:
         RecordKind.SYNONYM: Synonym.objects.order_by("phrases"),
         # In tree order: a restore adds them to the index in the same order.
         RecordKind.GUIDE: GuidePage.objects.order_by("path"),
+        RecordKind.JOURNEY: JourneyPage.objects.order_by("path"),
         RecordKind.CHANGE: ChangeEvent.objects.order_by("pk"),
         RecordKind.PROMOTION: SearchPromotion.objects.order_by("query__query_string", "sort_order", "pk").select_related(
             "query", "page"
@@ -80,12 +82,18 @@ def _site_record() -> dict[str, Any]:
     from wagtail.models import Site
 
     from guides.models import GuideIndexPage
+    from journeys.models import JourneyIndexPage
     from portal.models import HomePage, SiteIdentity, StatementPage
 
     site = Site.objects.filter(is_default_site=True).first()
     identity = SiteIdentity.objects.filter(site=site).select_related("accessibility_statement").first() if site else None
     return serialize_site(
-        site, HomePage.objects.first(), GuideIndexPage.objects.first(), StatementPage.objects.order_by("path"), identity
+        site,
+        HomePage.objects.first(),
+        GuideIndexPage.objects.first(),
+        StatementPage.objects.order_by("path"),
+        identity,
+        JourneyIndexPage.objects.first(),
     )
 
 
@@ -93,6 +101,7 @@ def iter_catalogue() -> Iterator[bytes]:
     """The lines of the catalogue (UTF-8 JSON, each ending in a newline); run it inside
     ``catalogue_snapshot``."""
     from guides.models import GuidePage
+    from journeys.catalogue import serialize_journey
 
     querysets = _querysets()
     codes = dict(GuidePage.objects.values_list("pk", "code"))
@@ -113,6 +122,8 @@ def iter_catalogue() -> Iterator[bytes]:
         for item in querysets[kind].iterator(chunk_size=RECORD_CHUNK_SIZE):
             yield _line(kind, serialize(item))
     yield from _guide_lines(list(querysets[RecordKind.GUIDE].values_list("pk", flat=True)))
+    for journey in querysets[RecordKind.JOURNEY]:
+        yield _line(RecordKind.JOURNEY, serialize_journey(journey))
     for event in querysets[RecordKind.CHANGE].iterator(chunk_size=2000):
         yield _line(RecordKind.CHANGE, serialize_change_event(event, codes.get(event.guide_id)))
     for promotion in querysets[RecordKind.PROMOTION]:

@@ -74,6 +74,7 @@ from guides.serializers import (
     CATALOGUE_FORMAT,
     GUIDE_INDEX_FIELDS,
     HOME_FIELDS,
+    JOURNEY_INDEX_FIELDS,
     RECORD_KEY,
     SITE_IDENTITY_FIELDS,
     STATEMENT_FIELDS,
@@ -817,6 +818,63 @@ def normalize_site(data: dict) -> dict[str, Any]:
         # Absent in catalogues written before they were exported: then they are left as they are.
         "statements": _statements(data, errors),
         "identity": _site_identity(data, errors),
+        # Files written before journeys existed have none.
+        "journey_index": _page_fields(_object(data, "journey_index", errors), JOURNEY_INDEX_FIELDS, errors)
+        if data.get("journey_index") is not None else None,
+    }
+    return _check(errors, record)
+
+
+def _pairs(value: Any, label: str, size: int, errors: list[str]) -> list[list[str]]:
+    """A list of ``size``-item lists of text (a journey's [code, …] references)."""
+    if not isinstance(value, list) or not all(
+        isinstance(item, list) and len(item) == size and all(isinstance(part, str) for part in item) for item in value
+    ):
+        errors.append(_("字段 %(key)s 应为列表，每项为 %(size)s 个文本组成的列表") % {"key": label, "size": size})
+        return []
+    return value
+
+
+def _items(value: Any, label: str, errors: list[str]) -> list[dict]:
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        errors.append(_("字段 %(key)s 应为对象的列表") % {"key": label})
+        return []
+    return value
+
+
+def normalize_journey(data: dict) -> dict[str, Any]:
+    """A one-thing journey in the shape of journeys.catalogue.serialize_journey."""
+    from journeys.catalogue import JOURNEY_PAGE_FIELDS
+
+    errors: list[str] = []
+    state = _object(data, "page", errors)
+    record = {
+        "slug": _text(data, "slug", errors),
+        "title": _text(data, "title", errors),
+        "intro": _text(data, "intro", errors),
+        "audience": _text(data, "audience", errors),
+        "steps": [
+            {"title": _text(step, "title", errors), "logic": _text(step, "logic", errors),
+             "note": _text(step, "note", errors, required=False),
+             "members": _pairs(step.get("members"), "steps.members", 2, errors)}
+            for step in _items(data.get("steps"), "steps", errors)
+        ],
+        "questions": [
+            {"key": _text(q, "key", errors), "question": _text(q, "question", errors),
+             "options": _text(q, "options", errors), "maps": _pairs(q.get("maps"), "questions.maps", 2, errors)}
+            for q in _items(data.get("questions", []), "questions", errors)
+        ],
+        "presets": _pairs(data.get("presets", []), "presets", 3, errors),
+        "links": [
+            {"label": _text(link, "label", errors), "materials": _pairs(link.get("materials"), "links.materials", 2, errors)}
+            for link in _items(data.get("links", []), "links", errors)
+        ],
+        "page": {
+            **{name: _text(state, name, errors, required=False) for name in JOURNEY_PAGE_FIELDS},
+            "live": _boolean(state, "live", errors, default=False),
+            "first_published_at": _moment(state, "first_published_at", errors, nullable=True),
+            "last_published_at": _moment(state, "last_published_at", errors, nullable=True),
+        },
     }
     return _check(errors, record)
 
@@ -923,6 +981,7 @@ NORMALIZERS: dict[str, Callable[[dict], Any]] = {
     RecordKind.THEME: normalize_theme,
     RecordKind.SYNONYM: normalize_synonym,
     RecordKind.GUIDE: normalize_guide,
+    RecordKind.JOURNEY: normalize_journey,
     RecordKind.CHANGE: normalize_change,
     RecordKind.PROMOTION: normalize_promotion,
 }
@@ -937,6 +996,7 @@ NATURAL_KEYS: dict[str, Callable[[Any], Any]] = {
     RecordKind.THEME: lambda record: record["slug"],
     RecordKind.SYNONYM: lambda record: record["phrases"],
     RecordKind.GUIDE: lambda line: line.record["code"],
+    RecordKind.JOURNEY: lambda record: record["slug"],
     RecordKind.CHANGE: lambda record: record["id"],
     RecordKind.PROMOTION: lambda record: (record["query"], record["guide"], record["page"], record["external_link_url"]),
 }
@@ -1014,6 +1074,7 @@ class CatalogueWriter:
 
     def __init__(self, report: ImportReport):
         self.report = report
+        self.pending_journey_index = None
 
     def write(self, kind: str, record: dict[str, Any]) -> None:
         getattr(self, f"write_{kind}")(record)
@@ -1022,20 +1083,34 @@ class CatalogueWriter:
         self.report.records[(kind, outcome)] += 1
 
     def write_site(self, record) -> None:
+        from journeys.models import JourneyIndexPage
         from portal.skeleton import (
             ensure_default_site,
             ensure_guide_index,
             ensure_home,
+            ensure_journey_index,
             ensure_site_identity,
             ensure_statement,
         )
 
         home, home_changed = ensure_home(record["home"], update=True)
         index, index_changed = ensure_guide_index(home, record["guide_index"], update=True)
+        journeys_changed = False
+        if record["journey_index"] is not None:
+            if JourneyIndexPage.objects.exists():
+                _, journeys_changed = ensure_journey_index(home, record["journey_index"], update=True)
+            else:
+                # Created after the guides (``after_guides``), where an export from a site set up
+                # as load_demo does has it: a restore adds the pages in the same order, so the
+                # guides keep the ids that the feed's cursors name.
+                self.pending_journey_index = (home, record["journey_index"])
+                journeys_changed = True
         site_changed = ensure_default_site(home, record["site"], update=True)
         statements_changed = any([ensure_statement(home, fields) for fields in record["statements"] or ()])
         identity_changed = record["identity"] is not None and ensure_site_identity(record["identity"])
-        changed = home_changed or index_changed or site_changed or statements_changed or identity_changed
+        changed = (
+            home_changed or index_changed or journeys_changed or site_changed or statements_changed or identity_changed
+        )
         self._count(RecordKind.SITE, "updated" if changed else "unchanged")
 
     def write_department(self, record) -> None:
@@ -1089,6 +1164,18 @@ class CatalogueWriter:
         _assign(synonym, record)
         _save_validated(synonym)
         self._count(RecordKind.SYNONYM, _outcome(created, True))
+
+    def after_guides(self) -> None:
+        from portal.skeleton import ensure_journey_index
+
+        if self.pending_journey_index is not None:
+            ensure_journey_index(*self.pending_journey_index)
+            self.pending_journey_index = None
+
+    def write_journey(self, record) -> None:
+        from journeys.catalogue import write_journey
+
+        self._count(RecordKind.JOURNEY, write_journey(record))
 
     def write_change(self, record) -> None:
         from feed.models import ChangeEvent
@@ -1419,6 +1506,7 @@ def import_guides(
         for kind in RecordKind.ORDER:
             if kind == RecordKind.GUIDE:
                 _write_guides(guides, publish, user, report, errors, progress)
+                catalogue.after_guides()
                 continue
             for line in by_kind[kind]:
                 try:

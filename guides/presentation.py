@@ -30,11 +30,11 @@ from guides.domain.marks import hands_in_paper
 from guides.domain.situations import Situation, describe_answers, parse_answers, select_materials
 from guides.domain.timelimits import TimeLimit, TimeUnit
 from guides.serializers import checklist_of, live_record, serialize_guide
+from journeys.records import journeys_of_guide
 from portal.public_urls import public_url
 
 # Search engines show about this many characters of a Chinese description.
 META_DESCRIPTION_CHARS = 120
-from journeys.records import journeys_of_guide
 
 
 def schedule_from_record(hall: dict[str, Any]) -> hours.HallSchedule:

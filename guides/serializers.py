@@ -487,11 +487,12 @@ class RecordKind:
     THEME = "theme"
     SYNONYM = "synonym"
     GUIDE = "guide"
+    JOURNEY = "journey"  # a one-thing journey (journeys.catalogue)
     CHANGE = "change"
     PROMOTION = "promotion"
 
     # The order of an export and of an import: each kind refers only to kinds before it.
-    ORDER = (SITE, DEPARTMENT, HALL, WINDOW, THEME, SYNONYM, GUIDE, CHANGE, PROMOTION)
+    ORDER = (SITE, DEPARTMENT, HALL, WINDOW, THEME, SYNONYM, GUIDE, JOURNEY, CHANGE, PROMOTION)
 
 
 def catalogue_time(value) -> str | None:
@@ -540,6 +541,7 @@ def serialize_synonym(synonym) -> dict[str, Any]:
 
 HOME_FIELDS = ("title", "slug", "seo_title", "search_description", "intro", "search_placeholder")
 GUIDE_INDEX_FIELDS = ("title", "slug", "seo_title", "search_description", "intro")
+JOURNEY_INDEX_FIELDS = ("title", "slug", "seo_title", "search_description", "intro")
 
 
 STATEMENT_FIELDS = ("title", "slug", "seo_title", "search_description", "body")
@@ -571,9 +573,9 @@ def serialize_site_identity(identity) -> dict[str, Any]:
     }
 
 
-def serialize_site(site, home, guide_index, statements=(), identity=None) -> dict[str, Any]:
+def serialize_site(site, home, guide_index, statements=(), identity=None, journey_index=None) -> dict[str, Any]:
     """The skeleton of the portal: the default site, its home page, the guide index, the
-    statement pages and the site's identity."""
+    statement pages, the site's identity and the journey index (None when the site has none)."""
     return {
         "site_name": site.site_name if site else "",
         "hostname": site.hostname if site else "localhost",
@@ -582,6 +584,7 @@ def serialize_site(site, home, guide_index, statements=(), identity=None) -> dic
         "guide_index": {name: getattr(guide_index, name) for name in GUIDE_INDEX_FIELDS} if guide_index else None,
         "statements": [serialize_statement(page) for page in statements],
         "identity": serialize_site_identity(identity) if identity else None,
+        "journey_index": {name: getattr(journey_index, name) for name in JOURNEY_INDEX_FIELDS} if journey_index else None,
     }
 
 

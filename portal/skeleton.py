@@ -1,5 +1,6 @@
-"""The skeleton of the portal's page tree: the home page, the guide index and the statement
-pages below it, the default Site that serves them and the site's identity. The demo loader creates it when it is missing; a restore
+"""The skeleton of the portal's page tree: the home page, the guide index, the journey index and
+the statement pages below it, the default Site that serves them and the site's identity. The demo
+loader creates it when it is missing; a restore
 (guides.importer) makes it say what the catalogue file says."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from wagtail.models import Page, Site
 
 from guides.models import GuideIndexPage
 from guides.validation import labelled_messages
+from journeys.models import JourneyIndexPage
 from portal.models import HomePage, SiteIdentity, StatementPage
 
 
@@ -49,6 +51,16 @@ def ensure_guide_index(home: HomePage, fields: dict[str, Any], *, update: bool =
     if index is not None:
         return index, update and _publish_fields(index, fields)
     index = home.add_child(instance=GuideIndexPage(**fields))
+    index.save_revision().publish()
+    return index, True
+
+
+def ensure_journey_index(home: HomePage, fields: dict[str, Any], *, update: bool = False) -> tuple[JourneyIndexPage, bool]:
+    """The journey index below the home page, as ensure_home does for the home page."""
+    index = JourneyIndexPage.objects.first()
+    if index is not None:
+        return index, update and _publish_fields(index, fields)
+    index = home.add_child(instance=JourneyIndexPage(**fields))
     index.save_revision().publish()
     return index, True
 

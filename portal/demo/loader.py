@@ -17,10 +17,12 @@ from django.db import connection, transaction
 from guides.choices import CalendarDayKind
 from guides.importer import import_guides, split_lines
 from guides.models import Department, GuideIndexPage, LifeEvent, ServiceHall, ServiceWindow
+from journeys.catalogue import journey_codes, journey_fields
 from journeys.models import JourneyIndexPage, JourneyPage
 from portal.models import HomePage
 from portal.public_urls import site_address, sync_default_site
 from portal.skeleton import ensure_default_site, ensure_guide_index, ensure_home
+from portal.skeleton import ensure_journey_index as ensure_journey_index_below
 
 DEMO_DIR = Path(__file__).resolve().parent
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -131,51 +133,17 @@ def ensure_admin(stdout) -> None:
         stdout.write("管理后台：/admin/（使用已有的管理员账号登录）")
 
 
-def _stream(block_type: str, values: list[dict]) -> list[dict]:
-    return [{"type": block_type, "value": value} for value in values]
-
-
 def ensure_journey_index() -> JourneyIndexPage:
-    index = JourneyIndexPage.objects.first()
-    if index is None:
-        index = HomePage.objects.first().add_child(
-            instance=JourneyIndexPage(
-                title="一件事一次办", slug="journeys", intro="把一件事要办的多个事项串起来：按步骤办理，材料只备一套。"
-            )
-        )
-        index.save_revision().publish()
-    return index
+    fields = {"title": "一件事一次办", "slug": "journeys", "intro": "把一件事要办的多个事项串起来：按步骤办理，材料只备一套。"}
+    return ensure_journey_index_below(HomePage.objects.first(), fields)[0]
 
 
 def add_journey(data: dict) -> JourneyPage:
     """Create and publish a journey described as in journeys.json (guides named by code)."""
     from guides.models import GuidePage
 
-    ids = dict(GuidePage.objects.values_list("code", "pk"))
-    journey = JourneyPage(
-        title=data["title"],
-        slug=data["slug"],
-        intro=data["intro"],
-        audience=data["audience"],
-        steps=_stream("step", [
-            {"title": s["title"], "logic": s["logic"], "note": s.get("note", ""),
-             "members": [{"guide": ids[code], "required": required} for code, required in s["members"]]}
-            for s in data["steps"]
-        ]),
-        questions=_stream("question", [
-            {"key": q["key"], "question": q["question"], "options": q["options"],
-             "mappings": [{"guide": ids[code], "situation_key": key} for code, key in q["maps"]]}
-            for q in data.get("questions", ())
-        ]),
-        presets=_stream("preset", [
-            {"guide": ids[code], "situation_key": key, "answer": answer} for code, key, answer in data.get("presets", ())
-        ]),
-        material_links=_stream("link", [
-            {"label": link["label"],
-             "materials": [{"guide": ids[code], "material_name": name} for code, name in link["materials"]]}
-            for link in data.get("links", ())
-        ]),
-    )
+    ids = dict(GuidePage.objects.filter(code__in=journey_codes(data)).values_list("code", "pk"))
+    journey = JourneyPage(slug=data["slug"], **journey_fields(data, ids))
     ensure_journey_index().add_child(instance=journey)
     journey.save_revision().publish()
     return journey

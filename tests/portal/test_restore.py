@@ -1,5 +1,6 @@
 """Restore that loses nothing: the demo content plus the 250-guide corpus, with a checklist
-history, drafts, a withdrawn and a deleted guide, synonyms and a promoted result, exported with
+history, drafts, a withdrawn and a deleted guide, synonyms, a promoted result and the demo's
+one-thing journeys (and one withdrawn journey), exported with
 ``export_guides`` and imported with ``import_guides`` into a new, empty database (on the same
 kind of server as the test database) in a subprocess. The restored portal must export the same
 catalogue and answer the same pages, feed queries (``verify``, ``?at=``, the change log, the
@@ -33,6 +34,10 @@ RENAMED_GUIDE = "LW-JY-0004"  # published under a slug and an SEO title set by a
 NEW_GUIDE = "T-NEW-0001"  # created as a draft, never published
 MARKED_GUIDE = "LW-GC-0002"  # published with 免提交 and 告知承诺 beside the corpus's 容缺后补
 MARKS = [[], ["免提交"], ["告知承诺"], ["容缺后补"], []]
+JOURNEY = "xinshenger-chusheng"  # with a shared question, a preset and material links
+JOURNEY_ANSWER = "q1=%E9%9A%8F%E6%AF%8D%E4%BA%B2%E8%90%BD%E6%88%B7"  # 随母亲落户
+WITHDRAWN_JOURNEY = "chusheng-chehui"  # published, then unpublished
+JOURNEY_MEMBER = "YX-GM-0002"  # its second step
 
 
 def _edit_and_publish(code: str, edit, note: str = "") -> None:
@@ -61,6 +66,7 @@ def build_source() -> dict:
     """The demo district, the corpus and the history of edits described in the module's
     docstring, in the test database."""
     from wagtail.contrib.search_promotions.models import Query, SearchPromotion
+    from wagtail.models import Page
 
     from guides.importer import import_guides, split_lines
     from guides.models import ChecklistVersion, GuidePage, HallCalendarDay
@@ -105,6 +111,10 @@ def build_source() -> dict:
     SearchPromotion.objects.create(
         query=Query.get("办证"), page=GuidePage.objects.get(code=HISTORY_GUIDE), sort_order=0, description="工程建设首选"
     )
+    loader.ensure_journeys()
+    birth = next(data for data in loader._load_json("journeys.json") if data["slug"] == JOURNEY)
+    withdrawn = loader.add_journey({**birth, "slug": WITHDRAWN_JOURNEY, "title": "已撤下的一件事"})
+    Page.objects.get(pk=withdrawn.pk).specific.unpublish()  # the page as published, not the instance added
     return {"fingerprints": list(ChecklistVersion.objects.filter(guide__code=HISTORY_GUIDE).order_by("version").values_list("fingerprint", flat=True))}
 
 
@@ -130,6 +140,10 @@ def probe_paths(source: dict) -> list[str]:
         f"/api/v1/guides/{MARKED_GUIDE}/checklist/",
         "/api/v1/changes/?limit=200", "/api/v1/changes/?since=600&limit=200",
         "/api/v1/guides.ndjson", "/api/v1/cpsv-ap/catalogue/", f"/api/v1/cpsv-ap/guides/{HISTORY_GUIDE}/",
+        # Journeys: their pages and merged checklists, the part-of box of a member, the feed.
+        "/journeys/", f"/journeys/{JOURNEY}/", f"/journeys/{JOURNEY}/?{JOURNEY_ANSWER}", f"/journeys/{WITHDRAWN_JOURNEY}/",
+        GuidePage.objects.get(code=JOURNEY_MEMBER).url, f"/kiosk/j/{JOURNEY}/",
+        "/api/v1/journeys/", f"/api/v1/journeys/{JOURNEY}/", f"/api/v1/journeys/{JOURNEY}/?{JOURNEY_ANSWER}",
     ]
     return paths
 
@@ -137,6 +151,7 @@ def probe_paths(source: dict) -> list[str]:
 # What the source answers 404 to, and must still after the restore (the rest answers 200, or
 # a redirect for the short links).
 NOT_FOUND = {
+    f"/journeys/{WITHDRAWN_JOURNEY}/",
     f"/g/{WITHDRAWN_GUIDE}/", f"/g/{NEW_GUIDE}/", f"/api/v1/guides/{WITHDRAWN_GUIDE}/",
     f"/api/v1/guides/{HISTORY_GUIDE}/checklist/?at=2026-01-04",
 }
@@ -218,7 +233,7 @@ def test_the_restored_database_exports_the_same_catalogue(restore):
     original = restore["export"].read_bytes().split(b"\n")
     again = restore["again"].read_bytes().split(b"\n")
     header = json.loads(original[0])
-    assert header["counts"]["guide"] == 75 + 250 + 1 - 1  # demo + corpus + the new draft - the deleted guide
+    assert header["counts"]["guide"] == 78 + 250 + 1 - 1  # demo + corpus + the new draft - the deleted guide
     assert json.loads(again[0])["counts"] == header["counts"]
     assert len(again) == len(original)
     differing = next(((a, b) for a, b in zip(original[1:], again[1:], strict=True) if a != b), None)
@@ -250,7 +265,7 @@ def test_fingerprints_versions_and_history_come_back(restore):
     deleted = [c for c in changes if c["code"] == DELETED_GUIDE]
     assert deleted and all(c["guide"] is None for c in deleted)
     kinds = {line["record"] for line in lines}
-    assert kinds == {"catalogue", "site", "department", "hall", "window", "theme", "synonym", "guide", "change", "promotion"}
+    assert kinds == {"catalogue", "site", "department", "hall", "window", "theme", "synonym", "guide", "journey", "change", "promotion"}
     hall = next(line for line in lines if line["record"] == "hall")
     assert hall["address"] == "江城市云溪区望江大道188号" and hall["hours"]["5"] == ["09:00-12:00"]
     assert {"date": "2026-01-01", "kind": "closed", "hours_of_weekday": 0, "note": "元旦"} in hall["calendar"]
@@ -292,9 +307,10 @@ def test_pages_and_feed_answer_as_before(restore):
 
 
 def test_a_second_import_changes_nothing(restore):
-    assert "新建 325，更新 0，未变 0，发布 323" in restore["first_import"]
-    assert "新建 0，更新 0，未变 325，发布 0" in restore["second_import"]
-    for label in ("部门", "大厅", "窗口", "主题", "同义词", "变更记录", "推荐结果"):
+    assert "新建 328，更新 0，未变 0，发布 326" in restore["first_import"]
+    assert "新建 0，更新 0，未变 328，发布 0" in restore["second_import"]
+    assert "一件事：新建 5" in restore["first_import"]
+    for label in ("部门", "大厅", "窗口", "主题", "同义词", "一件事", "变更记录", "推荐结果"):
         line = next(line for line in restore["second_import"].splitlines() if line.startswith(label))
         assert line.startswith(f"{label}：新建 0，更新 0，未变 "), line
 
@@ -304,3 +320,27 @@ def test_publishing_after_a_restore_continues_the_history_and_the_log(restore):
     assert after["version"] == 5
     assert [event[0] for event in after["events"]] == [after["last"] + 1, after["last"] + 2]
     assert [event[1:] for event in after["events"]] == [["published", 5], ["checklist_changed", 5]]
+
+
+def test_journeys_come_back_with_the_same_merged_checklists(restore):
+    """Every journey, live or withdrawn, in the export of the restored database as in the
+    source's, and the feed gives the same merged fingerprint for the same answers."""
+    lines = [json.loads(line) for line in restore["again"].read_text(encoding="utf-8").splitlines()]
+    journeys = {line["slug"]: line for line in lines if line["record"] == "journey"}
+    assert set(journeys) == {"xinshenger-chusheng", "kaiban-qiye", "canyin-kaidian", "shenhou", WITHDRAWN_JOURNEY}
+    assert journeys[WITHDRAWN_JOURNEY]["page"]["live"] is False and journeys[WITHDRAWN_JOURNEY]["page"]["first_published_at"]
+    birth = journeys[JOURNEY]
+    assert birth["presets"] == [["YX-GM-0013", "s1", "新生儿"]] and len(birth["links"]) == 2
+    assert birth["questions"][0]["maps"] == [["YX-GM-0002", "s1"], ["YX-GM-0029", "s1"]]
+    site = next(line for line in lines if line["record"] == "site")
+    assert site["journey_index"]["slug"] == "journeys"
+
+    expected, got = restore["expected"], restore["answers"]
+    fingerprints = set()
+    for path in (f"/api/v1/journeys/{JOURNEY}/", f"/api/v1/journeys/{JOURNEY}/?{JOURNEY_ANSWER}"):
+        source, restored = json.loads(expected[path][2]), json.loads(got[path][2])
+        assert restored["merged_checklist"]["fingerprint"] == source["merged_checklist"]["fingerprint"]
+        fingerprints.add(restored["merged_checklist"]["fingerprint"])
+    assert len(fingerprints) == 2  # the answer changes the merged checklist
+    member = next(path for path in restore["paths"] if path.startswith("/guides/") and JOURNEY_MEMBER.lower() in path)
+    assert "属于：" in got[member][2] and "（第 2 步，共 4 步）" in got[member][2]

@@ -25,6 +25,7 @@ KIND_LABELS = {
     RecordKind.WINDOW: "窗口",
     RecordKind.THEME: "主题",
     RecordKind.SYNONYM: "同义词",
+    RecordKind.JOURNEY: "一件事",
     RecordKind.CHANGE: "变更记录",
     RecordKind.PROMOTION: "推荐结果",
 }
