@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from portal.demo.loader import add_journey
+
 pytestmark = [
     pytest.mark.django_db,
     # portal.middleware.SharedPageCacheMiddleware builds a cache key from the raw query string
@@ -29,6 +31,7 @@ pytestmark = [
 ]
 
 EXAMPLES = {GenerationMode.POSITIVE: 160, GenerationMode.NEGATIVE: 60}
+JOURNEY_SLUG = "schema-journey"
 MINIMUM_REQUESTS = 1000
 
 
@@ -37,6 +40,7 @@ def build_run(operation, mode, examples, codes, fingerprints, sent, statuses):
         case=operation.as_strategy(generation_mode=mode),
         known_code=st.sampled_from([None, *codes]),
         known_fingerprint=st.sampled_from([None, *fingerprints]),
+        known_slug=st.sampled_from([None, JOURNEY_SLUG]),
     )
     @hypothesis_settings(
         max_examples=examples,
@@ -45,11 +49,13 @@ def build_run(operation, mode, examples, codes, fingerprints, sent, statuses):
         derandomize=True,
         suppress_health_check=list(HealthCheck),
     )
-    def run(case, known_code, known_fingerprint):
-        # Steer half of the valid cases onto guides that exist, so that the 200 bodies of the
-        # record, checklist and verification are exercised, not only 404s.
+    def run(case, known_code, known_fingerprint, known_slug):
+        # Steer half of the valid cases onto guides and a journey that exist, so that the 200
+        # bodies of the record, checklist, verification and journey are exercised, not only 404s.
         if mode is GenerationMode.POSITIVE and known_code and case.path_parameters and "code" in case.path_parameters:
             case.path_parameters["code"] = known_code
+        if mode is GenerationMode.POSITIVE and known_slug and case.path_parameters and "slug" in case.path_parameters:
+            case.path_parameters["slug"] = known_slug
         if mode is GenerationMode.POSITIVE and known_fingerprint and case.query and "fingerprint" in case.query:
             case.query["fingerprint"] = known_fingerprint
         # The WSGI transport sends requests' default "Accept-Encoding: gzip" but does not decode
@@ -57,6 +63,7 @@ def build_run(operation, mode, examples, codes, fingerprints, sent, statuses):
         response = case.call(headers={"Accept-Encoding": "identity"})
         sent[operation.label] += 1
         statuses[response.status_code] += 1
+        statuses[(operation.label, response.status_code)] += 1
         case.validate_response(response, excluded_checks=[positive_data_acceptance])
 
     return run
@@ -83,6 +90,11 @@ def test_generated_requests_pass_every_check(catalogue, settings, connection_kep
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", get_wsgi_application())
     codes = [page.code for page in catalogue]
     fingerprints = [page.checklist_fingerprint for page in catalogue]
+    add_journey({
+        "slug": JOURNEY_SLUG, "title": "测试一件事", "audience": "person", "intro": "两步。",
+        "steps": [{"title": "第一步", "logic": "and", "members": [[codes[0], "required"]]},
+                  {"title": "第二步", "logic": "or", "members": [[codes[1], "required"], [codes[2], "optional"]]}],
+    })
     sent: Counter = Counter()
     statuses: Counter = Counter()
 
@@ -95,7 +107,10 @@ def test_generated_requests_pass_every_check(catalogue, settings, connection_kep
             build_run(operation, mode, examples if has_parameters else 3, codes, fingerprints, sent, statuses)()
 
     total = sum(sent.values())
-    print(f"\nschemathesis: {total} requests; by operation {dict(sent)}; by status {dict(statuses)}")
+    by_status = {status: n for status, n in statuses.items() if isinstance(status, int)}
+    print(f"\nschemathesis: {total} requests; by operation {dict(sent)}; by status {by_status}")
     assert total >= MINIMUM_REQUESTS
-    assert not [status for status in statuses if status >= 500]
+    assert not [status for status in by_status if status >= 500]
     assert statuses[200] > 100 and statuses[400] > 100 and statuses[404] > 10
+    journey_detail = next(label for label in sent if label.endswith("/journeys/{slug}/"))
+    assert statuses[(journey_detail, 200)] > 10, "the journey detail was never answered with a journey"
