@@ -205,7 +205,7 @@ def test_a_writer_that_waits_in_vain_is_told_to_retry_and_loses_nothing(demo_por
     """An editor's change (here: logging in, which writes the session and the login time) while
     another writer holds the database past the wait: 503 with Retry-After, nothing half-saved,
     and the same form sent again succeeds."""
-    password = (demo_portal.directory / "admin-password.txt").read_text(encoding="utf-8").strip()
+    password = demo_portal.database.with_name(f"{demo_portal.database.name}-admin-password.txt").read_text(encoding="utf-8").strip()
     with demo_portal.server(DATABASE_BUSY_TIMEOUT="1") as url:
         address = urlsplit(url)
         connection = http.client.HTTPConnection(address.hostname, address.port, timeout=60)

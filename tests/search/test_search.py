@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from search.evaluation import evaluate, read_judgements
 from search.models import SearchQueryStat, Synonym
+from search.query_log import query_log
 from search.service import PER_PAGE, breaker, search_guides
 from tests.conftest import DATA_DIR
 from tests.search.conftest import BACKENDS, backend_name
@@ -123,14 +124,21 @@ def test_suggest_completes_prefixes_and_pinyin_initials(search_settings, client)
 
 
 def test_zero_results_are_logged_with_suggestions(search_settings, client):
+    query_log.flush()  # what earlier tests searched
     response = client.get("/search/", {"q": "qqqqxxxx"})
     assert response.status_code == 200
-    assert "没有找到相关事项" in response.content.decode()
+    assert "没有找到与“qqqqxxxx”相关的事项" in response.content.decode()
+    # Counted in memory by the search, written by the log's flush (never inside the request).
+    assert not SearchQueryStat.objects.filter(query="qqqqxxxx").exists()
+    query_log.flush()
     stat = SearchQueryStat.objects.get(query="qqqqxxxx")
     assert stat.zero_result_hits == 1 and stat.last_result_count == 0
+    # Another test may have logged it before (and committed); these two searches add two.
+    before = SearchQueryStat.objects.filter(query="居住证").values_list("hits", flat=True).first() or 0
     client.get("/search/", {"q": "居住证"})
     client.get("/search/", {"q": "居住证"})
-    assert SearchQueryStat.objects.get(query="居住证").hits == 2
+    query_log.flush()
+    assert SearchQueryStat.objects.get(query="居住证").hits == before + 2
 
 
 def test_editor_synonyms_take_effect_without_deploy(search_settings):
