@@ -27,7 +27,14 @@ from guides.domain.checklist import short_fingerprint
 from guides.domain.fees import fee_summary
 from guides.domain.flowchart import FONT_FAMILIES, FlowStep, render_flow_svg
 from guides.domain.marks import hands_in_paper
-from guides.domain.situations import Situation, describe_answers, parse_answers, select_materials
+from guides.domain.situations import (
+    Situation,
+    canonical_answers,
+    describe_answers,
+    equivalent_answers,
+    parse_answers,
+    select_materials,
+)
 from guides.domain.timelimits import TimeLimit, TimeUnit
 from guides.serializers import checklist_of, live_record, serialize_guide
 from journeys.records import journeys_of_guide
@@ -218,6 +225,28 @@ def build_guide_view(record: dict[str, Any], params: Any = None) -> GuideView:
         materials=materials,
         answered=describe_answers(situations, answers),
     )
+
+
+def sheet_answers(record: dict[str, Any], params: Any = None) -> dict[str, str]:
+    """The answers a printed sheet is made for: the valid ones, each in the canonical form of
+    its checklist (guides.domain.situations.canonical_answers), so that answers with the same
+    checklist print, and are stored as, one sheet."""
+    situations = situations_of(record)
+    return canonical_answers(situations, record["materials"], parse_answers(situations, params or {}))
+
+
+def printed_answers(view: GuideView) -> list[str]:
+    """The answers as a sheet prints them: in words of the checklist, not of one reader's
+    choice. An answer stands with those that select the same materials ("是否委托他人办理？ 否");
+    a question whose answers all select the same materials is left out."""
+    lines = []
+    for situation in view.situations:
+        if situation.key not in view.answers:
+            continue
+        same = equivalent_answers(situation, view.record["materials"], view.answers[situation.key])
+        if len(same) < len(situation.answers):
+            lines.append(f"{situation.question} {_('或').join(same)}")
+    return lines
 
 
 def government_service_jsonld(record: dict[str, Any], url: str, fingerprint: str) -> str:

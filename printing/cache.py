@@ -1,10 +1,10 @@
-"""PDF sheets cached in Django's default storage, one file per live revision, situation answers
-and kind:
+"""PDF sheets cached in Django's default storage, one file per live revision, checklist and kind:
 
     pdf/<code>/<revision id>/<answers>-<kind>-<digest>.pdf
 
-``answers`` is ``all`` (nothing answered) or a hash of the validated answers, so junk query
-strings cannot fill the storage; ``digest`` covers everything else the PDF shows (the record,
+``answers`` is ``all`` (nothing answered) or a hash of the canonical answers of the checklist
+(``sheet_answers``): the file is keyed by what is printed, so answers that give the same
+checklist share one file, and junk query strings cannot fill the storage; ``digest`` covers everything else the PDF shows (the record,
 hall hours included, since halls are snippets outside the page revision; the checklist version,
 the site URL and the sheet templates). A cached file is served until one of them changes.
 
@@ -31,7 +31,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from guides.domain.situations import parse_answers
+from guides.presentation import sheet_answers as canonical_sheet_answers
 from guides.presentation import situations_of
 from guides.serializers import checklist_of, live_record, reference_version
 from portal.middleware import content_version
@@ -109,9 +109,12 @@ def published_version(page, fingerprint: str) -> int | None:
 
 
 def sheet_answers(record: dict[str, Any], params: Any, kind: str) -> dict[str, str]:
+    """What a sheet is stored under besides the guide: the canonical answers of its checklist
+    (guides.presentation.sheet_answers), from which everything the sheet prints follows. Answers
+    with the same checklist share one file."""
     if kind == "counter":
         return {}
-    return parse_answers(situations_of(record), params or {})
+    return canonical_sheet_answers(record, params)
 
 
 # --- storage helpers -----------------------------------------------------------------------------
@@ -354,7 +357,9 @@ def prerender(page, *, combinations: bool = True, prune_old: bool = True) -> Pre
     record = live_record(page)
     jobs: list[tuple[dict[str, str], str]] = [({}, "citizen"), ({}, "counter")]
     if combinations:
-        jobs += [(answers, "citizen") for answers in answer_combinations(record)]
+        # One sheet per checklist: answers with the same canonical form print the same sheet.
+        distinct = {answers_key(sheet_answers(record, a, "citizen")): a for a in answer_combinations(record)}
+        jobs += [(answers, "citizen") for answers in distinct.values()]
     for answers, kind in jobs:
         try:
             result = render_cached(page, answers, kind, record=record)

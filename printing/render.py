@@ -41,7 +41,13 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from guides.presentation import build_guide_view, flow_svg, hall_status
+from guides.presentation import (
+    build_guide_view,
+    flow_svg,
+    hall_status,
+    printed_answers,
+    sheet_answers,
+)
 from portal.collector import collector_paused
 from printing.fonts import PRINT_FAMILY, built_faces, find_source_face, font_dir, font_families
 
@@ -166,16 +172,19 @@ def svg_image(svg: str, css_class: str, alt: str) -> SafeString:
     return format_html('<img class="{}" src="{}" alt="{}">', css_class, source, alt)
 
 
-# The portal's mark: a window of four panes, drawn, so no image file is needed.
-LOGO_SVG = (
-    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32" width="32" height="32">'
-    '<rect x="1.5" y="1.5" width="29" height="29" rx="6" fill="#1f5fa8"/>'
-    '<rect x="7" y="7" width="8" height="8" rx="1" fill="#fff"/>'
-    '<rect x="17" y="7" width="8" height="8" rx="1" fill="#fff"/>'
-    '<rect x="7" y="17" width="8" height="8" rx="1" fill="#fff"/>'
-    '<rect x="17" y="17" width="8" height="8" rx="1" fill="#cfe0f5"/>'
-    "</svg>"
-)
+# The portal's logo: the web theme's file, so that the web page and the paper show one mark.
+LOGO_STATIC_PATH = "img/logo.svg"
+
+
+@lru_cache(maxsize=1)
+def logo_svg() -> str:
+    from django.contrib.staticfiles import finders
+
+    path = finders.find(LOGO_STATIC_PATH)
+    if not path:
+        raise RenderError(f"the logo {LOGO_STATIC_PATH} is missing from the static files")
+    with open(path, encoding="utf-8") as handle:
+        return handle.read()
 
 
 # --- HTML ----------------------------------------------------------------------------------------
@@ -195,7 +204,8 @@ def sheet_context(
     printed_at = printed_at or timezone.now()
     local = timezone.localtime(printed_at) if timezone.is_aware(printed_at) else printed_at
     # The counter checklist is every material, whatever the citizen's case.
-    view = build_guide_view(record, params if kind == "citizen" else None)
+    answers = sheet_answers(record, params) if kind == "citizen" else {}
+    view = build_guide_view(record, answers)
     link = short_url(record, base_url, view.answers)
     if checklist_version:
         version_label = _("受理清单第 %(version)s 版") % {"version": checklist_version}
@@ -208,7 +218,8 @@ def sheet_context(
         "guide": record,
         "view": view,
         "site_name": getattr(settings, "WAGTAIL_SITE_NAME", ""),
-        "logo_image": svg_image(LOGO_SVG, "logo-mark", _("标志")),
+        "logo_image": svg_image(logo_svg(), "logo-mark", _("标志")),
+        "printed_answers": printed_answers(view),
         # The flow graphic of the web page, in the sheet's typefaces; the steps are listed beside it.
         "flow_image": (
             svg_image(flow_svg(record, sheet_families()), "flow-graphic", _("办理流程图，各步骤见右侧列表"))
@@ -218,6 +229,8 @@ def sheet_context(
         "hours": hall_status(record, printed_at),
         "calendar": upcoming_calendar(record["hall"], local.date()),
         "short_url": link,
+        # Printed under the QR code for typing: the guide's address, without the answers.
+        "guide_url": short_url(record, base_url, {}),
         "qr_image": qr_image(link),
         "checklist_version": checklist_version,
         "version_label": version_label,
@@ -274,7 +287,7 @@ def forget_font_settings(*, setting: str, **kwargs) -> None:
     """setting_changed receiver: a new font directory or family list takes effect at once (in
     this thread; other threads keep the font configuration they built)."""
     if setting in FONT_SETTINGS:
-        for cached in (font_families, built_faces, sheet_stylesheet, check_environment, template_digest):
+        for cached in (font_families, built_faces, sheet_stylesheet, check_environment, template_digest, logo_svg):
             cached.cache_clear()
         vars(_fonts).pop("configuration", None)
 
@@ -303,26 +316,42 @@ def register_print_faces(configuration) -> None:
         CSS(string=rules, font_config=configuration, url_fetcher=RestrictedURLFetcher(roots=[font_dir()]))
 
 
+# WeasyPrint's options, given to both the layout and the writing (each starts from the defaults).
+PDF_OPTIONS = {
+    # Only the glyphs used, through HarfBuzz (see check_environment).
+    "full_fonts": False,
+    "hinting": False,
+    "uncompressed_pdf": False,
+    "pdf_tags": True,
+}
+
+
 def html_to_pdf(html: str, *, base_url: str, url_fetcher=None, stylesheets=()) -> bytes:
     """Lay out and write a PDF with the restricted fetcher (a new one unless given)."""
+    # A sheet allocates hundreds of thousands of small linked objects (boxes, computed styles):
+    # the collector took about a third of the render time (p50 0.8 s with it, 0.5 s without).
+    with collector_paused():
+        document = layout(html, base_url=base_url, url_fetcher=url_fetcher, stylesheets=stylesheets)
+        return document.write_pdf(**PDF_OPTIONS)
+
+
+def layout(html: str, *, base_url: str, url_fetcher=None, stylesheets=()):
+    """The laid-out pages of a sheet (a WeasyPrint Document), before anything is written."""
     from weasyprint import HTML
 
     from printing.fetcher import RestrictedURLFetcher
 
     fetcher = url_fetcher if url_fetcher is not None else RestrictedURLFetcher(base_url=base_url)
     document = HTML(string=html, base_url=base_url, url_fetcher=fetcher, media_type="print")
-    # A sheet allocates hundreds of thousands of small linked objects (boxes, computed styles):
-    # the collector took about a third of the render time (p50 0.8 s with it, 0.5 s without).
+    return document.render(stylesheets=list(stylesheets), font_config=font_configuration(), **PDF_OPTIONS)
+
+
+def layout_sheet(record: dict[str, Any], *, kind: str = "citizen", base_url: str, **kwargs):
+    """The laid-out pages of a sheet as render_guide_pdf() would write them: for counting pages
+    and finding where sections fall without writing the PDF."""
+    html = sheet_html(record, kind=kind, base_url=base_url, **kwargs)
     with collector_paused():
-        return document.write_pdf(
-            stylesheets=list(stylesheets),
-            font_config=font_configuration(),
-            # Only the glyphs used, through HarfBuzz (see check_environment).
-            full_fonts=False,
-            hinting=False,
-            uncompressed_pdf=False,
-            pdf_tags=True,
-        )
+        return layout(html, base_url=base_url, stylesheets=[sheet_stylesheet(kind)])
 
 
 def render_guide_pdf(
@@ -635,4 +664,5 @@ def template_digest() -> str:
     for name in DIGEST_TEMPLATES:
         source = getattr(get_template(name).template, "source", "")
         digest.update(name.encode() + b"\0" + source.encode("utf-8"))
+    digest.update(logo_svg().encode("utf-8"))
     return digest.hexdigest()[:12]

@@ -128,6 +128,31 @@ def filter_materials(
     ]
 
 
+def equivalent_answers(
+    situation: Situation, materials: Sequence[Mapping[str, Any]], answer: str
+) -> tuple[str, ...]:
+    """The answers to ``situation`` that select the same materials as ``answer``: an answer
+    whose case no material names selects nothing, like every other such answer."""
+    named = {material.get("situation") for material in materials if material.get("situation")}
+    selected = situation.case_for(answer)
+    if selected in named:
+        return (answer,)
+    return tuple(other for other in situation.answers if situation.case_for(other) not in named)
+
+
+def canonical_answers(
+    situations: Sequence[Situation], materials: Sequence[Mapping[str, Any]], answers: Mapping[str, str]
+) -> dict[str, str]:
+    """One set of answers for each checklist: every answer replaced by the first of its
+    equivalent answers. Two sets with the same canonical form give the same checklist, so what
+    is printed for them (and stored) can be one and the same."""
+    return {
+        situation.key: equivalent_answers(situation, materials, answers[situation.key])[0]
+        for situation in situations
+        if situation.key in answers
+    }
+
+
 def describe_answers(situations: Sequence[Situation], answers: Mapping[str, str]) -> list[str]:
     """Human-readable answers in question order, printed with a filtered checklist."""
     return [

@@ -2,7 +2,9 @@ from guides.domain.situations import (
     NO,
     YES,
     Situation,
+    canonical_answers,
     describe_answers,
+    equivalent_answers,
     filter_materials,
     parse_answers,
     select_materials,
@@ -67,3 +69,32 @@ def test_validation_reports_undeclared_and_duplicate_cases():
     duplicate = Situation("s3", "重复？", ("有限责任公司",))
     assert any("重复" in e for e in validate_situations([*SITUATIONS, duplicate], []))
     assert any("标识" in e for e in validate_situations([AGENT, Situation("s1", "x？", ("y",))], []))
+
+
+PARTNERSHIP = Situation("s3", "企业类型？", ("有限责任公司", "个人独资企业", "合伙企业"))
+
+
+def test_answers_that_select_no_named_case_are_equivalent():
+    # No material names 合伙企业: choosing it selects the same materials as 否 would.
+    materials = [*MATERIALS[:3], {"name": "出资证明", "situation": "个人独资企业"}]
+    assert equivalent_answers(PARTNERSHIP, materials, "有限责任公司") == ("有限责任公司",)
+    assert equivalent_answers(PARTNERSHIP, materials, "合伙企业") == ("合伙企业",)
+    only_company = MATERIALS[:3]
+    assert equivalent_answers(PARTNERSHIP, only_company, "合伙企业") == ("个人独资企业", "合伙企业")
+    assert equivalent_answers(AGENT, only_company, NO) == (NO,)
+    assert equivalent_answers(AGENT, [MATERIALS[0]], NO) == (YES, NO)
+
+
+def test_canonical_answers_are_one_per_checklist():
+    materials = MATERIALS[:3]  # nothing for 个人独资企业 or 合伙企业
+    situations = [AGENT, PARTNERSHIP]
+    sole = canonical_answers(situations, materials, {"s1": NO, "s3": "个人独资企业"})
+    partner = canonical_answers(situations, materials, {"s1": NO, "s3": "合伙企业"})
+    company = canonical_answers(situations, materials, {"s1": NO, "s3": "有限责任公司"})
+    assert sole == partner == {"s1": NO, "s3": "个人独资企业"}
+    assert company == {"s1": NO, "s3": "有限责任公司"}
+    assert filter_materials(materials, situations, sole) == filter_materials(
+        materials, situations, {"s1": NO, "s3": "合伙企业"}
+    )
+    # Unanswered questions stay unanswered: their materials are still shown as conditional.
+    assert canonical_answers(situations, materials, {"s3": "合伙企业"}) == {"s3": "个人独资企业"}
