@@ -590,6 +590,36 @@ def retire_render_workers(**kwargs) -> None:
         worker.retire(kill=False)
 
 
+# Set in a process that exists only to render (a worker of ``render_pdfs``): sheets render in it,
+# stopped by SIGALRM, instead of in a render worker forked from it (two processes per core).
+_renders_here = False
+
+
+def render_in_this_process() -> None:
+    """Render every sheet of this process inline, under a SIGALRM time limit. For a process of
+    its own whose main thread renders (render_pdfs' pool workers), never for a web server."""
+    global _renders_here
+    _renders_here = True
+
+
+def _render_with_alarm(record: dict[str, Any], kwargs: dict[str, Any], timeout: float) -> bytes:
+    if threading.current_thread() is not threading.main_thread():
+        raise RenderError("render_in_this_process() needs the main thread for its time limit")
+
+    def expired(signum, frame):
+        raise RenderTimeout(_("生成 PDF 超时（%(seconds)s 秒）") % {"seconds": f"{timeout:g}"})
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        return render_guide_pdf(record, **kwargs)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        # What the layout left behind, collected between sheets rather than during one.
+        gc.collect()
+
+
 def render_guide_pdf_limited(record: dict[str, Any], *, timeout: float | None = None, **kwargs) -> bytes:
     """render_guide_pdf() in a render worker process (RenderWorker), stopped after ``timeout``
     seconds (default settings.PRINTING_RENDER_TIMEOUT, 30 s).
@@ -601,6 +631,8 @@ def render_guide_pdf_limited(record: dict[str, Any], *, timeout: float | None = 
     children) the render runs inline and an overrun is only logged.
     """
     timeout = render_timeout() if timeout is None else timeout
+    if _renders_here:
+        return _render_with_alarm(record, kwargs, timeout)
     if "fork" not in multiprocessing.get_all_start_methods() or multiprocessing.current_process().daemon:
         started = time.monotonic()
         pdf = render_guide_pdf(record, **kwargs)

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 
 from printing.cache import prerender
 from printing.tasks import prerender_guide
+from tests.printing.conftest import pdf_text
 from tests.printing.test_views import stored
 
 pytestmark = pytest.mark.django_db
@@ -97,3 +98,50 @@ def test_a_publish_queues_the_render_for_the_database_worker(publish_guide, sett
     assert task.status == "SUCCESSFUL", task.exception_class_path
     assert task.return_value["rendered"] == 4 and task.return_value["failed"] == []
     assert len(stored()) == 4
+
+
+def test_answers_with_the_same_checklist_share_one_sheet(client, publish_guide):
+    # Only 有限责任公司 has a material of its own: 个人独资企业 and 合伙企业 give one checklist.
+    page = publish_guide(
+        situations=[{"question": "企业类型？", "options": ["有限责任公司", "个人独资企业", "合伙企业"]}],
+        materials=[
+            {"name": "申请书", "original": 1, "copies": 0, "form": "纸质", "necessity": "必要",
+             "source": "申请人自备", "note": "", "situation": None},
+            {"name": "公司章程", "original": 0, "copies": 1, "form": "纸质", "necessity": "必要",
+             "source": "申请人自备", "note": "", "situation": "有限责任公司"},
+        ],
+    )
+    key = page.situations.get().key
+    report = prerender(page)
+    # Unanswered, the counter checklist, and two checklists for three answers.
+    assert report.ok and report.rendered == 4, report.as_dict()
+    before = stored()
+    sole = client.get("/g/T-JY-0001/pdf/", {key: "个人独资企业"})
+    partnership = client.get("/g/T-JY-0001/pdf/", {key: "合伙企业"})
+    company = client.get("/g/T-JY-0001/pdf/", {key: "有限责任公司"})
+    assert sole.status_code == partnership.status_code == company.status_code == 200
+    assert stored() == before, "a sheet was rendered that was already stored"
+    assert sole["ETag"] == partnership["ETag"] != company["ETag"]
+    # The sheet says which answers it is for, in words of its checklist.
+    body = b"".join(partnership.streaming_content) if partnership.streaming else partnership.content
+    text = pdf_text(body)
+    assert "企业类型？ 个人独资企业或合伙企业" in text
+
+
+def test_render_pdfs_workers_render_in_their_own_process(publish_guide, monkeypatch):
+    import multiprocessing
+
+    import printing.render
+    from guides.serializers import serialize_guide
+    from printing.render import RenderTimeout, render_guide_pdf_limited, render_in_this_process
+
+    monkeypatch.setattr(printing.render, "_renders_here", False)
+    record = serialize_guide(publish_guide())
+    render_in_this_process()
+    before = set(multiprocessing.active_children())
+    pdf = render_guide_pdf_limited(record, kind="citizen", base_url="https://guide.example.gov.cn")
+    assert pdf.startswith(b"%PDF-")
+    assert set(multiprocessing.active_children()) == before, "a render worker was started"
+    # The time limit holds inline too.
+    with pytest.raises(RenderTimeout):
+        render_guide_pdf_limited(record, timeout=0.01, kind="citizen", base_url="https://guide.example.gov.cn")

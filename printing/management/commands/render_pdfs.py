@@ -1,7 +1,8 @@
 """python manage.py render_pdfs [--all] [--code CODE ...] [--workers N]
 
 Pre-renders the PDF sheets of live guides into the cache (see printing.cache.prerender), with a
-progress bar, in a pool of worker processes (2 by default: one per core of the server).
+progress bar, in a pool of worker processes (2 by default: one per core of the server), each of
+which renders the sheets itself.
 """
 
 from __future__ import annotations
@@ -15,12 +16,17 @@ from tqdm import tqdm
 
 
 def _init_worker() -> None:
-    """Forked workers inherit the set-up Django of the command; spawned ones set it up."""
+    """Forked workers inherit the set-up Django of the command; spawned ones set it up. Each
+    renders its sheets itself (under a time limit), so --workers N runs N processes, not N
+    render workers besides them."""
     import django
     from django.apps import apps
 
     if not apps.ready:
         django.setup()
+    from printing.render import render_in_this_process
+
+    render_in_this_process()
 
 
 def prerender_one(page_id: int) -> dict:
