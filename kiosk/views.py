@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -18,12 +18,13 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from guides.choices import SECTION_BY_SLUG, SECTION_SLUGS, Section
-from guides.models import Department, GuidePage
+from guides.models import Department, GuidePage, LifeEvent, ServiceHall
 from guides.presentation import build_guide_view, hall_status
 from guides.serializers import live_record
 from portal.params import BadPageNumber, bad_request, page_number
@@ -33,6 +34,11 @@ from search.suggest import suggest
 DEFAULT_IDLE_SECONDS = 60
 MAX_QUERY = 20
 PAGE_SIZE = 12
+POPULAR_TILES = 8
+# The query parameter that carries the list a guide was opened from, for 返回结果.
+BACK_PARAM = "back"
+# Kiosk pages that list guides, and so may be returned to from a guide.
+RESULT_PAGES = {"start", "section", "department", "theme"}
 KEYBOARD_ROWS = ["ABCDEFG", "HIJKLMN", "OPQRST", "UVWXYZ", "1234567890"]
 # The A4 citizen sheet, served by the printing app with the same situation parameters as the page.
 PDF_PATH = "/g/{code}/pdf/"
@@ -60,8 +66,66 @@ def _query_string(params: dict[str, str]) -> str:
     return f"?{urlencode(params)}" if params else ""
 
 
-def guide_url(code: str, answers: dict[str, str] | None = None) -> str:
-    return reverse("kiosk:guide", args=[code]) + _query_string(answers or {})
+def guide_url(code: str, answers: dict[str, str] | None = None, *, back: str = "") -> str:
+    params = dict(answers or {})
+    if back:
+        params[BACK_PARAM] = back
+    return reverse("kiosk:guide", args=[code]) + _query_string(params)
+
+
+_DIGITS = re.compile(r"[0-9]{1,5}")
+
+
+def results_url(value: Any) -> str:
+    """The list a guide was opened from (the start screen with a query, or a page of a section,
+    department or theme), rebuilt from its parts; "" for anything else, so that a crafted link
+    can only lead back into the kiosk's own lists."""
+    if not isinstance(value, str) or len(value) > 300:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return ""
+    try:
+        match = resolve(parts.path)
+    except Resolver404:
+        return ""
+    if match.namespace != "kiosk" or match.url_name not in RESULT_PAGES:
+        return ""
+    query = parse_qs(parts.query)
+    params = {}
+    if match.url_name == "start":
+        params["q"] = clean_query((query.get("q") or [""])[-1])
+        if not params["q"]:
+            return ""
+    else:
+        number = (query.get("page") or [""])[-1]
+        if _DIGITS.fullmatch(number) and int(number) > 1:
+            params["page"] = str(int(number))
+    return reverse(f"kiosk:{match.url_name}", kwargs=match.kwargs) + _query_string(params)
+
+
+def kiosk_hall() -> ServiceHall | None:
+    """The hall the kiosk stands in: KIOSK_HALL (its name) or else the first hall."""
+    halls = ServiceHall.objects.prefetch_related("sessions", "calendar_days").order_by("pk")
+    name = settings.KIOSK_HALL
+    return (halls.filter(name=name).first() if name else None) or halls.first()
+
+
+def today_hours(now=None) -> dict[str, Any] | None:
+    """Today's opening hours of the kiosk's hall and whether it is open now."""
+    hall = kiosk_hall()
+    if hall is None:
+        return None
+    schedule = hall.schedule()
+    now = now or timezone.now()
+    sessions = schedule.sessions_on(now.astimezone(schedule.zone).date())
+    status = schedule.status(now)
+    return {
+        "hall": hall.name,
+        "sessions": "，".join(session.display() for session in sessions),
+        "is_open": status.is_open,
+        "next_opening": "" if status.is_open else (status.next_opening_label(now) or ""),
+    }
 
 
 def _live_guides():
@@ -99,6 +163,19 @@ def _department_tiles() -> list[dict[str, Any]]:
     ]
 
 
+def _theme_tiles() -> list[dict[str, Any]]:
+    themes = LifeEvent.objects.annotate(n=Count("guides", filter=Q(guides__live=True))).filter(n__gt=0)
+    return [
+        {"label": theme.name, "count": theme.n, "url": reverse("kiosk:theme", args=[theme.slug])}
+        for theme in themes
+    ]
+
+
+def _popular_tiles() -> list[dict[str, Any]]:
+    popular = _live_guides().filter(is_popular=True).order_by("code")[:POPULAR_TILES]
+    return [_guide_tile(page) for page in popular]
+
+
 def _base_context(**extra) -> dict[str, Any]:
     return {
         "kiosk_idle_seconds": idle_seconds(),
@@ -107,22 +184,25 @@ def _base_context(**extra) -> dict[str, Any]:
     }
 
 
-def _guide_tile(page: GuidePage) -> dict[str, Any]:
+def _guide_tile(page: GuidePage, back: str = "") -> dict[str, Any]:
     return {
         "name": page.title,
         "code": page.code,
         "section": page.section,
         "department": page.department.display_name,
-        "url": guide_url(page.code),
+        "url": guide_url(page.code, back=back),
     }
 
 
 @require_GET
 def start(request):
-    """Search keyboard with instant results, the three sections and the departments."""
+    """Search keyboard with instant results; popular guides, themes, the three sections and
+    the departments for those who do not know an item's name; today's hours of the hall."""
     query = clean_query(request.GET.get("q", ""))
+    back = reverse("kiosk:start") + _query_string({"q": query}) if query else ""
     results = [
-        {**item, "url": guide_url(item["code"])} for item in (suggest(query) if query else [])
+        {**item, "url": guide_url(item["code"], back=back)}
+        for item in (suggest(query) if query else [])
     ]
     keys = [[(char.lower(), char) for char in row] for row in KEYBOARD_ROWS]
     return TemplateResponse(
@@ -133,9 +213,13 @@ def start(request):
             query_backspace=query[:-1],
             keyboard=keys,
             results=results,
+            popular=_popular_tiles(),
+            themes=_theme_tiles(),
             sections=_section_tiles(),
             departments=_department_tiles(),
             journeys=_journey_tiles(),
+            today=today_hours(),
+            back_param=BACK_PARAM,
             is_start=True,
         ),
     )
@@ -158,7 +242,7 @@ def _listing(request, *, heading: str, guides):
         "kiosk/listing.html",
         _base_context(
             heading=heading,
-            guides=[_guide_tile(page) for page in page_obj.object_list],
+            guides=[_guide_tile(page, back=request.get_full_path()) for page in page_obj.object_list],
             page_obj=page_obj,
             total=paginator.count,
             previous_url=page_link(page_obj.previous_page_number())
@@ -185,6 +269,12 @@ def department(request, code: str):
     return _listing(request, heading=dept.name, guides=_live_guides().filter(department=dept))
 
 
+@require_GET
+def theme(request, slug: str):
+    life_event = get_object_or_404(LifeEvent, slug=slug)
+    return _listing(request, heading=life_event.name, guides=_live_guides().filter(themes=life_event))
+
+
 def pdf_path(code: str) -> str:
     try:
         return reverse("guide-pdf", args=[code])
@@ -200,7 +290,7 @@ def _live_guide(code: str) -> GuidePage:
     return page
 
 
-def _question_buttons(code: str, view) -> list[dict[str, Any]]:
+def _question_buttons(code: str, view, back: str = "") -> list[dict[str, Any]]:
     """Each situation question with one link per answer (and one to leave it open); each link
     carries the other answers along, so a tap reloads the checklist for the new set."""
     questions = []
@@ -210,7 +300,7 @@ def _question_buttons(code: str, view) -> list[dict[str, Any]]:
             {
                 "label": choice["value"],
                 "selected": choice["selected"],
-                "url": guide_url(code, {**others, question["key"]: choice["value"]})
+                "url": guide_url(code, {**others, question["key"]: choice["value"]}, back=back)
                 + "#situations",
             }
             for choice in question["choices"]
@@ -220,7 +310,7 @@ def _question_buttons(code: str, view) -> list[dict[str, Any]]:
                 "key": question["key"],
                 "question": question["question"],
                 "choices": choices,
-                "unsure_url": guide_url(code, others) + "#situations",
+                "unsure_url": guide_url(code, others, back=back) + "#situations",
                 "answered": question["answered"],
             }
         )
@@ -231,6 +321,7 @@ def _guide_context(request, page: GuidePage) -> dict[str, Any]:
     record = live_record(page)
     view = build_guide_view(record, request.GET)
     answers = dict(view.answers)
+    back = results_url(request.GET.get(BACK_PARAM))
     base = public_base_url()
     query = _query_string(answers)
     materials = []
@@ -248,16 +339,18 @@ def _guide_context(request, page: GuidePage) -> dict[str, Any]:
         guide=record,
         view=view,
         materials=materials,
-        questions=_question_buttons(page.code, view),
+        questions=_question_buttons(page.code, view, back),
+        results_url=back,
         hall_status=hall_status(record),
         section_url=reverse("kiosk:section", args=[SECTION_SLUGS[record["category"]]])
         if record["category"] in SECTION_SLUGS
         else "",
         department_url=reverse("kiosk:department", args=[record["department_code"]]),
-        reset_url=guide_url(page.code) + "#situations",
-        guide_url=guide_url(page.code, answers),
+        reset_url=guide_url(page.code, back=back) + "#situations",
+        guide_url=guide_url(page.code, answers, back=back),
         pdf_url=pdf_path(page.code) + query,
-        print_url=reverse("kiosk:print", args=[page.code]) + query,
+        print_url=reverse("kiosk:print", args=[page.code])
+        + _query_string({**answers, **({BACK_PARAM: back} if back else {})}),
         phone_url=f"{base}/g/{page.code}/{query}",
         online_url=record["online_url"] if record["online"] else "",
     )

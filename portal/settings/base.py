@@ -299,6 +299,8 @@ SEARCH_LOG_FLUSH_SECONDS = float(os.environ.get("SEARCH_LOG_FLUSH_SECONDS", "5")
 
 # Seconds without a touch before a hall kiosk returns to its start screen.
 KIOSK_IDLE_SECONDS = int(os.environ.get("KIOSK_IDLE_SECONDS", "60"))
+# The hall (服务大厅, by name) whose hours of the day the kiosk's start screen shows; else the first.
+KIOSK_HALL = os.environ.get("KIOSK_HALL", "")
 
 # Background tasks (webhook deliveries, PDF pre-rendering) on Django's tasks framework, through
 # the backport that Wagtail 8 already depends on. "immediate" runs a task in the process that

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.deploy.conftest import ADMIN_PASSWORD, ADMIN_USER, fetch
-from tests.kiosk.test_kiosk_browser import CHROMIUM, CHROMIUM_ARGS, RECORD_PRINT
+from tests.kiosk.conftest import CHROMIUM, CHROMIUM_ARGS, RECORD_PRINT
 
 # These tests start portals of their own on SQLite files (the embedded default), whatever the
 # pass's test database: run once, in the SQLite pass.

@@ -1,8 +1,37 @@
-"""A small published catalogue for the kiosk: one guide per section, two departments."""
+"""A small published catalogue for the kiosk (one guide per section, two departments), the demo
+site, and Chromium (Debian's, driven by Playwright) for the browser tests."""
 
 from __future__ import annotations
 
+import io
+import os
+from pathlib import Path
+
 import pytest
+
+CHROMIUM = os.environ.get("KIOSK_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+PORTRAIT = {"width": 1080, "height": 1920}
+LANDSCAPE = {"width": 1920, "height": 1080}
+
+# Headless Chromium cannot print (a real print() from a PDF frame crashes the renderer there), so
+# print() is replaced in every frame, before any script runs, by a recorder of the frame's address.
+RECORD_PRINT = """
+if (window === window.top) { window.__printCalls = []; }
+window.print = function () {
+  try { window.top.__printCalls.push(String(window.location.href)); } catch (error) {}
+};
+"""
 
 FOOD_CODE = "T-JY-0001"
 ONLINE_URL = "https://zwfw.example.gov.cn/apply?item=T-JY-0001&channel=kiosk"
@@ -44,3 +73,71 @@ def catalogue(publish_guide):
         result="建筑工程施工许可证",
     )
     return {"food": food}
+
+
+LONG_DEPARTMENT = "江城市云溪区退役军人事务局军队离退休干部服务管理中心暨双拥工作领导小组办公室综合服务窗口"
+
+
+@pytest.fixture
+def demo(transactional_db):
+    """The demo site of `make run`, one of its departments renamed to a very long name."""
+    from django.core.management import call_command
+
+    from guides.models import Department
+
+    call_command("load_demo", stdout=io.StringIO())
+    department = Department.objects.filter(guides__live=True).distinct().order_by("code").first()
+    department.name = department.short_name = LONG_DEPARTMENT
+    department.save()
+    return department
+
+
+@pytest.fixture
+def browser(transactional_db):
+    """Chromium for one test. Function-scoped on purpose: while Playwright's loop runs, Django
+    hands this thread a different database connection object (asgiref's context-local storage),
+    which lacks the serialized rollback data, so the browser must be closed before the next test
+    sets up its database."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail(
+            "playwright is not installed (pip install playwright; no browser download needed)",
+            pytrace=False,
+        )
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)", pytrace=False)
+    # Playwright's sync API keeps an asyncio loop running in this thread, which Django takes for
+    # an async context; the test's own database calls are plain synchronous ones.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def kiosk_page(browser, live_server):
+    """A page at portrait size that records every request and every print() call."""
+
+    def _open(viewport=PORTRAIT):
+        context = browser.new_context(viewport=viewport, has_touch=True, locale="zh-CN")
+        context.add_init_script(RECORD_PRINT)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.requests = []
+        page.on("request", lambda request: page.requests.append(request.url))
+        opened.append(context)
+        return page
+
+    opened = []
+    yield _open
+    for context in opened:
+        context.close()

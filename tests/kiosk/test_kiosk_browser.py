@@ -5,7 +5,6 @@ open the guide, answer a situation, print, and wait for the idle reset."""
 from __future__ import annotations
 
 import base64
-import os
 import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -13,33 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from search.analysis import pinyin_initials
-from tests.kiosk.conftest import FOOD_CODE
+from tests.kiosk.conftest import ARTIFACTS, FOOD_CODE, LANDSCAPE, PORTRAIT
 from tests.printing.conftest import pdf_text
 
-CHROMIUM = os.environ.get("KIOSK_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-PORTRAIT = {"width": 1080, "height": 1920}
-LANDSCAPE = {"width": 1920, "height": 1080}
 MIN_TOUCH = 64
-
-# Headless Chromium cannot print (a real print() from a PDF frame crashes the renderer there), so
-# print() is replaced in every frame, before any script runs, by a recorder of the frame's address.
-RECORD_PRINT = """
-if (window === window.top) { window.__printCalls = []; }
-window.print = function () {
-  try { window.top.__printCalls.push(String(window.location.href)); } catch (error) {}
-};
-"""
 
 
 # The bytes behind the blob: address a frame printed, base64-encoded.
@@ -62,57 +38,6 @@ def wait_ready(page):
 # The transactional database of the live server empties the tables at the end of the test; the
 # serialized rollback puts back what the migrations created (Wagtail's root page) for later tests.
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-@pytest.fixture
-def browser(transactional_db):
-    """Chromium for one test. Function-scoped on purpose: while Playwright's loop runs, Django
-    hands this thread a different database connection object (asgiref's context-local storage),
-    which lacks the serialized rollback data, so the browser must be closed before the next test
-    sets up its database."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail(
-            "playwright is not installed (pip install playwright; no browser download needed)",
-            pytrace=False,
-        )
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)", pytrace=False)
-    # Playwright's sync API keeps an asyncio loop running in this thread, which Django takes for
-    # an async context; the test's own database calls are plain synchronous ones.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield browser
-            browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-@pytest.fixture
-def kiosk_page(browser, live_server):
-    """A page at portrait size that records every request and every print() call."""
-
-    def _open(viewport=PORTRAIT):
-        context = browser.new_context(viewport=viewport, has_touch=True, locale="zh-CN")
-        context.add_init_script(RECORD_PRINT)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.requests = []
-        page.on("request", lambda request: page.requests.append(request.url))
-        opened.append(context)
-        return page
-
-    opened = []
-    yield _open
-    for context in opened:
-        context.close()
 
 
 def checklist(page) -> list[str]:
@@ -160,7 +85,7 @@ def test_kiosk_search_guide_situation_print_and_idle_reset(
 
     # Open the guide: large type, the situation buttons and the whole checklist.
     result.tap()
-    page.wait_for_url(f"**/kiosk/g/{FOOD_CODE}/")
+    page.wait_for_url(re.compile(rf"/kiosk/g/{FOOD_CODE}/\?back=%2Fkiosk%2F%3Fq%3Dspjy$"))
     wait_ready(page)
     assert page.locator("h1").inner_text() == "食品经营许可证核发"
     assert checklist(page) == ["食品经营许可申请书", "营业执照", "授权委托书", "受托人身份证"]

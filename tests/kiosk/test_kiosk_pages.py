@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
@@ -58,7 +58,7 @@ def assert_stays_in_kiosk(html: str, *, allowed_prefixes=()):
         assert href.startswith("/kiosk/") or href.startswith(allowed_prefixes), href
     for asset in links.assets:
         assert not urlsplit(asset).netloc, f"external asset {asset}"
-        assert asset.startswith(("/static/kiosk/", "data:")), asset
+        assert asset.startswith(("/static/kiosk/", "/static/img/logo.svg", "data:")), asset
 
 
 def test_start_page_has_keyboard_sections_and_departments(client, catalogue, settings):
@@ -79,7 +79,7 @@ def test_keyboard_works_without_javascript(client, catalogue):
     query = pinyin_initials("食品经营")
     assert query == "spjy"
     html = get_html(client, "/kiosk/", q=query.upper())
-    assert f'href="/kiosk/g/{FOOD_CODE}/"' in html and "食品经营许可证核发" in html
+    assert f'href="/kiosk/g/{FOOD_CODE}/?back=%2Fkiosk%2F%3Fq%3Dspjy"' in html and "食品经营许可证核发" in html
     # Each key submits the query typed so far plus its letter; backspace drops the last one.
     assert 'name="q" value="spjya" data-key="a"' in html
     assert 'name="q" value="spj" data-key="backspace"' in html
@@ -149,8 +149,10 @@ def test_listings_link_to_kiosk_guides(client, catalogue):
     assert "居民身份证换领" in html and "食品经营许可证核发" not in html
     assert_stays_in_kiosk(html)
     department = catalogue["food"].department
-    html = get_html(client, f"/kiosk/department/{department.code}/")
-    assert f'href="/kiosk/g/{FOOD_CODE}/"' in html
+    listing = f"/kiosk/department/{department.code}/"
+    html = get_html(client, listing)
+    # The guide's 返回结果 leads back to this listing.
+    assert f'href="/kiosk/g/{FOOD_CODE}/?{urlencode({"back": listing})}"' in html
     assert_stays_in_kiosk(html)
 
 
@@ -161,3 +163,36 @@ def test_unknown_and_unpublished_guides_are_not_found(client, catalogue):
     catalogue["food"].unpublish()
     assert client.get(f"/kiosk/g/{FOOD_CODE}/").status_code == 404
     assert FOOD_CODE not in get_html(client, "/kiosk/", q="spjy")
+
+
+def test_results_url_leads_only_back_into_the_kiosks_lists(db):
+    from kiosk.views import results_url
+
+    assert results_url("/kiosk/?q=SPJY") == "/kiosk/?q=spjy"
+    assert results_url("/kiosk/section/gm/?page=2") == "/kiosk/section/gm/?page=2"
+    assert results_url("/kiosk/section/gm/?page=1&x=<script>") == "/kiosk/section/gm/"
+    assert results_url("/kiosk/theme/shengyu/") == "/kiosk/theme/shengyu/"
+    for bad in (
+        "https://evil.example/kiosk/?q=a",
+        "//evil.example/kiosk/?q=a",
+        "/kiosk/g/T-JY-0001/",
+        "/admin/",
+        "/kiosk/",
+        "javascript:alert(1)",
+        None,
+        "/kiosk/?q=" + "a" * 400,
+    ):
+        assert results_url(bad) == "", bad
+
+
+def test_a_guide_opened_from_results_links_back_to_them(client, catalogue):
+    key = catalogue["food"].situations.get().key
+    html = get_html(client, "/kiosk/", q="spjy")
+    assert f'href="/kiosk/g/{FOOD_CODE}/?back=%2Fkiosk%2F%3Fq%3Dspjy"' in html
+    html = get_html(client, f"/kiosk/g/{FOOD_CODE}/", back="/kiosk/?q=spjy")
+    assert 'id="kiosk-back" href="/kiosk/?q=spjy"' in html
+    # Answers keep the way back; the sheet's address does not carry it.
+    assert f'href="/kiosk/g/{FOOD_CODE}/?{key}=%E5%90%A6&amp;back=%2Fkiosk%2F%3Fq%3Dspjy#situations"' in html
+    assert f'data-pdf="/g/{FOOD_CODE}/pdf/"' in html
+    html = get_html(client, f"/kiosk/g/{FOOD_CODE}/", back="https://evil.example/")
+    assert "kiosk-back" not in html

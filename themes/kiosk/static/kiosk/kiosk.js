@@ -39,6 +39,7 @@
     var empty = document.getElementById("kiosk-empty");
     var suggestUrl = search.getAttribute("data-suggest-url");
     var guideUrl = search.getAttribute("data-guide-url");
+    var backParam = search.getAttribute("data-back-param") || "back";
     var emptyText = search.getAttribute("data-empty-text") || "";
     var maxLength = 20;
     var timer = null;
@@ -55,7 +56,9 @@
         var li = document.createElement("li");
         var a = document.createElement("a");
         a.className = "result";
-        a.href = guideUrl.replace("__code__", encodeURIComponent(item.code));
+        // The guide's 返回结果 button leads back to this query's results.
+        a.href = guideUrl.replace("__code__", encodeURIComponent(item.code)) + "?" + backParam + "=" +
+          encodeURIComponent(startUrl + "?q=" + encodeURIComponent(query));
         var name = document.createElement("span");
         name.className = "result-name";
         name.textContent = item.name;
