@@ -30,6 +30,14 @@ What it does:
    consumed fully and closed. The ratio view / floor (p50) is compared with 1.5×. The full WSGI
    request (middleware included) is printed beside it for information.
 
+5. Pre-rendering (``--prerender-guides N``, default 60; 0 skips it): the first N guides (by code)
+   of the 250-guide corpus (``tests/data/guides.jsonl``, imported through ``import_guides`` into
+   the benchmark database the first time) are pre-rendered from an empty PDF store with
+   ``render_pdfs --code … --workers 2``, as a deployment runs it: every sheet of each guide (the
+   citizen sheet, the counter checklist, one citizen sheet per checklist of the answer
+   combinations). The wall time per guide, times 1,000, is compared with the target of 5 minutes
+   for a district's 1,000 guides on two cores (printed OK or OVER).
+
 Reading the output: timings are compared with targets or with the floor measured in the same
 run; they never change the exit status (a broken setup, e.g. a non-200 answer, exits 1). The
 render times are absolute, so a speed probe (``common.speed_probe``, a fixed piece of pure-Python
@@ -42,7 +50,10 @@ from __future__ import annotations
 import argparse
 import gc
 import io
+import json
+import re
 import resource
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -54,6 +65,9 @@ TARGET_SIZE_KB = 500
 TARGET_GROWTH_MB = 20
 TARGET_RATIO = 1.5
 SAMPLE_EVERY = 50
+TARGET_PRERENDER_SECONDS_PER_1000 = 300
+PRERENDER_WORKERS = 2
+CORPUS = common.REPO_DIR / "tests" / "data" / "guides.jsonl"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -63,6 +77,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--timed-renders", type=int, default=20, help="renders timed for p50/p95 (default 20)")
     parser.add_argument("--renders", type=int, default=500, help="renders of the memory loop (default 500)")
     parser.add_argument("--requests", type=int, default=200, help="cached PDF requests, and as many floor ones")
+    parser.add_argument("--prerender-guides", type=int, default=60, help="corpus guides pre-rendered in phase 4 (0 skips)")
     parser.add_argument("--workdir", type=Path, help="keep the database here and reuse it on the next run")
     parser.add_argument("--keep", action="store_true", help="do not delete the temporary directory")
     args = parser.parse_args(argv)
@@ -220,6 +235,38 @@ def cached_response(app, page, requests: int, workdir: Path) -> dict[str, common
     return {name: common.Summary.of(values) for name, values in times.items()}
 
 
+def prerender_time(guides: int) -> dict:
+    """Phase 4: render_pdfs over the first ``guides`` corpus guides, from an empty PDF store."""
+    from django.core.files.storage import default_storage
+    from django.core.management import call_command
+
+    from guides.importer import import_guides
+    from guides.models import GuidePage
+    from printing.cache import ROOT
+
+    corpus = {
+        json.loads(line)["code"]: line for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()
+    }
+    codes = sorted(corpus)[:guides]
+    if GuidePage.objects.live().filter(code__in=codes).count() < len(codes):
+        print(f"   importing {len(codes)} guides of the corpus …")
+        import_guides([corpus[code] for code in codes], publish=True)
+    root = Path(default_storage.path(ROOT))
+    for code in codes:
+        if (root / code).exists():
+            shutil.rmtree(root / code)
+    arguments = [argument for code in codes for argument in ("--code", code)]
+    out = io.StringIO()
+    common.settle()
+    start = time.perf_counter()
+    call_command("render_pdfs", *arguments, "--workers", str(PRERENDER_WORKERS), stdout=out, stderr=io.StringIO(), verbosity=0)
+    elapsed = time.perf_counter() - start
+    match = re.search(r"(\d+) guides: (\d+) PDFs rendered, (\d+) already cached, (\d+) guides failed", out.getvalue())
+    if not match or int(match.group(4)):
+        raise SystemExit(f"render_pdfs did not render every sheet: {out.getvalue()!r}")
+    return {"guides": int(match.group(1)), "sheets": int(match.group(2)), "cached": int(match.group(3)), "seconds": elapsed}
+
+
 # --- the run ---------------------------------------------------------------------------------
 
 
@@ -283,6 +330,18 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     print(f"   ratio view / floor: p50 {ratio:.2f}×, p95 {view.p95 / floor.p95:.2f}×, mean {view.mean / floor.mean:.2f}×")
     print(f"   target ≤ {TARGET_RATIO}× (p50): {verdict(ratio <= TARGET_RATIO)}")
     print(f"   (WSGI / floor p50: {wsgi.p50 / floor.p50:.2f}×, middleware included)")
+
+    if args.prerender_guides > 0:
+        print(f"\n4. pre-rendering every sheet of {args.prerender_guides} corpus guides (render_pdfs --workers {PRERENDER_WORKERS})")
+        probe_before = common.speed_probe()
+        result = prerender_time(args.prerender_guides)
+        probe_after = common.speed_probe()
+        per_1000 = result["seconds"] / result["guides"] * 1000
+        print(f"   machine speed probe: {common.ms(probe_before)} before, {common.ms(probe_after)} after")
+        print(f"   {result['guides']} guides, {result['sheets']} sheets rendered ({result['sheets'] / result['guides']:.2f} per guide, "
+              f"{result['cached']} already stored) in {result['seconds']:.1f} s: {result['sheets'] / result['seconds']:.2f} sheets/s")
+        print(f"   per 1,000 guides: {per_1000 / 60:.1f} min; target ≤ {TARGET_PRERENDER_SECONDS_PER_1000 // 60} min on "
+              f"{PRERENDER_WORKERS} cores: {verdict(per_1000 <= TARGET_PRERENDER_SECONDS_PER_1000)}")
     return 0
 
 
