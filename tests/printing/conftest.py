@@ -66,6 +66,11 @@ def http_server():
         yield server
 
 
+def page_boxes(document, page_number: int):
+    """Every box laid out on a page of a WeasyPrint Document."""
+    return document.pages[page_number]._page_box.descendants()
+
+
 def pdf_pages(content: bytes, *, flat: bool = False) -> list[str]:
     """Text of every page, as pypdf extracts it (margin boxes included); ``flat`` drops line
     breaks, so that text wrapped in a table cell reads as one string."""
