@@ -207,6 +207,8 @@ def test_long_guide_breaks_pages_and_repeats_the_table_header(publish_guide):
             f"第{i:02d}项证明材料",
             note="请提供近三个月内出具的原件，复印件须加盖单位公章并注明用途。" * 2,
             acceptance_standard=f"标准{i:02d}：核对原件与复印件一致",
+            original=1,
+            copies=i,
         )
         for i in range(1, 41)
     ]
@@ -222,10 +224,11 @@ def test_long_guide_breaks_pages_and_repeats_the_table_header(publish_guide):
     assert len(pages_with_rows) >= 2
     for page_text in pages_with_rows:
         assert "原件/复印件" in page_text and "必要性" in page_text
-    # No row is cut: each material's name and its counts are on the same page.
+    # No row is cut: each material's name and its own counts (originals / copies, a number of
+    # copies no other row has) are on the same page.
     for i in range(1, 41):
         holder = next(t for t in pages if f"第{i:02d}项证明材料" in t)
-        assert f"第{i:02d}项证明材料" in holder and "原件 1 份" in holder
+        assert f"1 份 / {i} 份" in holder, i
     assert f"第 1 页 / 共 {len(pages)} 页" in pages[0]
     assert f"第 {len(pages)} 页 / 共 {len(pages)} 页" in pages[-1]
     assert [tuple(map(int, FOOTER.search(t).groups())) for t in pages] == [
