@@ -33,6 +33,19 @@ window.print = function () {
 };
 """
 
+# The kiosk page's own CSP (connect-src 'self') refuses a fetch() of a blob: address, so a test
+# cannot read a printed sheet back through its address. The Blob behind every blob: address the
+# page makes is kept instead, by address, to be read with a FileReader, which CSP does not govern.
+RECORD_BLOBS = """
+window.__blobs = {};
+const createObjectURL = URL.createObjectURL;
+URL.createObjectURL = function (object) {
+  const address = createObjectURL.call(URL, object);
+  window.__blobs[address] = object;
+  return address;
+};
+"""
+
 FOOD_CODE = "T-JY-0001"
 ONLINE_URL = "https://zwfw.example.gov.cn/apply?item=T-JY-0001&channel=kiosk"
 
@@ -130,6 +143,7 @@ def kiosk_page(browser, live_server):
     def _open(viewport=PORTRAIT):
         context = browser.new_context(viewport=viewport, has_touch=True, locale="zh-CN")
         context.add_init_script(RECORD_PRINT)
+        context.add_init_script(RECORD_BLOBS)
         page = context.new_page()
         page.set_default_timeout(15_000)
         page.requests = []

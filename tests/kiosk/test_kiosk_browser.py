@@ -18,10 +18,11 @@ from tests.printing.conftest import pdf_text
 MIN_TOUCH = 64
 
 
-# The bytes behind the blob: address a frame printed, base64-encoded.
+# The bytes behind the blob: address a frame printed, base64-encoded (see RECORD_BLOBS).
 PRINTED_SHEET = """
 async (address) => {
-  const blob = await (await fetch(address)).blob();
+  const blob = window.__blobs[address];
+  if (!blob) throw new Error("no blob recorded for " + address);
   return await new Promise((resolve) => {
     const reader = new FileReader();
     reader.onload = () => resolve(reader.result.split(",")[1]);
@@ -114,7 +115,9 @@ def test_kiosk_search_guide_situation_print_and_idle_reset(
     calls = page.evaluate("window.__printCalls")
     assert len(calls) == 1 and calls[0].startswith(f"blob:{live_server.url}/"), calls
     assert page.evaluate("window.__kioskPrinted") == f"/g/{FOOD_CODE}/pdf/?{key}=%E5%90%A6"
-    # What that frame printed is the real sheet of the guide, for the answer 否.
+    # That frame is still on the page, and what it printed is the real sheet of the guide, for
+    # the answer 否.
+    assert calls[0] in [frame.url for frame in page.frames], [frame.url for frame in page.frames]
     sheet = base64.b64decode(page.evaluate(PRINTED_SHEET, calls[0]))
     text = pdf_text(sheet)
     assert "食品经营许可证核发" in text and "食品经营许可申请书" in text
