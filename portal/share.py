@@ -2,7 +2,7 @@
 icon, and share cards (1200 × 630, what WeChat, Weibo and link previews show) for the site and
 for each guide (its name, department and section).
 
-The mark is the drawing of the printed sheets (printing.render.LOGO_SVG, also
+The mark is the drawing of the printed sheets (the theme's img/logo.svg that printing.render.logo_svg reads, also
 static/icons/favicon.svg): a window of four panes, drawn from rectangles, so it needs no font.
 Card text is set in the system's CJK font (fonts-noto-cjk, found as the sheets find it).
 """
@@ -28,7 +28,7 @@ WHITE = (255, 255, 255)
 
 
 def draw_mark(draw: ImageDraw.ImageDraw, left: float, top: float, size: float) -> None:
-    """The mark of LOGO_SVG (a 32-unit square) at ``size`` pixels."""
+    """The mark of the logo (a 32-unit square) at ``size`` pixels."""
 
     def box(x: float, y: float, width: float, height: float, radius: float, fill) -> None:
         scale = size / 32

@@ -19,10 +19,10 @@ from django.utils.translation import gettext as _
 
 from journeys.records import JourneyView
 from printing.render import (
-    LOGO_SVG,
     check_environment,
     css_string,
     html_to_pdf,
+    logo_svg,
     page_counter_content,
     qr_image,
     sheet_stylesheet,
@@ -52,7 +52,7 @@ def journey_sheet_html(view: JourneyView, *, base_url: str, printed_at: datetime
             "guide": {"name": view.record["name"], "code": view.record["slug"], "hall": {"name": ""}},
             "view": {"fingerprint": view.merged.fingerprint},
             "site_name": getattr(settings, "WAGTAIL_SITE_NAME", ""),
-            "logo_image": svg_image(LOGO_SVG, "logo-mark", _("标志")),
+            "logo_image": svg_image(logo_svg(), "logo-mark", _("标志")),
             "short_url": link,
             "qr_image": qr_image(link),
             "printed_at": local,
