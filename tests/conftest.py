@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from contextlib import contextmanager
 from datetime import date, time
 from pathlib import Path
@@ -249,3 +250,25 @@ def empty_cache():
     yield
     for alias in settings.CACHES:
         caches[alias].clear()
+
+
+@pytest.fixture
+def browser(transactional_db):
+    """Chromium for one test (tests/browser.py). Function-scoped on purpose: while Playwright's
+    loop runs, Django hands this thread a different database connection object (asgiref's
+    context-local storage), which lacks the serialized rollback data, so the browser must be
+    closed before the next test sets up its database."""
+    from tests.browser import chromium
+
+    # Playwright's sync API keeps an asyncio loop running in this thread, which Django takes for
+    # an async context; the test's own database calls are plain synchronous ones.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with chromium() as launched:
+            yield launched
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous

@@ -7,12 +7,12 @@ without one under its own policy."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
+from tests.browser import chromium as launch_chromium
 from tests.deploy.conftest import ADMIN_PASSWORD, ADMIN_USER, fetch
-from tests.kiosk.conftest import CHROMIUM, CHROMIUM_ARGS, RECORD_PRINT
+from tests.kiosk.conftest import RECORD_PRINT
 
 # These tests start portals of their own on SQLite files (the embedded default), whatever the
 # pass's test database: run once, in the SQLite pass.
@@ -32,14 +32,8 @@ document.addEventListener("securitypolicyviolation", function (event) {
 
 @pytest.fixture(scope="module")
 def chromium():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)", pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launch_chromium() as browser:
         yield browser
-        browser.close()
 
 
 class Visit:

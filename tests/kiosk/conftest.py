@@ -1,26 +1,12 @@
 """A small published catalogue for the kiosk (one guide per section, two departments), the demo
-site, and Chromium (Debian's, driven by Playwright) for the browser tests."""
+site, and a kiosk tab in Chromium (tests/browser.py) for the browser tests."""
 
 from __future__ import annotations
 
 import io
-import os
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = os.environ.get("KIOSK_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PORTRAIT = {"width": 1080, "height": 1920}
 LANDSCAPE = {"width": 1920, "height": 1080}
 
@@ -103,37 +89,6 @@ def demo(transactional_db):
     department.name = department.short_name = LONG_DEPARTMENT
     department.save()
     return department
-
-
-@pytest.fixture
-def browser(transactional_db):
-    """Chromium for one test. Function-scoped on purpose: while Playwright's loop runs, Django
-    hands this thread a different database connection object (asgiref's context-local storage),
-    which lacks the serialized rollback data, so the browser must be closed before the next test
-    sets up its database."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.fail(
-            "playwright is not installed (pip install playwright; no browser download needed)",
-            pytrace=False,
-        )
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium)", pytrace=False)
-    # Playwright's sync API keeps an asyncio loop running in this thread, which Django takes for
-    # an async context; the test's own database calls are plain synchronous ones.
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield browser
-            browser.close()
-    finally:
-        if previous is None:
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-        else:
-            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

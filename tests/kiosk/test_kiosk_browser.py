@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import base64
 import re
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from search.analysis import pinyin_initials
-from tests.kiosk.conftest import ARTIFACTS, FOOD_CODE, LANDSCAPE, PORTRAIT
+from tests.browser import screenshot
+from tests.kiosk.conftest import FOOD_CODE, LANDSCAPE, PORTRAIT
 from tests.printing.conftest import pdf_text
 
 MIN_TOUCH = 64
@@ -49,14 +49,6 @@ def assert_touch_size(locator, minimum=MIN_TOUCH):
     box = locator.bounding_box()
     assert box is not None
     assert box["width"] >= minimum and box["height"] >= minimum, box
-
-
-def screenshot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / name
-    page.screenshot(path=str(path))
-    assert path.exists() and path.stat().st_size > 20_000, f"{path} looks empty"
-    return path
 
 
 def test_kiosk_search_guide_situation_print_and_idle_reset(

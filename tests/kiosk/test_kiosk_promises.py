@@ -13,8 +13,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from pypdf import PdfReader
 
+from tests.browser import screenshot
 from tests.kiosk.conftest import LANDSCAPE, LONG_DEPARTMENT, PORTRAIT
-from tests.kiosk.test_kiosk_browser import screenshot, wait_ready
+from tests.kiosk.test_kiosk_browser import wait_ready
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

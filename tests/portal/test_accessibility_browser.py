@@ -14,7 +14,7 @@ from django.urls import resolve
 
 from guides.models import Department, LifeEvent
 from search.clicks import flush as flush_clicks
-from tests.kiosk.test_kiosk_browser import browser, screenshot  # noqa: F401 (browser: the Chromium fixture)
+from tests.browser import screenshot
 
 AXE_JS = Path(__file__).resolve().parents[2] / ".cache" / "axe-core" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
