@@ -138,7 +138,7 @@ def test_the_openapi_document_is_valid_and_covers_every_route(site, api):
     validate_openapi(document)
     assert document["openapi"] == "3.1.0"
     routes = {
-        "/" + str(pattern.pattern).replace("<str:code>", "{code}")
+        "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(pattern.pattern))
         for pattern in urls.urlpatterns
         if "^" not in str(pattern.pattern)
     }
