@@ -37,7 +37,9 @@ def empty_database(directory: Path) -> Iterator[str]:
         admin.execute(f'CREATE DATABASE "{name}"')
         try:
             credentials = quote(server["user"] or "", safe="") + (":" + quote(server["password"], safe="") if server["password"] else "")
-            yield f"postgres://{credentials}@{server['host'] or ''}:{server['port'] or ''}/{name}"
+            # The test server's host is its socket directory: a path, percent-encoded in a URL.
+            host = quote(server["host"] or "", safe="")
+            yield f"postgres://{credentials}@{host}:{server['port'] or ''}/{name}"
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
