@@ -101,17 +101,29 @@ axe-core: system-deps
 lint: install-test
 	$(BIN)/ruff check .
 
-# The whole suite twice: on SQLite (in memory), then on a throw-away PostgreSQL server that the
+# The whole suite twice: on SQLite (in memory) and on a throw-away PostgreSQL server that the
 # test setup starts (TEST_DATABASE=postgresql, portal.testing.pg_server). PYTEST_ARGS narrows both.
-test: test-sqlite test-postgresql
+# The two passes run at the same time (much of a pass waits on servers, browsers and renders, so
+# together they take little longer than one): the SQLite pass reports as it goes, the PostgreSQL
+# pass into var/test-postgresql.log, printed when both have ended.
+test_pass = DJANGO_SETTINGS_MODULE=portal.settings.test TEST_DATABASE=$(1) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: test-deps
+	@mkdir -p var; echo "PostgreSQL pass in the background, reporting to var/test-postgresql.log"; \
+	$(call test_pass,postgresql) > var/test-postgresql.log 2>&1 & postgresql=$$!; \
+	$(call test_pass,sqlite); sqlite_status=$$?; \
+	wait $$postgresql; postgresql_status=$$?; \
+	echo "===== PostgreSQL pass (var/test-postgresql.log) ====="; cat var/test-postgresql.log; \
+	echo "SQLite pass: exit $$sqlite_status · PostgreSQL pass: exit $$postgresql_status"; \
+	test $$sqlite_status -eq 0 && test $$postgresql_status -eq 0
 
 test-deps: install-test system-deps print-fonts search-node axe-core lint
 
 test-sqlite: test-deps
-	DJANGO_SETTINGS_MODULE=portal.settings.test TEST_DATABASE=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(call test_pass,sqlite)
 
 test-postgresql: test-deps
-	DJANGO_SETTINGS_MODULE=portal.settings.test TEST_DATABASE=postgresql $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(call test_pass,postgresql)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -20,7 +20,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+# One directory per pass: `make test` runs the SQLite and PostgreSQL passes at the same time.
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / os.environ.get("TEST_DATABASE", "sqlite")
 
 
 @contextmanager

@@ -20,7 +20,8 @@ else:
     raise ImproperlyConfigured(f"TEST_DATABASE must be sqlite or postgresql, not {TEST_DATABASE!r}")
 # The query log is written when a test says so (search.query_log.query_log.flush()).
 SEARCH_LOG_FLUSH_SECONDS = 0
-MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+# One media directory per pass: `make test` runs the SQLite and PostgreSQL passes at the same time.
+MEDIA_ROOT = BASE_DIR / "var" / f"test-media-{TEST_DATABASE}"
 WAGTAILADMIN_BASE_URL = "http://testserver"
 # Tests write the buffered search clicks themselves (search.clicks.flush).
 SEARCH_CLICK_FLUSH_SECONDS = 0
