@@ -45,7 +45,7 @@ def chromium():
 
 
 def screenshot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / name
     page.screenshot(path=str(path))
     assert path.exists() and path.stat().st_size > 20_000, f"{path} looks empty"
