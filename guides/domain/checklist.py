@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,33 +112,141 @@ def short_fingerprint(value: str) -> str:
 
 
 @dataclass(frozen=True)
+class FieldChange:
+    """One value of a checklist that changed: ``field`` is its key in the canonical checklist
+    (``copies``, ``legal_limit``, ``fee.charged``, ``options`` …)."""
+
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    """A material, situation or fee item present before and after, with what changed in it."""
+
+    name: str
+    fields: tuple[FieldChange, ...]
+
+
+@dataclass(frozen=True)
 class ChecklistDiff:
-    """What changed between two canonical checklists, material by material (matched by name)."""
+    """What changed between two canonical checklists, for a reviewer and for the change log.
+
+    Materials and fee items are matched by name (the n-th of a repeated name with the n-th),
+    situations by their key (the stable parameter of shared links); ``other_fields`` lists the
+    top-level keys that differ (kept for the intake feed's verify endpoint), ``field_changes``
+    their old and new values."""
 
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     changed: tuple[str, ...] = ()
     other_fields: tuple[str, ...] = ()
+    material_changes: tuple[ItemChange, ...] = ()
+    materials_reordered: bool = False
+    situations_added: tuple[str, ...] = ()
+    situations_removed: tuple[str, ...] = ()
+    situation_changes: tuple[ItemChange, ...] = ()
+    fee_items_added: tuple[str, ...] = ()
+    fee_items_removed: tuple[str, ...] = ()
+    fee_item_changes: tuple[ItemChange, ...] = ()
+    field_changes: tuple[FieldChange, ...] = ()
 
     @property
     def is_empty(self) -> bool:
-        return not (self.added or self.removed or self.changed or self.other_fields)
+        return not (self.added or self.removed or self.changed or self.other_fields or self.materials_reordered)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (the change log stores it)."""
+
+        def items(changes: tuple[ItemChange, ...]) -> list[dict[str, Any]]:
+            return [
+                {"name": c.name, "fields": [{"field": f.field, "old": f.old, "new": f.new} for f in c.fields]}
+                for c in changes
+            ]
+
+        return {
+            "materials": {
+                "added": list(self.added),
+                "removed": list(self.removed),
+                "changed": items(self.material_changes),
+                "reordered": self.materials_reordered,
+            },
+            "situations": {
+                "added": list(self.situations_added),
+                "removed": list(self.situations_removed),
+                "changed": items(self.situation_changes),
+            },
+            "fee_items": {
+                "added": list(self.fee_items_added),
+                "removed": list(self.fee_items_removed),
+                "changed": items(self.fee_item_changes),
+            },
+            "fields": [{"field": f.field, "old": f.old, "new": f.new} for f in self.field_changes],
+        }
+
+
+def _keyed(items: Sequence[Mapping[str, Any]], key: str) -> dict[tuple[str, int], Mapping[str, Any]]:
+    """Items by (key value, occurrence), so that a repeated name pairs up in order."""
+    seen: dict[str, int] = {}
+    keyed = {}
+    for item in items:
+        value = str(item.get(key, ""))
+        keyed[(value, seen.get(value, 0))] = item
+        seen[value] = seen.get(value, 0) + 1
+    return keyed
+
+
+def _field_changes(old: Mapping[str, Any], new: Mapping[str, Any], keys: Sequence[str]) -> tuple[FieldChange, ...]:
+    return tuple(FieldChange(key, old.get(key), new.get(key)) for key in keys if old.get(key) != new.get(key))
+
+
+def _diff_items(old_items, new_items, key: str, fields: Sequence[str]):
+    old = _keyed(old_items or (), key)
+    new = _keyed(new_items or (), key)
+    added = tuple(name for name, n in new if (name, n) not in old)
+    removed = tuple(name for name, n in old if (name, n) not in new)
+    changed = tuple(
+        ItemChange(name, _field_changes(old[(name, n)], item, fields))
+        for (name, n), item in new.items()
+        if (name, n) in old and old[(name, n)] != item
+    )
+    reordered = not (added or removed) and list(old) != list(new)
+    return added, removed, changed, reordered
 
 
 def diff_checklists(old: Mapping[str, Any], new: Mapping[str, Any]) -> ChecklistDiff:
-    old_materials = {m["name"]: m for m in old.get("materials", ())}
-    new_materials = {m["name"]: m for m in new.get("materials", ())}
-    added = tuple(name for name in new_materials if name not in old_materials)
-    removed = tuple(name for name in old_materials if name not in new_materials)
-    changed = tuple(
-        name
-        for name, material in new_materials.items()
-        if name in old_materials and old_materials[name] != material
+    materials_added, materials_removed, material_changes, reordered = _diff_items(
+        old.get("materials"), new.get("materials"), "name", MATERIAL_KEYS
+    )
+    situations_added, situations_removed, situation_changes, _ = _diff_items(
+        old.get("situations"), new.get("situations"), "key", ("question", "options")
+    )
+    old_fee, new_fee = old.get("fee") or {}, new.get("fee") or {}
+    fees_added, fees_removed, fee_changes, _ = _diff_items(
+        old_fee.get("items"), new_fee.get("items"), "name", ("name", "standard", "basis")
     )
     other = tuple(
         key
         for key in sorted(set(old) | set(new))
         if key != "materials" and old.get(key) != new.get(key)
     )
-    return ChecklistDiff(added=added, removed=removed, changed=changed, other_fields=other)
-
+    scalar_keys = [key for key in other if key not in {"situations", "fee"}]
+    field_changes = _field_changes(old, new, scalar_keys)
+    if old_fee.get("charged") != new_fee.get("charged"):
+        field_changes += (FieldChange("fee.charged", old_fee.get("charged"), new_fee.get("charged")),)
+    return ChecklistDiff(
+        added=materials_added,
+        removed=materials_removed,
+        changed=tuple(change.name for change in material_changes),
+        other_fields=other,
+        material_changes=material_changes,
+        materials_reordered=reordered,
+        situations_added=situations_added,
+        situations_removed=situations_removed,
+        situation_changes=situation_changes,
+        fee_items_added=fees_added,
+        fee_items_removed=fees_removed,
+        fee_item_changes=fee_changes,
+        field_changes=field_changes,
+    )

@@ -119,3 +119,79 @@ def test_diff_names_added_removed_and_changed_materials():
     assert diff.changed == ("授权委托书",)
     assert not diff.is_empty
     assert diff_checklists(old, old).is_empty
+
+
+def test_diff_reports_each_changed_material_field_with_old_and_new_values():
+    old = canonical_checklist(RECORD)
+    diff = diff_checklists(old, canonical_checklist(edited(materials__1__copies=3, materials__1__note="须签名")))
+    (change,) = diff.material_changes
+    assert change.name == "授权委托书"
+    assert [(f.field, f.old, f.new) for f in change.fields] == [("copies", 1, 3), ("note", "", "须签名")]
+    assert not diff.added and not diff.removed and not diff.field_changes
+
+
+def test_diff_reports_limits_fees_windows_and_conditions():
+    old = canonical_checklist(RECORD)
+    new = canonical_checklist(
+        edited(
+            promised_limit={"value": 5, "unit": "工作日"},
+            intake_window="综合受理窗口（3号）",
+            conditions="具有经营场所和设备",
+            fee={"charged": True, "items": [{"name": "工本费", "standard": "10元/本", "basis": "某文件"}]},
+        )
+    )
+    diff = diff_checklists(old, new)
+    by_field = {f.field: (f.old, f.new) for f in diff.field_changes}
+    assert by_field["promised_limit"] == ({"value": 10, "unit": "工作日"}, {"value": 5, "unit": "工作日"})
+    assert by_field["intake_window"] == ("综合受理窗口（1-9号）", "综合受理窗口（3号）")
+    assert by_field["conditions"] == ("具有经营场所", "具有经营场所和设备")
+    assert by_field["fee.charged"] == (False, True)
+    assert "legal_limit" not in by_field
+    assert diff.fee_items_added == ("工本费",)
+    fee_change = diff_checklists(new, canonical_checklist(edited(
+        promised_limit={"value": 5, "unit": "工作日"}, intake_window="综合受理窗口（3号）", conditions="具有经营场所和设备",
+        fee={"charged": True, "items": [{"name": "工本费", "standard": "20元/本", "basis": "某文件"}]},
+    )))
+    assert [(c.name, [(f.field, f.old, f.new) for f in c.fields]) for c in fee_change.fee_item_changes] == [
+        ("工本费", [("standard", "10元/本", "20元/本")])
+    ]
+    assert not fee_change.field_changes
+
+
+def test_diff_reports_situations_by_key():
+    old = canonical_checklist(RECORD)
+    record = edited()
+    record["situations"][0]["options"] = ["委托他人办理", "本人办理"]
+    record["situations"].append({"key": "s2", "question": "是否已婚？", "options": ["已婚"]})
+    diff = diff_checklists(old, canonical_checklist(record))
+    assert diff.situations_added == ("s2",)
+    (change,) = diff.situation_changes
+    assert change.name == "s1" and change.fields[0].field == "options"
+    assert change.fields[0].new == ["委托他人办理", "本人办理"]
+
+
+def test_a_reordered_checklist_is_a_change_the_diff_names():
+    old = canonical_checklist(RECORD)
+    record = edited()
+    record["materials"].reverse()
+    diff = diff_checklists(old, canonical_checklist(record))
+    assert diff.materials_reordered and not diff.is_empty
+    assert not diff.added and not diff.changed
+
+
+def test_repeated_material_names_pair_up_in_order():
+    record = edited()
+    record["materials"].append(dict(RECORD["materials"][0]))
+    old = canonical_checklist(record)
+    record["materials"][2]["copies"] = 2
+    diff = diff_checklists(old, canonical_checklist(record))
+    assert [c.name for c in diff.material_changes] == ["申请书"]
+    assert not diff.added and not diff.removed
+
+
+def test_the_diff_serialises_to_json():
+    import json
+
+    diff = diff_checklists(canonical_checklist(RECORD), canonical_checklist(edited(materials__0__copies=2)))
+    data = json.loads(json.dumps(diff.as_dict(), ensure_ascii=False))
+    assert data["materials"]["changed"] == [{"name": "申请书", "fields": [{"field": "copies", "old": 0, "new": 2}]}]
