@@ -443,7 +443,7 @@ class FeedLinks:
             "pdf_url": self.pdf.replace(self.CODE, page.code),
             "short_url": self.short.replace(self.CODE, page.code),
             "updated_at": to_iso(page.last_published_at),
-            "change_note": getattr(page, "change_note", "") or "",
+            "change_note": page.published_change_note,
         }
 
 

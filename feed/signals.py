@@ -75,7 +75,7 @@ def record_publication(page, revision=None) -> list[ChangeEvent]:
             "name": page.title[:255],
             "checklist_version": version,
             "fingerprint": fingerprint or "",
-            "change_note": getattr(page, "change_note", "") or "",
+            "change_note": page.published_change_note,
             "revision_id": getattr(revision, "pk", None),
             "created_at": stamp,
         }

@@ -144,8 +144,10 @@ def document_links() -> int:
 
 def latest_draft(page) -> dict[str, Any]:
     """The record of the latest revision of a guide and its change note."""
+    from guides.models import RevisionChangeNote
+
     draft = page.get_latest_revision_as_object()
-    return {**serialize_guide(draft), "change_note": draft.change_note}
+    return {**serialize_guide(draft), "change_note": RevisionChangeNote.text_of(page.latest_revision_id)}
 
 
 def guide_line_fields(page, history) -> tuple[dict[str, Any] | None, dict[str, Any]]:

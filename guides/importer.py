@@ -67,6 +67,7 @@ from guides.models import (
     HallCalendarDay,
     HallSession,
     LifeEvent,
+    RevisionChangeNote,
     ServiceHall,
     ServiceWindow,
 )
@@ -1326,6 +1327,19 @@ class GuideWriter:
             self._remember(self.windows, key, window)
         return self.windows[key]
 
+    def place(self, page, user=None, *, department=None) -> None:
+        """Put a guide in its department's folder: a new guide is added there, a guide whose
+        department changed is moved there (logged as the move of a guide; see guides.signals)."""
+        from wagtail.actions.move_page import MovePageAction
+
+        from guides.folders import department_folder
+
+        folder = department_folder(department or page.department, self.index)
+        if page.pk is None:
+            folder.add_child(instance=page)
+        elif not page.path.startswith(folder.path):
+            MovePageAction(page, folder, pos="last-child", user=user).execute(skip_permission_checks=True)
+
     def apply(self, page, record: dict[str, Any]) -> None:
         page.title = record["name"]
         page.code = record["code"]
@@ -1558,8 +1572,10 @@ def _write_guides(lines: list[ParsedLine], publish, user, report, errors, progre
             progress(1)
 
 
-def _new_page(writer, record, *, slug: str, draft: bool, **fields) -> GuidePage:
+def _new_page(writer, record, *, slug: str, draft: bool, change_note: str | None = None, **fields) -> GuidePage:
     page = GuidePage(slug=slug or record["code"].lower(), live=False, **fields)
+    # Not a column: the note save_revision() attaches to the revision it writes.
+    page.change_note = change_note
     writer.apply(page, record)
     clean_guide(page, draft=draft, exclude=["path", "depth", "url_path"])
     return page
@@ -1570,7 +1586,7 @@ def _write_one(writer, page, record, publish, user, report) -> GuidePage | None:
         page = _new_page(writer, record, slug="", draft=False)
         if writer.index is None:  # reported once; the line itself was checked
             return None
-        writer.index.add_child(instance=page)
+        writer.place(page, user)
         revision = page.save_revision(user=user, log_action=False, clean=False)
         report.created.append(record["code"])
         if publish:
@@ -1581,7 +1597,7 @@ def _write_one(writer, page, record, publish, user, report) -> GuidePage | None:
     latest = page.get_latest_revision_as_object()
     existing = serialize_guide(latest)
     _keep_situation_keys(record, existing)
-    same_note = "change_note" not in record or record["change_note"] == latest.change_note
+    same_note = "change_note" not in record or record["change_note"] == RevisionChangeNote.text_of(page.latest_revision_id)
     if comparable(existing) == comparable(record) and same_note:
         if publish and (not page.live or page.has_unpublished_changes):
             page.get_latest_revision().publish(user=user)
@@ -1591,6 +1607,7 @@ def _write_one(writer, page, record, publish, user, report) -> GuidePage | None:
         return page
     writer.apply(latest, record)
     clean_guide(latest)
+    writer.place(page, user, department=latest.department)
     revision = latest.save_revision(user=user, clean=False)
     report.updated.append(record["code"])
     if publish:
@@ -1618,7 +1635,7 @@ def _restore_one(writer, page, guide: GuideLine, user, report) -> GuidePage | No
         target = _new_page(writer, record, slug=state.slug, draft=not state.live, change_note=state.change_note, **page_fields)
         if writer.index is None:
             return None
-        writer.index.add_child(instance=target)
+        writer.place(target, user)
         page = target
         report.created.append(code)
     else:
@@ -1641,6 +1658,7 @@ def _restore_one(writer, page, guide: GuideLine, user, report) -> GuidePage | No
         for name, value in page_fields.items():
             setattr(target, name, value)
         clean_guide(target, draft=not state.live)
+        writer.place(page, user, department=target.department)
         report.updated.append(code)
 
     with restoring_history():

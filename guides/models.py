@@ -12,13 +12,15 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.base import ModelState
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
 from modelcluster.models import ClusterableModel
 from wagtail.admin.panels import (
+    CommentPanel,
     FieldPanel,
     FieldRowPanel,
     InlinePanel,
@@ -27,7 +29,7 @@ from wagtail.admin.panels import (
     TabbedInterface,
 )
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
-from wagtail.models import Orderable, Page, PageViewRestriction
+from wagtail.models import Orderable, Page, PagePermissionTester, PageViewRestriction
 from wagtail.search import index
 
 from guides.choices import (
@@ -48,6 +50,7 @@ from guides.domain import hours
 from guides.domain.phones import InvalidPhone, normalize_phone
 from guides.domain.timelimits import TimeLimit, TimeUnit
 from guides.forms import GuidePageForm
+from guides.panels import ChecklistChangePanel
 from portal.middleware import SHAREABLE_ATTRIBUTE
 from portal.public_urls import PublicUrlMixin
 from portal.routing import any_view_restrictions
@@ -275,24 +278,28 @@ class LifeEvent(index.Indexed, models.Model):
 
 
 class GuideIndexPage(PublicUrlMixin, RoutablePageMixin, Page):
-    """The parent of every guide; lists them by section, department and life-event theme."""
+    """The root of every guide; lists them by section, department and life-event theme.
+
+    Its children are the departments' folders (DepartmentFolderPage) and the guides live in
+    them, but a guide's address skips its folder: ``/guides/<slug>/`` (see GuidePage.get_url_parts).
+    """
 
     intro = models.TextField(_("简介"), blank=True)
 
     content_panels = Page.content_panels + [FieldPanel("intro")]
-    subpage_types = ["guides.GuidePage"]
+    subpage_types = ["guides.DepartmentFolderPage"]
     max_count = 1
 
     class Meta:
         verbose_name = _("办事指南目录")
 
     def route(self, request, path_components):
-        """A guide below this index is found in one query (Wagtail's default is a child lookup
-        and then another for the specific page)."""
+        """A guide is found in one query by its slug (unique among guides), whichever
+        department's folder holds it."""
         if len(path_components) == 1 and self.live:
             guide = (
                 GuidePage.objects.live()
-                .child_of(self)
+                .descendant_of(self)
                 .filter(slug=path_components[0])
                 .select_related("department", "intake_window__hall", "delivery_window__hall")
                 .first()
@@ -360,6 +367,83 @@ class GuideIndexPage(PublicUrlMixin, RoutablePageMixin, Page):
         )
 
 
+def folder_slug(department_code: str) -> str:
+    """The slug of a department's folder. Never part of a public address, but shown in the admin."""
+    return "dept-" + slugify(department_code.replace(".", "-"))
+
+
+class RestrictedFolderPermissionTester(PagePermissionTester):
+    """A department folder exists for permissions: department roles may add guides in it, but
+    only administrators rename, move, publish or delete the folder itself (it follows its
+    department, see guides.folders)."""
+
+    def can_edit(self):
+        return self.user.is_active and self.user.is_superuser
+
+    def can_delete(self, ignore_bulk=False):
+        return self.user.is_active and self.user.is_superuser and self.page.is_leaf()
+
+    def can_publish(self):
+        return self.user.is_active and self.user.is_superuser
+
+    def can_unpublish(self):
+        return self.can_publish() and self.page.live
+
+    def can_copy(self):
+        return False
+
+    def can_lock(self):
+        return self.can_edit()
+
+    def can_unlock(self):
+        return self.can_edit()
+
+
+class DepartmentFolderPage(PublicUrlMixin, Page):
+    """A department's folder in the guide tree: the subtree on which its editors and approvers
+    get Wagtail group page permissions (the scoping Wagtail's maintainers recommend; Wagtail's
+    own views honour it). Created with its department (guides.folders); not a page for citizens:
+    its address redirects to the department's listing and is never part of a guide's address."""
+
+    department = models.OneToOneField(
+        Department, verbose_name=_("部门"), null=True, on_delete=models.SET_NULL, related_name="folder"
+    )
+
+    content_panels = [FieldPanel("title", read_only=True), FieldPanel("department", read_only=True)]
+    promote_panels: list = []
+    parent_page_types = ["guides.GuideIndexPage"]
+    subpage_types = ["guides.GuidePage"]
+    is_creatable = False
+
+    class Meta:
+        verbose_name = _("部门指南目录")
+        verbose_name_plural = _("部门指南目录")
+
+    def permissions_for_user(self, user):
+        return RestrictedFolderPermissionTester(user, self)
+
+    def route(self, request, path_components):
+        # /guides/<folder>/<guide>/ is not an address of the guide; /guides/<guide>/ is.
+        if path_components:
+            raise Http404
+        return super().route(request, path_components)
+
+    def serve(self, request, *args, **kwargs):
+        index = self.get_parent().specific
+        if self.department_id is None or not isinstance(index, GuideIndexPage):
+            raise Http404
+        return HttpResponseRedirect(index.url + index.reverse_subpage("department", args=[self.department.code]))
+
+    def get_sitemap_urls(self, request=None):
+        return []
+
+
+# Fields of a guide that a revision's content must not roll back (GuidePage.with_content_json).
+KEPT_ACROSS_REVISIONS = (
+    "checklist_version", "checklist_fingerprint", "published_change_note", "last_reviewed_at", "department_id",
+)
+
+
 class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
     """One service item (事项) as published to citizens, kiosks and the intake system."""
 
@@ -421,10 +505,12 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
         on_delete=models.SET_NULL, related_name="+",
     )
 
-    change_note = models.TextField(
-        _("变更说明"), blank=True,
-        help_text=_("简要说明本次发布改了什么；受理清单有变化时请务必填写。随数据接口和订阅通知发给受理系统。"),
-    )
+    # The change note of the published revision (see RevisionChangeNote), copied here by the
+    # publish path for the feed; never edited, kept across revisions.
+    published_change_note = models.TextField(_("已发布的变更说明"), blank=True, editable=False)
+    # When the centre last reviewed the guide: approved it in the centre review or published it
+    # (editorial.review); kept across revisions.
+    last_reviewed_at = models.DateTimeField(_("最近审核"), null=True, blank=True, editable=False)
 
     # Segmented search text (see search.documents), refreshed on every save so that every search
     # backend indexes the same tokens and results can be re-ranked without analysing again.
@@ -443,7 +529,8 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
             [
                 FieldRowPanel([FieldPanel("code"), FieldPanel("basic_code"), FieldPanel("sub_item_code")]),
                 FieldRowPanel([FieldPanel("section"), FieldPanel("item_type")]),
-                FieldPanel("department"),
+                # The department is the folder the guide is in; a reviewer changes it by moving.
+                FieldPanel("department", read_only=True),
                 FieldPanel("service_objects"),
                 FieldPanel("themes"),
                 FieldPanel("is_popular"),
@@ -460,7 +547,13 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
             heading=_("办理结果"),
         ),
         InlinePanel("faqs", heading=_("常见问题"), label=_("问答")),
+    ]
+    # The change note (a form field stored with the revision) and the effective date: required
+    # when the checklist changes (GuidePageForm).
+    change_panels = [
+        ChecklistChangePanel(heading=_("受理清单变化")),
         FieldPanel("change_note"),
+        FieldPanel("go_live_at"),
     ]
     material_panels = [
         InlinePanel("situations", heading=_("情形问题"), label=_("问题")),
@@ -493,8 +586,17 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
             ObjectList(step_panels, heading=_("办理流程")),
             ObjectList(limit_panels, heading=_("时限与收费")),
             ObjectList(window_panels, heading=_("窗口与时间")),
-            ObjectList(Page.promote_panels, heading=_("推广")),
-            ObjectList(Page.settings_panels, heading=_("设置")),
+            ObjectList(change_panels, heading=_("变更说明")),
+            ObjectList(
+                [
+                    # The slug is a technical key: only who may change technical keys sees it.
+                    FieldPanel("slug", permission="guides.change_technical_keys"),
+                    FieldPanel("seo_title"),
+                    FieldPanel("search_description"),
+                ],
+                heading=_("推广"),
+            ),
+            ObjectList([FieldPanel("expire_at"), CommentPanel()], heading=_("设置")),
         ]
     )
 
@@ -512,13 +614,18 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
         index.FilterField("visits"),
     ]
 
-    parent_page_types = ["guides.GuideIndexPage"]
+    parent_page_types = ["guides.DepartmentFolderPage"]
     subpage_types: list[str] = []
     base_form_class = GuidePageForm
+
+    # The change note the next save_revision() attaches to its revision (the edit form sets it).
+    # Not a column: a note belongs to one revision and must not carry over to the next draft.
+    change_note: str | None = None
 
     class Meta:
         verbose_name = _("办事指南")
         verbose_name_plural = _("办事指南")
+        permissions = [("change_technical_keys", _("可修改技术标识（网址标识、情形参数名）"))]
 
     def __str__(self) -> str:
         return self.title
@@ -537,13 +644,53 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
 
         return reverse("guide-short-url", args=[self.code])
 
+    def full_clean(self, *args, **kwargs):
+        # The address of a guide is its code unless someone chose another slug.
+        if not self.slug and self.code:
+            self.slug = slugify(self.code.replace(".", "-"))
+        super().full_clean(*args, **kwargs)
+
     def clean(self) -> None:
         super().clean()
         from guides.validation import guide_errors
 
         errors = guide_errors(self)
+        # Guides share one address space, /guides/<slug>/, whichever folder holds them.
+        if self.slug and GuidePage.objects.filter(slug=self.slug).exclude(pk=self.pk).exists():
+            errors.setdefault("__all__", []).append(
+                _("网址标识“%(slug)s”已被另一条指南使用") % {"slug": self.slug}
+            )
         if errors:
             raise ValidationError(errors)
+
+    def get_url_parts(self, request=None):
+        """The address without the department folder's segment: /guides/<slug>/. The folder is
+        where permissions are granted, not where citizens look (GuideIndexPage.route)."""
+        parts = super().get_url_parts(request)
+        if parts is None:
+            return None
+        site_id, root_url, page_path = parts
+        segments = page_path.split("/")
+        # ['', …, 'dept-x', 'slug', ''] (or without the trailing '' when slashes are not appended)
+        folder_position = -3 if page_path.endswith("/") else -2
+        if len(segments) >= 1 - folder_position + 1:
+            del segments[folder_position]
+        return site_id, root_url, "/".join(segments)
+
+    def permissions_for_user(self, user):
+        from editorial.permissions import GuidePermissionTester
+
+        return GuidePermissionTester(user, self)
+
+    def save_revision(self, *args, **kwargs):
+        revision = super().save_revision(*args, **kwargs)
+        if self.change_note is not None:
+            note = self.change_note.strip()
+            if note:
+                RevisionChangeNote.objects.update_or_create(revision=revision, defaults={"text": note})
+            else:
+                RevisionChangeNote.objects.filter(revision=revision).delete()
+        return revision
 
     def save(self, *args, **kwargs):
         """Refresh the search text and completion keys on full saves (creation and publishing);
@@ -563,11 +710,12 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
         return result
 
     def with_content_json(self, content):
-        """Checklist version and fingerprint describe the published history, not a revision, so
-        restoring a revision's content must not roll them back."""
+        """Checklist version and fingerprint, the published change note and the last review
+        describe the published history, not a revision, and the department is the folder the
+        guide is in now: restoring a revision's content must not roll them back."""
         page = super().with_content_json(content)
-        page.checklist_version = self.checklist_version
-        page.checklist_fingerprint = self.checklist_fingerprint
+        for field in KEPT_ACROSS_REVISIONS:
+            setattr(page, field, getattr(self, field))
         return page
 
     def get_context(self, request, *args, **kwargs):
@@ -588,9 +736,10 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
             return preview_pdf_response(self, request, "counter" if mode_name == "counter" else "citizen")
         return super().serve_preview(request, mode_name)
 
-    def index_page(self) -> GuideIndexPage:
-        """The guide index above this guide: the one routing came through, else its parent."""
-        return self.__dict__.get("routed_index") or self.get_parent().specific
+    def index_page(self) -> GuideIndexPage | None:
+        """The guide index above the guide's department folder: the one routing came through,
+        else the ancestor."""
+        return self.__dict__.get("routed_index") or GuideIndexPage.objects.ancestor_of(self).first()
 
     def get_view_restrictions(self):
         """Wagtail's view restrictions of the page and its ancestors (for an alias, those of its
@@ -782,3 +931,27 @@ class ChecklistVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.guide.code} v{self.version}"
+
+
+class RevisionChangeNote(models.Model):
+    """The change note (变更说明) written with one revision of a guide. It belongs to that
+    revision: the next draft starts without one, and when the revision is published the change
+    log, the webhooks and the Atom feed announce it (guides.signals copies it to the page)."""
+
+    revision = models.OneToOneField(
+        "wagtailcore.Revision", primary_key=True, on_delete=models.CASCADE, related_name="guide_change_note"
+    )
+    text = models.TextField(_("变更说明"))
+
+    class Meta:
+        verbose_name = _("变更说明")
+        verbose_name_plural = _("变更说明")
+
+    def __str__(self) -> str:
+        return self.text
+
+    @classmethod
+    def text_of(cls, revision_id: int | None) -> str:
+        if revision_id is None:
+            return ""
+        return cls.objects.filter(revision_id=revision_id).values_list("text", flat=True).first() or ""

@@ -632,7 +632,7 @@ def serialize_guide_state(page, history: Sequence[Any], draft: dict[str, Any] | 
     record (the change note), the page's publication state, its checklist history and the
     latest draft of a live guide (the record of a guide that is not live is its latest draft)."""
     return {
-        "change_note": page.change_note,
+        "change_note": page.published_change_note,
         "checklist_version": page.checklist_version,
         "checklist_fingerprint": page.checklist_fingerprint,
         "page": {

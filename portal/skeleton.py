@@ -1,6 +1,7 @@
-"""The skeleton of the portal's page tree: the home page, the guide index, the journey index and
-the statement pages below it, the default Site that serves them and the site's identity. The demo
-loader creates it when it is missing; a restore
+"""The skeleton of the portal's page tree: the home page, the guide index below it with its
+department folders and review workflow, the journey index and the statement pages below the home
+page, the default Site that serves them and the site's identity. The demo loader creates it when it
+is missing; a restore
 (guides.importer) makes it say what the catalogue file says."""
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from wagtail.models import Page, Site
 
+from editorial.workflow import ensure_review_workflow
+from guides.folders import ensure_department_folders
 from guides.models import GuideIndexPage
 from guides.validation import labelled_messages
 from journeys.models import JourneyIndexPage
@@ -46,13 +49,19 @@ def ensure_home(fields: dict[str, Any], *, update: bool = False) -> tuple[HomePa
 
 
 def ensure_guide_index(home: HomePage, fields: dict[str, Any], *, update: bool = False) -> tuple[GuideIndexPage, bool]:
-    """The guide index below the home page, as ensure_home does for the home page."""
+    """The guide index below the home page, as ensure_home does for the home page, with a folder
+    for every department and the review workflow (a department created later gets its folder
+    when it is saved: guides.signals)."""
     index = GuideIndexPage.objects.first()
     if index is not None:
-        return index, update and _publish_fields(index, fields)
-    index = home.add_child(instance=GuideIndexPage(**fields))
-    index.save_revision().publish()
-    return index, True
+        changed = update and _publish_fields(index, fields)
+    else:
+        index = home.add_child(instance=GuideIndexPage(**fields))
+        index.save_revision().publish()
+        changed = True
+    ensure_department_folders(index)
+    ensure_review_workflow(index)
+    return index, changed
 
 
 def ensure_journey_index(home: HomePage, fields: dict[str, Any], *, update: bool = False) -> tuple[JourneyIndexPage, bool]:

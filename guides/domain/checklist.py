@@ -134,7 +134,8 @@ class ChecklistDiff:
     """What changed between two canonical checklists, for a reviewer and for the change log.
 
     Materials and fee items are matched by name (the n-th of a repeated name with the n-th),
-    situations by their key (the stable parameter of shared links); ``other_fields`` lists the
+    situations by their key (the stable parameter of shared links) and named by their question
+    (as it reads now; a rephrased question is a change of its ``question``); ``other_fields`` lists the
     top-level keys that differ (kept for the intake feed's verify endpoint), ``field_changes``
     their old and new values."""
 
@@ -201,15 +202,20 @@ def _field_changes(old: Mapping[str, Any], new: Mapping[str, Any], keys: Sequenc
     return tuple(FieldChange(key, old.get(key), new.get(key)) for key in keys if old.get(key) != new.get(key))
 
 
-def _diff_items(old_items, new_items, key: str, fields: Sequence[str]):
+def _diff_items(old_items, new_items, key: str, fields: Sequence[str], label: str | None = None):
+    """Items matched on ``key``, reported by their ``label`` (the key itself by default)."""
     old = _keyed(old_items or (), key)
     new = _keyed(new_items or (), key)
-    added = tuple(name for name, n in new if (name, n) not in old)
-    removed = tuple(name for name, n in old if (name, n) not in new)
+
+    def name(item: Mapping[str, Any]) -> str:
+        return str(item.get(label or key, ""))
+
+    added = tuple(name(item) for matched, item in new.items() if matched not in old)
+    removed = tuple(name(item) for matched, item in old.items() if matched not in new)
     changed = tuple(
-        ItemChange(name, _field_changes(old[(name, n)], item, fields))
-        for (name, n), item in new.items()
-        if (name, n) in old and old[(name, n)] != item
+        ItemChange(name(item), _field_changes(old[matched], item, fields))
+        for matched, item in new.items()
+        if matched in old and old[matched] != item
     )
     reordered = not (added or removed) and list(old) != list(new)
     return added, removed, changed, reordered
@@ -220,7 +226,7 @@ def diff_checklists(old: Mapping[str, Any], new: Mapping[str, Any]) -> Checklist
         old.get("materials"), new.get("materials"), "name", MATERIAL_KEYS
     )
     situations_added, situations_removed, situation_changes, _ = _diff_items(
-        old.get("situations"), new.get("situations"), "key", ("question", "options")
+        old.get("situations"), new.get("situations"), "key", ("question", "options"), label="question"
     )
     old_fee, new_fee = old.get("fee") or {}, new.get("fee") or {}
     fees_added, fees_removed, fee_changes, _ = _diff_items(

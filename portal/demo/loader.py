@@ -14,6 +14,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 
+from editorial.models import Role
+from editorial.roles import grant_centre_role, grant_department_role, roles_of
 from guides.choices import CalendarDayKind
 from guides.importer import import_guides, split_lines
 from guides.models import Department, GuideIndexPage, LifeEvent, ServiceHall, ServiceWindow
@@ -107,28 +109,40 @@ def ensure_site_identity(home) -> None:
         SiteIdentity.objects.create(site=site, accessibility_statement=statement, **data["identity"])
 
 
-def admin_password_file() -> Path:
-    """Where the generated admin password is kept: beside a SQLite database file (named after
-    it, as SQLite names its journal), else under VAR_DIR named after the database, so that
-    loading the demo into another database never overwrites the login of the first."""
+def password_file(username: str) -> Path:
+    """Where a generated demo password is kept: beside a SQLite database file (named after it,
+    as SQLite names its journal), else under VAR_DIR named after the database, so that loading
+    the demo into another database never overwrites the logins of the first."""
     if connection.vendor == "sqlite" and not connection.is_in_memory_db():
         database = Path(connection.settings_dict["NAME"])
-        return database.with_name(f"{database.name}-admin-password.txt")
-    return Path(settings.VAR_DIR) / f"{connection.vendor}-{connection.settings_dict['NAME']}-admin-password.txt"
+        return database.with_name(f"{database.name}-{username}-password.txt")
+    return Path(settings.VAR_DIR) / f"{connection.vendor}-{connection.settings_dict['NAME']}-{username}-password.txt"
+
+
+def _new_password(username: str) -> str:
+    password = secrets.token_urlsafe(12)
+    path = password_file(username)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Readable by its owner only from the moment it exists.
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
+        handle.write(password + "\n")
+    return password
+
+
+def _print_login(stdout, username: str, role: str) -> None:
+    path = password_file(username)
+    if path.exists():
+        stdout.write(f"管理后台：/admin/  {role}  用户名：{username}  密码：{path.read_text().strip()}")
+    else:
+        stdout.write(f"管理后台：/admin/  {role}  用户名：{username}（密码为已有账号的密码）")
 
 
 def ensure_admin(stdout) -> None:
     User = get_user_model()
-    password_file = admin_password_file()
     if not User.objects.filter(is_superuser=True).exists():
-        password = secrets.token_urlsafe(12)
-        User.objects.create_superuser("admin", "admin@example.invalid", password)
-        password_file.parent.mkdir(parents=True, exist_ok=True)
-        # Readable by its owner only from the moment it exists.
-        with os.fdopen(os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as handle:
-            handle.write(password + "\n")
-    if password_file.exists():
-        stdout.write(f"管理后台：/admin/  用户名：admin  密码：{password_file.read_text().strip()}")
+        User.objects.create_superuser("admin", "admin@example.invalid", _new_password("admin"))
+    if password_file("admin").exists():
+        _print_login(stdout, "admin", "管理员")
     else:
         stdout.write("管理后台：/admin/（使用已有的管理员账号登录）")
 
@@ -159,6 +173,38 @@ def ensure_journeys() -> None:
             add_journey(data)
 
 
+# One demo account per editorial role: a department's editor and approver, and a centre reviewer.
+DEMO_DEPARTMENT_CODE = "YXSCJG"
+DEMO_ACCOUNTS = (
+    ("editor", Role.EDITOR),
+    ("approver", Role.APPROVER),
+    ("reviewer", Role.REVIEWER),
+)
+
+
+def ensure_demo_accounts(stdout) -> None:
+    """Create each demo account once (its password in a file beside the database, as the
+    administrator's: see password_file) and give it its role; an existing account keeps its
+    password."""
+    User = get_user_model()
+    department = Department.objects.get(code=DEMO_DEPARTMENT_CODE)
+    for username, role in DEMO_ACCOUNTS:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User.objects.create_user(username, f"{username}@example.invalid", _new_password(username))
+        roles = roles_of(user)
+        if role == Role.REVIEWER:
+            if not roles.is_centre_reviewer:
+                grant_centre_role(user, role)
+            label = f"{role.label}"
+        else:
+            held = roles.editor_of if role == Role.EDITOR else roles.approver_of
+            if department.pk not in held:
+                grant_department_role(user, department, role)
+            label = f"{role.label}（{department.display_name}）"
+        _print_login(stdout, username, label)
+
+
 def load_demo(stdout, *, progress=None):
     with transaction.atomic():
         index = ensure_site(title=f"{_load_json('hall.json')['name']}办事指南")
@@ -171,5 +217,6 @@ def load_demo(stdout, *, progress=None):
         lines = split_lines((DEMO_DIR / "guides.jsonl").read_text(encoding="utf-8"))
         report = import_guides(lines, publish=True, progress=progress)
         ensure_journeys()
+        ensure_demo_accounts(stdout)
     ensure_admin(stdout)
     return report

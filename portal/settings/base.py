@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "printing",
     "kiosk",
     "feed",
+    "editorial",
     "django_tasks_db",
     "csp",
     "axes",
@@ -272,6 +273,9 @@ WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "") or PUBLIC_BA
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAIL_I18N_ENABLED = False
+# Every approval in the review workflow is of the content that goes live: an edit during review
+# sends the guide through the steps it had passed again (editorial.models.ReviewTask).
+WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True
 WAGTAILDOCS_EXTENSIONS = ["pdf", "doc", "docx", "xls", "xlsx", "odt", "ods", "jpg", "jpeg", "png"]
 # Search: Wagtail's database backend by default (with column weights on SQLite); with
 # ELASTICSEARCH_URL set, Elasticsearch answers and the database backend stands by for outages.

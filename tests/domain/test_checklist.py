@@ -164,9 +164,9 @@ def test_diff_reports_situations_by_key():
     record["situations"][0]["options"] = ["委托他人办理", "本人办理"]
     record["situations"].append({"key": "s2", "question": "是否已婚？", "options": ["已婚"]})
     diff = diff_checklists(old, canonical_checklist(record))
-    assert diff.situations_added == ("s2",)
+    assert diff.situations_added == ("是否已婚？",)
     (change,) = diff.situation_changes
-    assert change.name == "s1" and change.fields[0].field == "options"
+    assert change.name == "是否委托他人办理？" and change.fields[0].field == "options"
     assert change.fields[0].new == ["委托他人办理", "本人办理"]
 
 

@@ -49,7 +49,8 @@ def api(client):
 
 
 def publish_edit(page, edit, *, note: str | None = None):
-    """Edit the latest revision of a guide, publish it and return the refreshed live page."""
+    """Edit the latest revision of a guide, publish it (with ``note`` as the revision's change
+    note) and return the refreshed live page."""
     latest = page.get_latest_revision_as_object()
     edit(latest)
     if note is not None:

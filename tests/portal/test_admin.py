@@ -3,6 +3,7 @@ reported as form errors, never as server errors."""
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from wagtail.test.utils.form_data import querydict_from_html
 
 from guides.models import ChecklistVersion
@@ -36,6 +37,8 @@ def test_publishing_from_the_admin_bumps_the_checklist(editor_client, publish_gu
     page = publish_guide()
     _, data = edit_form(editor_client, page)
     data["materials-1-copy_count"] = "4"
+    data["change_note"] = "营业执照复印件改为 4 份"
+    data["go_live_at"] = timezone.localtime().strftime("%Y-%m-%d %H:%M")
     data["action-publish"] = "action-publish"
     response = editor_client.post(f"/admin/pages/{page.pk}/edit/", data)
     assert response.status_code == 302, response.content.decode()[:2000]

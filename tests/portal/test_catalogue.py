@@ -14,7 +14,7 @@ from wagtail.models import Revision
 
 from feed.models import ChangeEvent
 from guides.importer import ImportFailed, import_guides
-from guides.models import ChecklistVersion, Department, GuidePage, LifeEvent
+from guides.models import ChecklistVersion, Department, GuidePage, LifeEvent, RevisionChangeNote
 from search.models import Synonym
 from tests.conftest import jsonl, make_record
 
@@ -142,7 +142,8 @@ def test_a_restored_guide_keeps_its_history_and_times_and_writes_no_event(conten
         for v in line["history"]
     ]
     assert page.last_published_at == dt.datetime.fromisoformat(line["page"]["last_published_at"])
-    assert page.change_note == "复印件改为 1 份"
+    assert page.published_change_note == "复印件改为 1 份"  # the note of the revision it restored and published
+    assert RevisionChangeNote.text_of(page.live_revision_id) == "复印件改为 1 份"
     assert ChangeEvent.objects.count() == events  # the change log comes from the file, not from this publish
 
 

@@ -1,0 +1,25 @@
+"""Admin panels of the guide editor that show more than a field."""
+
+from __future__ import annotations
+
+from wagtail.admin.panels import Panel
+
+
+class ChecklistChangePanel(Panel):
+    """Whether the guide as edited changes its published checklist (a major change: new
+    checklist version, change note and effective date required) or not (a minor change: the
+    checklist version stays), with the changes themselves."""
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "guides/admin/checklist_change_panel.html"
+
+        def get_context_data(self, parent_context=None):
+            from editorial.diff_display import describe_diff
+            from guides.checklists import checklist_change
+
+            context = super().get_context_data(parent_context)
+            # A guide being created has no published checklist to compare with.
+            change = checklist_change(self.instance) if self.instance.pk else None
+            context["change"] = change
+            context["lines"] = describe_diff(change.diff) if change and change.diff else []
+            return context
