@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from editorial.diff_display import describe_diff
 from editorial.models import CENTRE_ROLES, DEPARTMENT_ROLES, EditorialGroup, Role
 from editorial.review import change_contributors, review_queue
 from editorial.roles import (
@@ -24,6 +23,7 @@ from editorial.roles import (
     role_holders,
     roles_of,
 )
+from guides.changes import describe_diff
 from guides.checklists import checklist_change
 from guides.models import Department, GuidePage, RevisionChangeNote
 

@@ -90,3 +90,12 @@ def after_guide_published(request, page):
     else:
         messages.info(request, _("一般变更：受理清单没有变化，仍为第 %(version)s 版。") % {"version": newest.version})
     return None
+
+
+@hooks.register("before_move_page")
+def refuse_forbidden_moves(request, page, destination):
+    """Wagtail's move confirmation shows the guide and its destination to anyone and checks the
+    right only when the move is posted: check it first."""
+    if not page.permissions_for_user(request.user).can_move_to(destination):
+        raise PermissionDenied
+    return None

@@ -107,7 +107,7 @@ class ChangeEventViewSet(ReadOnlyViewSet):
     list_filter = ["kind"]
     search_fields = ["code", "name"]
     ordering = ["-id"]
-    inspect_view_fields = ["id", "kind", "code", "name", "checklist_version", "fingerprint", "change_note", "created_at"]
+    inspect_view_fields = ["id", "kind", "code", "name", "checklist_version", "fingerprint", "change_note", "changes", "created_at"]
     form_fields = ["kind"]
 
 

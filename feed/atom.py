@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from feed.models import ChangeEvent
+from guides.changes import describe_changes
 from portal.public_urls import public_url
 
 ENTRIES = 50
@@ -51,6 +52,8 @@ class ChangesFeed(Feed):
 
     def item_description(self, event: ChangeEvent) -> str:
         parts = [event.change_note] if event.change_note else []
+        if event.changes:
+            parts.extend(describe_changes(event.changes))
         if event.checklist_version:
             parts.append(
                 _("受理清单第 %(version)s 版，指纹 %(fingerprint)s")

@@ -90,6 +90,9 @@ class ChangeEvent(models.Model):
     checklist_version = models.PositiveIntegerField(_("清单版本"), null=True, blank=True)
     fingerprint = models.CharField(_("清单指纹"), max_length=64, blank=True)
     change_note = models.TextField(_("变更说明"), blank=True)
+    # What changed from the previous checklist version (guides.domain.checklist.ChecklistDiff
+    # as JSON); checklist_changed events only, and not for a guide's first checklist.
+    changes = models.JSONField(_("清单变化"), null=True, blank=True)
     revision = models.ForeignKey(
         "wagtailcore.Revision", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -117,6 +120,7 @@ class ChangeEvent(models.Model):
             "checklist_version": self.checklist_version,
             "fingerprint": self.fingerprint or None,
             "change_note": self.change_note,
+            "changes": self.changes,
             "guide_url": absolute(guide_api_path(self.code)),
         }
 

@@ -368,6 +368,37 @@ def _components() -> dict:
                     "other_fields": {**_array(STRING), "description": "材料以外有变化的清单字段"},
                 }
             ),
+            "FieldChange": _object(
+                {
+                    "field": {**STRING, "description": "清单字段，如 copies、promised_limit、fee.charged"},
+                    "old": {"description": "原值"},
+                    "new": {"description": "新值"},
+                }
+            ),
+            "ItemChange": _object(
+                {"name": STRING, "fields": _array(_ref("FieldChange"))},
+                description="前后都有的材料、情形问题或收费项目，及其变化的字段",
+            ),
+            "ChecklistChangeDetail": _object(
+                {
+                    "materials": _object(
+                        {
+                            "added": _array(STRING),
+                            "removed": _array(STRING),
+                            "changed": _array(_ref("ItemChange")),
+                            "reordered": BOOLEAN,
+                        }
+                    ),
+                    "situations": _object(
+                        {"added": _array(STRING), "removed": _array(STRING), "changed": _array(_ref("ItemChange"))}
+                    ),
+                    "fee_items": _object(
+                        {"added": _array(STRING), "removed": _array(STRING), "changed": _array(_ref("ItemChange"))}
+                    ),
+                    "fields": {**_array(_ref("FieldChange")), "description": "申请条件、时限、收费、窗口等的变化"},
+                },
+                description="两版受理清单之间的变化：材料按名称、情形问题按参数名对应",
+            ),
             "ChecklistVerification": _object(
                 {
                     "code": STRING,
@@ -394,6 +425,10 @@ def _components() -> dict:
                     "checklist_version": {"type": ["integer", "null"]},
                     "fingerprint": NULLABLE_STRING,
                     "change_note": STRING,
+                    "changes": {
+                        "anyOf": [_ref("ChecklistChangeDetail"), {"type": "null"}],
+                        "description": "受理清单变更事件：相对上一版清单的变化；其他事件和首版清单为 null",
+                    },
                     "guide_url": URI,
                 },
                 description="变更事件；推送通知（webhook）的请求体与此相同",
@@ -754,6 +789,17 @@ def docs_context(request) -> dict:
                 "checklist_version": 3,
                 "fingerprint": "…64 位十六进制…",
                 "change_note": "营业执照复印件改为 2 份",
+                "changes": {
+                    "materials": {
+                        "added": [],
+                        "removed": [],
+                        "changed": [{"name": "营业执照", "fields": [{"field": "copies", "old": 1, "new": 2}]}],
+                        "reordered": False,
+                    },
+                    "situations": {"added": [], "removed": [], "changed": []},
+                    "fee_items": {"added": [], "removed": [], "changed": []},
+                    "fields": [],
+                },
                 "guide_url": public_url("/api/v1/guides/T-JY-0001/"),
             },
             ensure_ascii=False,

@@ -85,9 +85,30 @@ def record_publication(page, revision=None) -> list[ChangeEvent]:
                 guide_id=page.pk, kind=ChangeEvent.Kind.CHECKLIST_CHANGED
             ).aggregate(version=Max("checklist_version"))["version"]
             if announced is None or latest.version > announced:
-                events.append(ChangeEvent.objects.create(kind=ChangeEvent.Kind.CHECKLIST_CHANGED, **common))
+                events.append(
+                    ChangeEvent.objects.create(
+                        kind=ChangeEvent.Kind.CHECKLIST_CHANGED, changes=checklist_changes(latest), **common
+                    )
+                )
         fan_out(events)
     return events
+
+
+def checklist_changes(version) -> dict | None:
+    """What changed from the guide's previous checklist version to ``version``."""
+    from guides.domain.checklist import diff_checklists
+    from guides.models import ChecklistVersion
+
+    previous = (
+        ChecklistVersion.objects.filter(guide_id=version.guide_id, version__lt=version.version)
+        .order_by("-version")
+        .only("checklist")
+        .first()
+    )
+    if previous is None:
+        return None
+    current = ChecklistVersion.objects.only("checklist").get(pk=version.pk)
+    return diff_checklists(previous.checklist, current.checklist).as_dict()
 
 
 def record_unpublication(page) -> ChangeEvent:

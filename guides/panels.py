@@ -14,7 +14,7 @@ class ChecklistChangePanel(Panel):
         template_name = "guides/admin/checklist_change_panel.html"
 
         def get_context_data(self, parent_context=None):
-            from editorial.diff_display import describe_diff
+            from guides.changes import describe_diff
             from guides.checklists import checklist_change
 
             context = super().get_context_data(parent_context)

@@ -109,6 +109,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # (after the messages: it reads the refusal Wagtail's admin leaves there)
+    "editorial.middleware.AdminRefusalMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     # After the middleware with a process_view (CSRF): it runs the view itself, in a transaction
     # where the request may write.

@@ -1,5 +1,5 @@
-"""A checklist diff (guides.domain.checklist.ChecklistDiff) in words, for reviewers, the change
-log and the Atom feed."""
+"""A checklist diff (guides.domain.checklist.ChecklistDiff, or its JSON form kept in the change
+log) in words, for editors, reviewers and the Atom feed."""
 
 from __future__ import annotations
 
@@ -53,33 +53,38 @@ def show_value(value: Any) -> str:
     return str(value)
 
 
-def _changes(fields) -> str:
-    return "；".join(f"{field_label(f.field)}：{show_value(f.old)} → {show_value(f.new)}" for f in fields)
+def _changes(fields: list[dict[str, Any]]) -> str:
+    return "；".join(f"{field_label(f['field'])}：{show_value(f['old'])} → {show_value(f['new'])}" for f in fields)
 
 
 def describe_diff(diff) -> list[str]:
-    """One line per change, in the order a reviewer reads a checklist."""
+    return describe_changes(diff.as_dict())
+
+
+def describe_changes(changes: dict[str, Any]) -> list[str]:
+    """One line per change (of ``ChecklistDiff.as_dict()``), in the order a checklist reads."""
     lines: list[str] = []
-    for change in diff.field_changes:
-        lines.append(f"{field_label(change.field)}：{show_value(change.old)} → {show_value(change.new)}")
-    for question in diff.situations_added:
+    for change in changes["fields"]:
+        lines.append(f"{field_label(change['field'])}：{show_value(change['old'])} → {show_value(change['new'])}")
+    situations, materials, fee_items = changes["situations"], changes["materials"], changes["fee_items"]
+    for question in situations["added"]:
         lines.append(_("新增情形问题：%(name)s") % {"name": question})
-    for question in diff.situations_removed:
+    for question in situations["removed"]:
         lines.append(_("删除情形问题：%(name)s") % {"name": question})
-    for change in diff.situation_changes:
-        lines.append(_("情形问题“%(name)s”：%(changes)s") % {"name": change.name, "changes": _changes(change.fields)})
-    for name in diff.added:
+    for change in situations["changed"]:
+        lines.append(_("情形问题“%(name)s”：%(changes)s") % {"name": change["name"], "changes": _changes(change["fields"])})
+    for name in materials["added"]:
         lines.append(_("新增材料：%(name)s") % {"name": name})
-    for name in diff.removed:
+    for name in materials["removed"]:
         lines.append(_("删除材料：%(name)s") % {"name": name})
-    for change in diff.material_changes:
-        lines.append(_("材料“%(name)s”：%(changes)s") % {"name": change.name, "changes": _changes(change.fields)})
-    if diff.materials_reordered:
+    for change in materials["changed"]:
+        lines.append(_("材料“%(name)s”：%(changes)s") % {"name": change["name"], "changes": _changes(change["fields"])})
+    if materials["reordered"]:
         lines.append(_("调整了材料顺序"))
-    for name in diff.fee_items_added:
+    for name in fee_items["added"]:
         lines.append(_("新增收费项目：%(name)s") % {"name": name})
-    for name in diff.fee_items_removed:
+    for name in fee_items["removed"]:
         lines.append(_("删除收费项目：%(name)s") % {"name": name})
-    for change in diff.fee_item_changes:
-        lines.append(_("收费项目“%(name)s”：%(changes)s") % {"name": change.name, "changes": _changes(change.fields)})
+    for change in fee_items["changed"]:
+        lines.append(_("收费项目“%(name)s”：%(changes)s") % {"name": change["name"], "changes": _changes(change["fields"])})
     return lines
