@@ -110,25 +110,27 @@ class GuidePageForm(WagtailAdminPageForm):
 
         _with_field(situations, "key", to_hidden)
 
-    def clean(self):
-        cleaned = super().clean()
-        materials = self.formsets.get("materials")
-        if materials is not None and materials.is_valid():
-            kept = [
-                form
-                for form in materials.forms
-                if form.cleaned_data and not form.cleaned_data.get("DELETE")
-            ]
-            if not kept:
-                self.add_error(None, _("至少需要一项申请材料"))
-        return cleaned
+    def _post_clean(self):
+        self.instance.rows_checked_by_form = True
+        super()._post_clean()
 
     def is_valid(self):
         valid = super().is_valid()
-        if valid and self._asks_for_publication():
-            self._require_note_for_checklist_change()
+        if valid:
+            self._check_rows()
+            if self._asks_for_publication():
+                self._require_note_for_checklist_change()
             valid = not self.errors
         return valid
+
+    def _check_rows(self) -> None:
+        """The guide's rules on its rows, as submitted (the model's validation saw the rows the
+        guide had before this form)."""
+        from guides.validation import inline_errors
+
+        for field, messages in inline_errors(self.save(commit=False)).items():
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
 
     def _asks_for_publication(self) -> bool:
         data = self.data

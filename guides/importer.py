@@ -1327,9 +1327,10 @@ class GuideWriter:
             self._remember(self.windows, key, window)
         return self.windows[key]
 
-    def place(self, page, user=None, *, department=None) -> None:
+    def place(self, page, user=None, *, department=None) -> bool:
         """Put a guide in its department's folder: a new guide is added there, a guide whose
-        department changed is moved there (logged as the move of a guide; see guides.signals)."""
+        department changed is moved there (logged as a change of department, guides.signals).
+        True when an existing guide moved: read its content again."""
         from wagtail.actions.move_page import MovePageAction
 
         from guides.folders import department_folder
@@ -1337,8 +1338,12 @@ class GuideWriter:
         folder = department_folder(department or page.department, self.index)
         if page.pk is None:
             folder.add_child(instance=page)
-        elif not page.path.startswith(folder.path):
-            MovePageAction(page, folder, pos="last-child", user=user).execute(skip_permission_checks=True)
+            return False
+        if page.path.startswith(folder.path):
+            return False
+        MovePageAction(page, folder, pos="last-child", user=user).execute(skip_permission_checks=True)
+        page.refresh_from_db()  # (its place in the tree and its department)
+        return True
 
     def apply(self, page, record: dict[str, Any]) -> None:
         page.title = record["name"]
@@ -1605,9 +1610,10 @@ def _write_one(writer, page, record, publish, user, report) -> GuidePage | None:
         else:
             report.unchanged.append(record["code"])
         return page
+    if writer.place(page, user, department=writer.department(record)):
+        latest = page.get_latest_revision_as_object()
     writer.apply(latest, record)
     clean_guide(latest)
-    writer.place(page, user, department=latest.department)
     revision = latest.save_revision(user=user, clean=False)
     report.updated.append(record["code"])
     if publish:
@@ -1651,6 +1657,7 @@ def _restore_one(writer, page, guide: GuideLine, user, report) -> GuidePage | No
                 % {"known": len(known)}
             )
         known_versions = len(known)
+        writer.place(page, user, department=writer.department(record))
         target = page.get_latest_revision_as_object()
         writer.apply(target, record)
         target.slug = state.slug or target.slug
@@ -1658,7 +1665,6 @@ def _restore_one(writer, page, guide: GuideLine, user, report) -> GuidePage | No
         for name, value in page_fields.items():
             setattr(target, name, value)
         clean_guide(target, draft=not state.live)
-        writer.place(page, user, department=target.department)
         report.updated.append(code)
 
     with restoring_history():

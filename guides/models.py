@@ -621,6 +621,8 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
     # The change note the next save_revision() attaches to its revision (the edit form sets it).
     # Not a column: a note belongs to one revision and must not carry over to the next draft.
     change_note: str | None = None
+    # Set by the admin's form, whose inline forms are applied after the model is validated.
+    rows_checked_by_form = False
 
     class Meta:
         verbose_name = _("办事指南")
@@ -654,7 +656,8 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
         super().clean()
         from guides.validation import guide_errors
 
-        errors = guide_errors(self)
+        # (the admin's form checks the rows once it has applied its inline forms)
+        errors = guide_errors(self, inline=not self.rows_checked_by_form)
         # Guides share one address space, /guides/<slug>/, whichever folder holds them.
         if self.slug and GuidePage.objects.filter(slug=self.slug).exclude(pk=self.pk).exists():
             errors.setdefault("__all__", []).append(

@@ -28,12 +28,11 @@ def assign_situation_keys(situations) -> None:
         taken.add(situation.key)
 
 
-def guide_errors(page) -> dict[str, list[str]]:
+def guide_errors(page, *, inline: bool = True) -> dict[str, list[str]]:
+    """The rules of a guide, by field ("__all__" for the guide as a whole). ``inline=False``
+    leaves out the rules on its rows (materials, fee items, situations): the admin's form
+    checks those once its inline forms are applied (GuidePageForm)."""
     errors: dict[str, list[str]] = defaultdict(list)
-    materials = list(page.materials.all())
-    if not materials:
-        errors["__all__"].append(_("至少需要一项申请材料"))
-
     if not page.intake_window_id:
         errors["intake_window"].append(_("请选择受理窗口"))
     elif page.intake_window.role != WindowRole.INTAKE:
@@ -46,6 +45,18 @@ def guide_errors(page) -> dict[str, list[str]]:
     except ValueError as error:
         limit_errors = [str(error)]
     errors["promised_limit_value"].extend(limit_errors)
+    if inline:
+        for field, messages in inline_errors(page).items():
+            errors[field].extend(messages)
+    return {field: messages for field, messages in errors.items() if messages}
+
+
+def inline_errors(page) -> dict[str, list[str]]:
+    """The rules on a guide's rows, read from its in-memory relations."""
+    errors: dict[str, list[str]] = defaultdict(list)
+    materials = list(page.materials.all())
+    if not materials:
+        errors["__all__"].append(_("至少需要一项申请材料"))
 
     fee_items = list(page.fee_items.all())
     if page.fee_charged and not fee_items:
