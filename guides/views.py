@@ -1,11 +1,15 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.ui.tables import Column, DateColumn
+from wagtail.admin.ui.tables.pages import BulkActionsColumn, PageStatusColumn, PageTitleColumn
+from wagtail.admin.views.pages.listing import IndexView, PageFilterSet
 from wagtail.admin.viewsets.base import ViewSetGroup
+from wagtail.admin.viewsets.pages import PageListingViewSet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from guides.choices import WindowRole
-from guides.models import Department, LifeEvent, ServiceHall, ServiceWindow
+from guides.choices import Section, WindowRole
+from guides.models import Department, GuidePage, LifeEvent, ServiceHall, ServiceWindow
 
 
 class ServiceWindowFilterSet(WagtailFilterSet):
@@ -53,3 +57,90 @@ class GuideRecordsGroup(ViewSetGroup):
     menu_icon = "folder-open-inverse"
     menu_order = 200
     items = (DepartmentViewSet, ServiceHallViewSet, ServiceWindowViewSet, LifeEventViewSet)
+
+
+class GuideStatusFilter(django_filters.ChoiceFilter):
+    """Where a guide stands in publication and review."""
+
+    LIVE = "live"
+    CHANGED = "changed"
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    SCHEDULED = "scheduled"
+    CHOICES = [
+        (LIVE, _("已发布，无未发布修改")),
+        (CHANGED, _("已发布，有未发布修改")),
+        (DRAFT, _("未发布")),
+        (IN_REVIEW, _("审核中")),
+        (SCHEDULED, _("已定时发布")),
+    ]
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=self.CHOICES, **kwargs)
+
+    def filter(self, qs, value):
+        from django.db.models import CharField
+        from django.db.models.functions import Cast
+        from wagtail.models import Revision, WorkflowState
+
+        if value == self.LIVE:
+            return qs.filter(live=True, has_unpublished_changes=False)
+        if value == self.CHANGED:
+            return qs.filter(live=True, has_unpublished_changes=True)
+        if value == self.DRAFT:
+            return qs.filter(live=False)
+        if value == self.IN_REVIEW:
+            states = WorkflowState.objects.filter(status=WorkflowState.STATUS_IN_PROGRESS)
+            return qs.annotate(text_pk=Cast("pk", CharField())).filter(text_pk__in=states.values("object_id"))
+        if value == self.SCHEDULED:
+            scheduled = Revision.page_revisions.filter(approved_go_live_at__isnull=False)
+            return qs.annotate(text_pk=Cast("pk", CharField())).filter(text_pk__in=scheduled.values("object_id"))
+        return qs
+
+
+def _departments_of(request):
+    from editorial.roles import roles_of
+
+    return roles_of(request.user).editable_departments()
+
+
+class GuideFilterSet(PageFilterSet):
+    department = django_filters.ModelChoiceFilter(label=_("部门"), queryset=_departments_of)
+    section = django_filters.ChoiceFilter(label=_("版块"), choices=Section.choices)
+    status = GuideStatusFilter(label=_("状态"))
+    # (the lint status filter of guides.domain.lint joins these)
+
+    class Meta:
+        model = GuidePage
+        fields = []
+
+
+class GuideIndexView(IndexView):
+    def get_base_queryset(self):
+        return super().get_base_queryset().select_related("department")
+
+
+class GuideListingViewSet(PageListingViewSet):
+    """The guide list of the admin: every guide the user may edit, with its code, department,
+    checklist version and last review, filtered by department, section and status."""
+
+    model = GuidePage
+    name = "guide_list"
+    url_prefix = "guides"
+    icon = "doc-full-inverse"
+    menu_label = _("办事指南")
+    menu_order = 110
+    add_to_admin_menu = True
+    index_view_class = GuideIndexView
+    filterset_class = GuideFilterSet
+    columns = [
+        BulkActionsColumn("bulk_actions"),
+        PageTitleColumn("title", label=_("事项名称"), sort_key="title", classname="title"),
+        Column("code", label=_("实施编码"), sort_key="code"),
+        Column("department", label=_("部门"), accessor="department.display_name", sort_key="department__sort_order"),
+        Column("checklist_version", label=_("清单版本"), sort_key="checklist_version"),
+        # (the lint status column of guides.domain.lint goes here)
+        DateColumn("last_reviewed_at", label=_("最近审核"), sort_key="last_reviewed_at"),
+        DateColumn("latest_revision_created_at", label=_("更新时间"), sort_key="latest_revision_created_at"),
+        PageStatusColumn("status", label=_("状态"), sort_key="live"),
+    ]
