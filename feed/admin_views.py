@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, ObjectList
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic import CreateView
 from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -103,7 +104,9 @@ class ChangeEventViewSet(ReadOnlyViewSet):
     url_prefix = "feed/events"
     icon = "list-ul"
     menu_label = _("变更日志")
-    list_display = ["id", "kind", "code", "name", "checklist_version", "change_note", "created_at"]
+    list_display = [
+        Column("id", label=_("序号"), sort_key="id"), "kind", "code", "name", "checklist_version", "change_note", "created_at",
+    ]
     list_filter = ["kind"]
     search_fields = ["code", "name"]
     ordering = ["-id"]

@@ -40,7 +40,7 @@ class ServiceWindowViewSet(SnippetViewSet):
     model = ServiceWindow
     icon = "site"
     menu_label = _("服务窗口")
-    list_display = ["label", "role", "location", "hall"]
+    list_display = [Column("label", label=_("窗口")), "role", "location", "hall"]
     filterset_class = ServiceWindowFilterSet
 
 

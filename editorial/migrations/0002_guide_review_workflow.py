@@ -1,6 +1,7 @@
 """The guide review workflow (部门审核 → 中心审核) on the guide index, in place of Wagtail's default
 "Moderators approval"; Wagtail's default Editors and Moderators groups lose their permissions on
-the whole page tree (department and centre roles replace them, editorial.roles)."""
+the whole page tree, and go where nobody belongs to them (department and centre roles replace
+them, editorial.roles)."""
 
 from django.db import migrations
 
@@ -13,6 +14,8 @@ def create_review_workflow(apps, schema_editor):
     WorkflowState = apps.get_model("wagtailcore", "WorkflowState")
     TaskState = apps.get_model("wagtailcore", "TaskState")
     GroupPagePermission = apps.get_model("wagtailcore", "GroupPagePermission")
+    Task = apps.get_model("wagtailcore", "Task")
+    Group = apps.get_model("auth", "Group")
     GuideIndexPage = apps.get_model("guides", "GuideIndexPage")
     DepartmentReviewTask = apps.get_model("editorial", "DepartmentReviewTask")
     CentreReviewTask = apps.get_model("editorial", "CentreReviewTask")
@@ -36,7 +39,13 @@ def create_review_workflow(apps, schema_editor):
         WorkflowPage.objects.filter(workflow=default).delete()
         default.active = False
         default.save(update_fields=["active"])
+        Task.objects.filter(workflow_tasks__workflow=default).update(active=False)
     GroupPagePermission.objects.filter(group__name__in=["Editors", "Moderators"], page__depth=1).delete()
+    # Nobody holds them on a new site: gone, so that nobody is given them by mistake.
+    Group.objects.filter(name__in=["Editors", "Moderators"], user__isnull=True).delete()
+    # The root of the page tree shows in the admin's breadcrumbs.
+    Page = apps.get_model("wagtailcore", "Page")
+    Page.objects.filter(depth=1, title="Root").update(title="根目录", draft_title="根目录")
 
 
 def remove_review_workflow(apps, schema_editor):

@@ -278,6 +278,8 @@ WAGTAIL_I18N_ENABLED = False
 # Every approval in the review workflow is of the content that goes live: an edit during review
 # sends the guide through the steps it had passed again (editorial.models.ReviewTask).
 WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True
+# The dashboard would ask wagtail.org for new releases from every editor's browser.
+WAGTAIL_ENABLE_UPDATE_CHECK = False
 WAGTAILDOCS_EXTENSIONS = ["pdf", "doc", "docx", "xls", "xlsx", "odt", "ods", "jpg", "jpeg", "png"]
 # Search: Wagtail's database backend by default (with column weights on SQLite); with
 # ELASTICSEARCH_URL set, Elasticsearch answers and the database backend stands by for outages.
