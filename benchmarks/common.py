@@ -12,7 +12,7 @@ Guides are made in two ways. A few demo records go through the product's import 
 (``import_guides(..., publish=True)``), so they have revisions, checklist versions and search
 entries. The rest are clones of the demo records, mapped onto pages by the importer's own
 ``GuideWriter.apply`` and written with one ``executemany`` per table and chunk (``fast_insert``)
-straight into the page tree: sequential treebeard paths under the guide index, ``url_path``,
+straight into the page tree: sequential treebeard paths in the departments' folders, ``url_path``,
 ``live``, the inline rows (materials, steps, situations, legal bases, fees, FAQs), the themes, the
 segmented search fields and one checklist version whose fingerprint is computed by
 ``checklist_of(serialize_guide(page))``, as publishing does. Clones have no revisions and no
@@ -32,6 +32,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -308,14 +309,30 @@ def generate_guides(count: int, *, chunk: int = 500, search_text: bool = True, l
         window.hall = hall
     blank_form, sample = _documents()
     content_type_id = ContentType.objects.get_for_model(GuidePage).pk
-    last_path = index.get_children().order_by("-path").values_list("path", flat=True).first()
-    next_step = Page._str2int(last_path[-Page.steplen :]) + 1 if last_path else 1
+    # Each guide goes into its department's folder, after the folder's last child.
+    from guides.folders import department_folder
+
+    folders: dict[int, Any] = {}
+    next_steps: dict[int, int] = {}
+
+    def place(page) -> None:
+        folder = folders.get(page.department_id)
+        if folder is None:
+            folder = folders[page.department_id] = department_folder(page.department, index)
+            last_path = folder.get_children().order_by("-path").values_list("path", flat=True).first()
+            next_steps[folder.pk] = Page._str2int(last_path[-Page.steplen :]) + 1 if last_path else 1
+        page.depth = folder.depth + 1
+        page.path = Page._get_path(folder.path, folder.depth + 1, next_steps[folder.pk])
+        next_steps[folder.pk] += 1
+        page.url_path = f"{folder.url_path}{page.slug}/"
+        page.bench_folder_id = folder.pk
     base_fields = [f for f in Page._meta.concrete_fields if not f.primary_key]
     themes_through = GuidePage._meta.get_field("themes").remote_field.through
     inline_relations = ("legal_bases", "situations", "materials", "steps", "fee_items", "faqs")
 
     start = time.perf_counter()
     made = 0
+    per_folder: Counter[int] = Counter()
     with transaction.atomic():
         while made < count:
             size = min(chunk, count - made)
@@ -329,16 +346,14 @@ def generate_guides(count: int, *, chunk: int = 500, search_text: bool = True, l
                     has_unpublished_changes=False,
                     content_type_id=content_type_id,
                     locale_id=index.locale_id,
-                    depth=index.depth + 1,
-                    path=Page._get_path(index.path, index.depth + 1, next_step + number),
                     numchild=0,
                     first_published_at=now,
                     last_published_at=now,
                     checklist_version=1,
                 )
                 writer.apply(page, record)
+                place(page)
                 page.draft_title = page.title
-                page.url_path = f"{index.url_path}{page.slug}/"
                 # The record as publishing would serialize it (documents do not enter the checklist
                 # nor the search text, so they are attached afterwards).
                 serialized = serialize_guide(page)
@@ -354,10 +369,7 @@ def generate_guides(count: int, *, chunk: int = 500, search_text: bool = True, l
                 pages.append(page)
 
             fast_insert(Page, pages, base_fields)
-            ids = dict(
-                Page.objects.filter(path__gte=pages[0].path, path__lte=pages[-1].path, depth=index.depth + 1)
-                .values_list("path", "pk")
-            )
+            ids = dict(Page.objects.filter(path__in=[page.path for page in pages]).values_list("path", "pk"))
             for page in pages:
                 page.id = page.page_ptr_id = ids[page.path]
             fast_insert(GuidePage, pages)
@@ -388,28 +400,33 @@ def generate_guides(count: int, *, chunk: int = 500, search_text: bool = True, l
                     for page in pages
                 ],
             )
+            per_folder.update(page.bench_folder_id for page in pages)
             made += size
             if made == count or sys.stdout.isatty():
                 rate = made / (time.perf_counter() - start)
                 log(f"  generated {made:,}/{count:,} guides ({rate:,.0f}/s)", end="\r" if made < count else "\n")
-        Page.objects.filter(pk=index.pk).update(numchild=F("numchild") + count)
+        for folder_id, added in per_folder.items():
+            Page.objects.filter(pk=folder_id).update(numchild=F("numchild") + added)
     return count
 
 
 def verify_generated(index, samples: int = 5) -> None:
-    """Check the tree under the guide index, and that sampled guides are routable, serialize, and
-    carry the fingerprint of what they now read from the database."""
-    from guides.models import GuidePage
+    """Check the tree under the guide index (the departments' folders), and that sampled guides
+    have their address (without the folder), serialize, and carry the fingerprint of what they now
+    read from the database."""
+    from guides.models import DepartmentFolderPage, GuidePage
     from guides.serializers import checklist_of, serialize_guide
 
-    children = index.get_children().count()
-    index.refresh_from_db()
-    if index.numchild != children or GuidePage.objects.child_of(index).count() != children:
-        raise AssertionError(f"guide index: numchild {index.numchild}, {children} children")
-    paths = list(GuidePage.objects.child_of(index).order_by("path").values_list("path", flat=True))
+    for folder in DepartmentFolderPage.objects.child_of(index):
+        children = folder.get_children().count()
+        if folder.numchild != children or GuidePage.objects.child_of(folder).count() != children:
+            raise AssertionError(f"folder {folder.slug}: numchild {folder.numchild}, {children} children")
+    if GuidePage.objects.descendant_of(index).count() != GuidePage.objects.count():
+        raise AssertionError("guides outside the guide index")
+    paths = list(GuidePage.objects.descendant_of(index).order_by("path").values_list("path", flat=True))
     for path in paths[:: max(1, len(paths) // samples)]:
         page = GuidePage.objects.get(path=path)
-        if not page.url or not page.url.endswith(f"/{page.slug}/"):
+        if not page.url or page.url != f"{index.url}{page.slug}/":
             raise AssertionError(f"{page.code} is not routable: {page.url!r}")
         digest = checklist_of(serialize_guide(page))[1]
         if digest != page.checklist_fingerprint:

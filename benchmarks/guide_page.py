@@ -83,7 +83,7 @@ def choose_sample(index, size: int) -> tuple[list[tuple[Any, tuple[int, int]]], 
     from guides.models import GuideMaterial, GuidePage
 
     shapes = common.guide_shapes()
-    ids = list(GuidePage.objects.child_of(index).order_by("path").values_list("pk", flat=True))
+    ids = list(GuidePage.objects.descendant_of(index).order_by("path").values_list("pk", flat=True))
     with_documents = set(
         GuideMaterial.objects.filter(sort_order=0, blank_form__isnull=False).values_list("guide_id", flat=True)
     )
