@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
@@ -157,6 +158,9 @@ def test_whoever_wrote_or_submitted_the_change_cannot_approve_it(guides, account
     assert approve(client, page).status_code == 403
     page.refresh_from_db()
     assert page.current_workflow_task_state.status == TaskState.STATUS_IN_PROGRESS
+    # The task itself refuses, whatever view or code asks it.
+    with pytest.raises(PermissionDenied):
+        task.on_action(page.current_workflow_task_state, approver, "approve")
     # Nor through the edit view's approve button.
     data = edit_data(client, page)
     data["action-workflow-action"] = "true"
