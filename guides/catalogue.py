@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from guides.serializers import (
@@ -63,12 +64,16 @@ def _querysets() -> dict[str, Any]:
     from search.models import Synonym
 
     return {
-        RecordKind.DEPARTMENT: Department.objects.order_by("sort_order", "name", "pk"),
+        # In the order of their folders in the page tree: a restore creates each department's
+        # folder with it, so the tree (and what lists it, as the sitemap) comes back in order.
+        RecordKind.DEPARTMENT: Department.objects.order_by(
+            F("folder__path").asc(nulls_last=True), "sort_order", "name", "pk"
+        ),
         RecordKind.HALL: ServiceHall.objects.order_by("pk").prefetch_related("sessions", "calendar_days"),
         RecordKind.WINDOW: ServiceWindow.objects.order_by("hall_id", "pk").select_related("hall"),
         RecordKind.THEME: LifeEvent.objects.order_by("sort_order", "name", "pk"),
         RecordKind.SYNONYM: Synonym.objects.order_by("phrases"),
-        # In tree order: a restore adds them to the index in the same order.
+        # In tree order: a restore adds them to their folders in the same order.
         RecordKind.GUIDE: GuidePage.objects.order_by("path"),
         RecordKind.JOURNEY: JourneyPage.objects.order_by("path"),
         RecordKind.CHANGE: ChangeEvent.objects.order_by("pk"),

@@ -1,6 +1,7 @@
-"""What a portal answers to a list of paths, for comparing a database with its restore: called in
-the test process on the source database, and run as ``python -m tests.portal.restore_probe PATHS
-ANSWERS`` (JSON files) on the restored one."""
+"""What a portal answers to a list of paths and where its guides are in the page tree, for
+comparing a database with its restore: called in the test process on the source database, and
+run as ``python -m tests.portal.restore_probe PATHS ANSWERS TREE`` (JSON files) on the restored
+one."""
 
 from __future__ import annotations
 
@@ -20,6 +21,29 @@ def answers(paths: list[str]) -> dict[str, list]:
     return result
 
 
+def page_tree() -> dict:
+    """The department folders under the guide index (slug, title, department, live), each guide's
+    folder, department and tree path of slugs, and the review workflow on the index with its
+    tasks: what editors' roles and the review hang on, which no page answer shows."""
+    from wagtail.models import Page, WorkflowPage
+
+    from guides.models import DepartmentFolderPage, GuideIndexPage, GuidePage
+
+    index = GuideIndexPage.objects.get()
+    folders = {f.path: f for f in DepartmentFolderPage.objects.child_of(index).select_related("department")}
+    link = WorkflowPage.objects.filter(page=index).select_related("workflow").first()
+    return {
+        "folders": sorted(
+            [f.slug, f.title, f.department.code if f.department else None, f.live] for f in folders.values()
+        ),
+        "guides": {
+            g.code: [folders[g.path[: -Page.steplen]].slug, g.department.code, g.url_path]
+            for g in GuidePage.objects.select_related("department")
+        },
+        "workflow": link and [link.workflow.name, link.workflow.active, [t.specific_class.__name__ for t in link.workflow.tasks]],
+    }
+
+
 if __name__ == "__main__":
     import django
 
@@ -28,3 +52,5 @@ if __name__ == "__main__":
         requested = json.load(handle)
     with open(sys.argv[2], "w", encoding="utf-8") as handle:
         json.dump(answers(requested), handle, ensure_ascii=False)
+    with open(sys.argv[3], "w", encoding="utf-8") as handle:
+        json.dump(page_tree(), handle, ensure_ascii=False)

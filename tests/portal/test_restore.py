@@ -20,7 +20,7 @@ from django.db import transaction
 
 from tests.conftest import corpus_lines, jsonl, make_record
 from tests.databases import empty_database, run_portal
-from tests.portal.restore_probe import answers
+from tests.portal.restore_probe import answers, page_tree
 
 pytestmark = pytest.mark.django_db
 
@@ -185,12 +185,13 @@ def restore(django_db_setup, django_db_blocker, tmp_path_factory):
             first_page = json.loads(answers(["/api/v1/guides/?limit=100"])["/api/v1/guides/?limit=100"][2])
             paths += ["/api/v1/guides/?limit=100", f"/api/v1/guides/?limit=100&cursor={first_page['next_cursor']}"]
             expected = answers(paths)
+            tree = page_tree()
             with empty_database(work) as database:
                 restored = _restore_in_subprocess(database, work, export, paths)
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
-    return {"source": source, "export": export, "paths": paths, "expected": expected, **restored}
+    return {"source": source, "export": export, "paths": paths, "expected": expected, "tree": tree, **restored}
 
 
 def _restore_in_subprocess(database: str, work: Path, export: Path, paths: list[str]) -> dict:
@@ -200,7 +201,10 @@ def _restore_in_subprocess(database: str, work: Path, export: Path, paths: list[
     again = work / "again.jsonl"
     run_portal(database, work, "manage.py", "export_guides", str(again))
     (work / "paths.json").write_text(json.dumps(paths), encoding="utf-8")
-    run_portal(database, work, "-m", "tests.portal.restore_probe", str(work / "paths.json"), str(work / "answers.json"))
+    run_portal(
+        database, work, "-m", "tests.portal.restore_probe",
+        str(work / "paths.json"), str(work / "answers.json"), str(work / "tree.json"),
+    )
     # The next publish on the restored database continues the history and the change log.
     after = run_portal(database, work, "-c", PUBLISH_AFTER_RESTORE)
     return {
@@ -208,6 +212,7 @@ def _restore_in_subprocess(database: str, work: Path, export: Path, paths: list[
         "second_import": second.stdout.decode(),
         "again": again,
         "answers": json.loads((work / "answers.json").read_text(encoding="utf-8")),
+        "restored_tree": json.loads((work / "tree.json").read_text(encoding="utf-8")),
         "after": json.loads(after.stdout.decode().strip().splitlines()[-1]),
     }
 
@@ -304,6 +309,20 @@ def test_pages_and_feed_answer_as_before(restore):
     # A client holding a cursor of the source's list continues with the same guides.
     second = [item["code"] for item in json.loads(got[restore["paths"][-1]][2])["items"]]
     assert second and second == [item["code"] for item in json.loads(expected[restore["paths"][-1]][2])["items"]]
+
+
+def test_department_folders_and_the_review_workflow_come_back(restore):
+    """Roles are granted on the department folders and the review runs on the guide index: the
+    restore rebuilds the same folders, puts every guide in its own department's folder under
+    the same tree path, and assigns the same workflow."""
+    tree, restored = restore["tree"], restore["restored_tree"]
+    folder_departments = {slug: code for slug, _title, code, _live in tree["folders"]}
+    assert len(tree["guides"]) == 325 and len(folder_departments) >= 2
+    assert all(folder_departments[folder] == department for folder, department, _path in tree["guides"].values())
+    assert tree["workflow"] == ["办事指南审核", True, ["DepartmentReviewTask", "CentreReviewTask"]]
+    assert restored["folders"] == tree["folders"]
+    assert restored["guides"] == tree["guides"]
+    assert restored["workflow"] == tree["workflow"]
 
 
 def test_a_second_import_changes_nothing(restore):
