@@ -934,8 +934,11 @@ def normalize_change(data: dict) -> dict[str, Any]:
         "checklist_version": _integer(data, "checklist_version", errors, nullable=True),
         "fingerprint": _text(data, "fingerprint", errors, required=False),
         "change_note": _text(data, "change_note", errors, required=False),
+        "changes": data.get("changes"),
         "created_at": _moment(data, "created_at", errors),
     }
+    if record["changes"] is not None and not isinstance(record["changes"], dict):
+        errors.append(_("字段 changes 应为对象或 null"))
     if record["id"] == 0:
         errors.append(_("字段 id 应为正整数"))
     return _check(errors, record)
@@ -1188,6 +1191,7 @@ class CatalogueWriter:
             "checklist_version": record["checklist_version"],
             "fingerprint": record["fingerprint"],
             "change_note": record["change_note"],
+            "changes": record["changes"],
             "created_at": record["created_at"],
         }
         guide_id = None

@@ -623,6 +623,7 @@ def serialize_change_event(event, guide_code: str | None) -> dict[str, Any]:
         "checklist_version": event.checklist_version,
         "fingerprint": event.fingerprint,
         "change_note": event.change_note,
+        "changes": event.changes,
         "created_at": catalogue_time(event.created_at),
     }
 
