@@ -125,7 +125,9 @@ def test_a_new_guide_created_in_a_folder_belongs_to_its_department(guides, accou
     assert client.get(f"/admin/pages/add/guides/guidepage/{other_folder.pk}/").status_code == 403
 
 
-@pytest.mark.django_db(transaction=True)
+# (serialized_rollback: a transactional test starts from the database as migrated, with Wagtail's
+# root page, and not from what an earlier transactional test flushed away)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_migration_moves_existing_guides_into_folders_without_changing_addresses():
     """An existing database: guides directly under the guide index (as before folders existed)."""
     from django.db import connection

@@ -12,7 +12,9 @@ from django.contrib.auth import get_user_model
 from tests.editorial.test_preview import MATERIALS, SITUATIONS
 from tests.kiosk.test_kiosk_browser import CHROMIUM, CHROMIUM_ARGS
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# (serialized_rollback: the live server needs committed rows, and the test starts from the database
+# as migrated, with Wagtail's root page, not from what an earlier transactional test flushed away)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 PREVIEW = """async (url) => {
   const form = document.getElementById('page-edit-form');
