@@ -141,7 +141,7 @@ def test_the_migration_moves_existing_guides_into_folders_without_changing_addre
     import_guides(jsonl(make_record(), make_record(**OTHER_RECORD)), publish=True)
     addresses = {page.code: page.url for page in GuidePage.objects.all()}
     executor = MigrationExecutor(connection)
-    before = [("guides", "0006_inline_rows_in_position_then_written_order")]
+    before = [("guides", "0007_material_marks")]
     executor.migrate(before)
     executor.loader.build_graph()
     Page = executor.loader.project_state(before).apps.get_model("wagtailcore", "Page")
