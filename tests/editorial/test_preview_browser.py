@@ -3,14 +3,12 @@ form as Chromium submits it, text areas with CR LF line breaks, previews the liv
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
 from django.contrib.auth import get_user_model
 
 from tests.editorial.test_preview import MATERIALS, SITUATIONS
-from tests.kiosk.test_kiosk_browser import CHROMIUM, CHROMIUM_ARGS
 
 # (serialized_rollback: the live server needs committed rows, and the test starts from the database
 # as migrated, with Wagtail's root page, not from what an earlier transactional test flushed away)
@@ -25,14 +23,11 @@ PREVIEW = """async (url) => {
 }"""
 
 
-def test_chromium_previews_an_unchanged_guide_with_its_live_fingerprint(live_server):
-    from playwright.sync_api import sync_playwright
-
+def test_chromium_previews_an_unchanged_guide_with_its_live_fingerprint(browser, live_server):
     from guides.importer import import_guides
     from portal.demo.loader import ensure_site
     from tests.conftest import build_hall, jsonl, make_record
 
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # (the live server's thread)
     ensure_site()
     build_hall()
     import_guides(jsonl(make_record(situations=SITUATIONS, materials=MATERIALS)), publish=True)
@@ -40,19 +35,14 @@ def test_chromium_previews_an_unchanged_guide_with_its_live_fingerprint(live_ser
 
     page = GuidePage.objects.get()
     get_user_model().objects.create_superuser("admin", "admin@example.invalid", "pw")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            tab = browser.new_page()
-            tab.goto(f"{live_server.url}/admin/login/")
-            tab.fill("input[name=username]", "admin")
-            tab.fill("input[name=password]", "pw")
-            tab.click("button[type=submit]")
-            tab.wait_for_url(f"{live_server.url}/admin/")
-            tab.goto(f"{live_server.url}/admin/pages/{page.pk}/edit/")
-            valid, html = tab.evaluate(PREVIEW, f"/admin/pages/{page.pk}/edit/preview/")
-        finally:
-            browser.close()
+    tab = browser.new_page()
+    tab.goto(f"{live_server.url}/admin/login/")
+    tab.fill("input[name=username]", "admin")
+    tab.fill("input[name=password]", "pw")
+    tab.click("button[type=submit]")
+    tab.wait_for_url(f"{live_server.url}/admin/")
+    tab.goto(f"{live_server.url}/admin/pages/{page.pk}/edit/")
+    valid, html = tab.evaluate(PREVIEW, f"/admin/pages/{page.pk}/edit/preview/")
     assert valid
     assert page.checklist_fingerprint in html
     assert re.findall(r"<legend>([^<]*)</legend>", html) == ["付款方式？", "是否委托他人办理？"]
