@@ -25,7 +25,7 @@ from guides.serializers import (
     catalogue_time,
     iter_encoded_records,
     serialize_change_event,
-    serialize_department,
+    serialize_department_catalogue,
     serialize_guide,
     serialize_guide_state,
     serialize_hall_catalogue,
@@ -68,7 +68,7 @@ def _querysets() -> dict[str, Any]:
         # folder with it, so the tree (and what lists it, as the sitemap) comes back in order.
         RecordKind.DEPARTMENT: Department.objects.order_by(
             F("folder__path").asc(nulls_last=True), "sort_order", "name", "pk"
-        ),
+        ).select_related("folder"),
         RecordKind.HALL: ServiceHall.objects.order_by("pk").prefetch_related("sessions", "calendar_days"),
         RecordKind.WINDOW: ServiceWindow.objects.order_by("hall_id", "pk").select_related("hall"),
         RecordKind.THEME: LifeEvent.objects.order_by("sort_order", "name", "pk"),
@@ -117,7 +117,7 @@ def iter_catalogue() -> Iterator[bytes]:
     )
     yield _line(RecordKind.SITE, _site_record())
     simple = {
-        RecordKind.DEPARTMENT: serialize_department,
+        RecordKind.DEPARTMENT: serialize_department_catalogue,
         RecordKind.HALL: serialize_hall_catalogue,
         RecordKind.WINDOW: serialize_window,
         RecordKind.THEME: serialize_theme,

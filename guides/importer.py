@@ -20,6 +20,13 @@ or not, with its latest draft, its slug and publication times, and its checklist
 its version numbers; publishing it then records no new version and no change event, since the
 file's change log is restored with its ids. Such a line may extend the history a database already
 has for that guide, never rewrite it.
+
+A catalogue names every page's id (guides, department folders, journeys, the site's own pages).
+Two paths read it, chosen once per file: imported into a database without pages of the portal,
+it is a restore, and every page it creates takes its id from the file, so that the feed's
+cursors and every address answer as before (portal.page_ids); imported anywhere else, and for
+every file of plain guide records, the database chooses the ids of new pages, and the file's are
+ignored.
 """
 
 from __future__ import annotations
@@ -87,6 +94,7 @@ from guides.serializers import (
     serialize_theme,
 )
 from guides.validation import clean_guide, labelled_messages
+from portal import page_ids
 from portal.transactions import one_writer
 
 WINDOW_LABEL = re.compile(r"^(?P<name>.+?)\s*(?:（(?P<range>[0-9][0-9,、\-]*)号）|(?P<single>[0-9][0-9,、\-]*)号)?$")
@@ -282,6 +290,15 @@ def _object(data: dict, key: str, errors: list[str]) -> dict:
     if not isinstance(value, dict):
         errors.append(_("字段 %(key)s 应为对象") % {"key": key})
         return {}
+    return value
+
+
+def _page_id(data: dict, errors: list[str]) -> int | None:
+    """The id a page had in the catalogue (portal.page_ids); None when the line names none."""
+    value = _integer(data, "id", errors, nullable=True)
+    if value == 0:
+        errors.append(_("字段 id 应为正整数"))
+        return None
     return value
 
 
@@ -573,6 +590,7 @@ class GuideState:
     """What a guide line of an export adds to the record: see serialize_guide_state."""
 
     change_note: str
+    id: int | None  # the page's id in the catalogue: see portal.page_ids
     slug: str
     seo_title: str
     search_description: str
@@ -583,6 +601,7 @@ class GuideState:
     draft: dict[str, Any] | None
 
     def comparable(self) -> dict[str, Any]:
+        """What the import manages (a page's id is given once, when a restore creates it)."""
         return {
             "change_note": self.change_note,
             "page": (self.slug, self.seo_title, self.search_description, self.live, self.first_published_at, self.last_published_at),
@@ -632,6 +651,7 @@ def normalize_state(data: dict[str, Any]) -> GuideState:
             errors.append(_("草稿：%(message)s") % {"message": error})
     state = GuideState(
         change_note=_text(data, "change_note", errors, required=False),
+        id=_page_id(page, errors),
         slug=_text(page, "slug", errors, required=False),
         seo_title=_text(page, "seo_title", errors, required=False),
         search_description=_text(page, "search_description", errors, required=False),
@@ -699,8 +719,17 @@ def normalize_department(data: dict) -> dict[str, Any]:
         "phone": _text(data, "phone", errors, required=False),
         "complaint_phone": _text(data, "complaint_phone", errors, required=False),
         "sort_order": _integer(data, "sort_order", errors, default=100),
+        # Its folder in the page tree, in catalogues that name it (serialize_department_catalogue).
+        "folder": _folder(data, errors),
     }
     return _check(errors, record)
+
+
+def _folder(data: dict, errors: list[str]) -> dict[str, Any] | None:
+    if data.get("folder") is None:
+        return None
+    folder = _object(data, "folder", errors)
+    return {"id": _page_id(folder, errors), "slug": _text(folder, "slug", errors)}
 
 
 def _session_times(text: Any) -> tuple[dt.time, dt.time] | None:
@@ -806,22 +835,33 @@ def _page_fields(data: dict, names: Iterable[str], errors: list[str]) -> dict[st
     return {name: _text(data, name, errors, required=name in ("title", "slug")) for name in names}
 
 
+def _skeleton_page(data: dict, key: str, names: Iterable[str], errors: list[str]) -> tuple[dict[str, str], int | None]:
+    """The fields and the id (None in catalogues that do not name it) of a page of the site."""
+    page = _object(data, key, errors)
+    return _page_fields(page, names, errors), _page_id(page, errors)
+
+
 def normalize_site(data: dict) -> dict[str, Any]:
     errors: list[str] = []
+    home, home_id = _skeleton_page(data, "home", HOME_FIELDS, errors)
+    guide_index, guide_index_id = _skeleton_page(data, "guide_index", GUIDE_INDEX_FIELDS, errors)
+    journey_index, journey_index_id = (
+        _skeleton_page(data, "journey_index", JOURNEY_INDEX_FIELDS, errors) if data.get("journey_index") is not None else (None, None)
+    )
     record = {
         "site": {
             "site_name": _text(data, "site_name", errors, required=False),
             "hostname": _text(data, "hostname", errors, required=False) or "localhost",
             "port": _integer(data, "port", errors, default=80),
         },
-        "home": _page_fields(_object(data, "home", errors), HOME_FIELDS, errors),
-        "guide_index": _page_fields(_object(data, "guide_index", errors), GUIDE_INDEX_FIELDS, errors),
+        "home": home,
+        "guide_index": guide_index,
         # Absent in catalogues written before they were exported: then they are left as they are.
         "statements": _statements(data, errors),
         "identity": _site_identity(data, errors),
         # Files written before journeys existed have none.
-        "journey_index": _page_fields(_object(data, "journey_index", errors), JOURNEY_INDEX_FIELDS, errors)
-        if data.get("journey_index") is not None else None,
+        "journey_index": journey_index,
+        "ids": {"home": home_id, "guide_index": guide_index_id, "journey_index": journey_index_id},
     }
     return _check(errors, record)
 
@@ -871,6 +911,7 @@ def normalize_journey(data: dict) -> dict[str, Any]:
             for link in _items(data.get("links", []), "links", errors)
         ],
         "page": {
+            "id": _page_id(state, errors),
             **{name: _text(state, name, errors, required=False) for name in JOURNEY_PAGE_FIELDS},
             "live": _boolean(state, "live", errors, default=False),
             "first_published_at": _moment(state, "first_published_at", errors, nullable=True),
@@ -888,6 +929,7 @@ def _statements(data: dict, errors: list[str]) -> list[dict[str, Any]] | None:
         return None
     return [
         {
+            "id": _page_id(item, errors),
             **_page_fields(item, [name for name in STATEMENT_FIELDS if name != "body"], errors),
             "body": _rich_text(item, "body", errors),
             "live": _boolean(item, "live", errors, default=True),
@@ -1076,9 +1118,14 @@ def save_hall(hall: ServiceHall) -> None:
 class CatalogueWriter:
     """Writes the records of a catalogue other than guides, by natural key."""
 
-    def __init__(self, report: ImportReport):
+    def __init__(self, report: ImportReport, *, restoring: bool = False):
         self.report = report
+        # A restore into an empty database: pages are created with their ids (portal.page_ids).
+        self.restoring = restoring
         self.pending_journey_index = None
+
+    def _page_id(self, page_id: int | None) -> int | None:
+        return page_id if self.restoring else None
 
     def write(self, kind: str, record: dict[str, Any]) -> None:
         getattr(self, f"write_{kind}")(record)
@@ -1097,20 +1144,23 @@ class CatalogueWriter:
             ensure_statement,
         )
 
-        home, home_changed = ensure_home(record["home"], update=True)
-        index, index_changed = ensure_guide_index(home, record["guide_index"], update=True)
+        ids = {name: self._page_id(page_id) for name, page_id in record["ids"].items()}
+        home, home_changed = ensure_home(record["home"], update=True, page_id=ids["home"])
+        index, index_changed = ensure_guide_index(home, record["guide_index"], update=True, page_id=ids["guide_index"])
         journeys_changed = False
         if record["journey_index"] is not None:
             if JourneyIndexPage.objects.exists():
                 _, journeys_changed = ensure_journey_index(home, record["journey_index"], update=True)
             else:
                 # Created after the guides (``after_guides``), where an export from a site set up
-                # as load_demo does has it: a restore adds the pages in the same order, so the
-                # guides keep the ids that the feed's cursors name.
-                self.pending_journey_index = (home, record["journey_index"])
+                # as load_demo does has it: a restore from a catalogue that names no page ids
+                # adds the pages in the same order, so the guides keep their ids all the same.
+                self.pending_journey_index = (home, record["journey_index"], ids["journey_index"])
                 journeys_changed = True
         site_changed = ensure_default_site(home, record["site"], update=True)
-        statements_changed = any([ensure_statement(home, fields) for fields in record["statements"] or ()])
+        statements_changed = any(
+            [ensure_statement(home, fields, page_id=self._page_id(fields["id"])) for fields in record["statements"] or ()]
+        )
         identity_changed = record["identity"] is not None and ensure_site_identity(record["identity"])
         changed = (
             home_changed or index_changed or journeys_changed or site_changed or statements_changed or identity_changed
@@ -1118,13 +1168,22 @@ class CatalogueWriter:
         self._count(RecordKind.SITE, "updated" if changed else "unchanged")
 
     def write_department(self, record) -> None:
+        from guides.folders import restoring_folder
+
+        fields = {name: value for name, value in record.items() if name != "folder"}
         department = Department.objects.filter(code=record["code"]).first() or Department.objects.filter(name=record["name"]).first()
-        if department is not None and serialize_department(department) == record:
+        if department is not None and serialize_department(department) == fields:
             return self._count(RecordKind.DEPARTMENT, "unchanged")
         created = department is None
         department = department or Department()
-        _assign(department, record)
-        _save_validated(department)
+        _assign(department, fields)
+        folder = record["folder"]
+        if created and folder is not None and self.restoring:
+            # (the save of a new department creates its folder: guides.signals)
+            with restoring_folder(folder["id"], folder["slug"]):
+                _save_validated(department)
+        else:
+            _save_validated(department)
         self._count(RecordKind.DEPARTMENT, _outcome(created, True))
 
     def write_hall(self, record) -> None:
@@ -1173,13 +1232,14 @@ class CatalogueWriter:
         from portal.skeleton import ensure_journey_index
 
         if self.pending_journey_index is not None:
-            ensure_journey_index(*self.pending_journey_index)
+            home, fields, page_id = self.pending_journey_index
+            ensure_journey_index(home, fields, page_id=page_id)
             self.pending_journey_index = None
 
     def write_journey(self, record) -> None:
         from journeys.catalogue import write_journey
 
-        self._count(RecordKind.JOURNEY, write_journey(record))
+        self._count(RecordKind.JOURNEY, write_journey(record, page_id=self._page_id(record["page"]["id"])))
 
     def write_change(self, record) -> None:
         from feed.models import ChangeEvent
@@ -1249,8 +1309,10 @@ class CatalogueWriter:
 class GuideWriter:
     """Resolves references and writes normalized records to pages, inside one transaction."""
 
-    def __init__(self, hall=None):
+    def __init__(self, hall=None, *, restoring: bool = False):
         self.index = GuideIndexPage.objects.first()
+        # A restore into an empty database: guides are created with their ids (portal.page_ids).
+        self.restoring = restoring
         self.hall = hall or ServiceHall.objects.order_by("pk").first()
         self.departments = {d.name: d for d in Department.objects.all()}
         self.halls = {h.name: h for h in ServiceHall.objects.all()}
@@ -1340,7 +1402,7 @@ class GuideWriter:
         from guides.folders import department_folder
 
         folder = department_folder(department or page.department, self.index)
-        if page.pk is None:
+        if page._state.adding:
             folder.add_child(instance=page)
             return False
         if page.path.startswith(folder.path):
@@ -1525,10 +1587,14 @@ def import_guides(
     # line are reported in the same run. It waits for another import or writer to finish rather
     # than fail.
     with one_writer("import_guides", wait_seconds=IMPORT_WAIT_SECONDS):
-        catalogue = CatalogueWriter(report)
+        # A catalogue into an empty database is a restore: its pages keep their ids.
+        restoring = bool(by_kind[RecordKind.CATALOGUE]) and page_ids.is_empty()
+        if restoring:
+            page_ids.reserve(_page_ids(parsed))
+        catalogue = CatalogueWriter(report, restoring=restoring)
         for kind in RecordKind.ORDER:
             if kind == RecordKind.GUIDE:
-                _write_guides(guides, publish, user, report, errors, progress)
+                _write_guides(guides, publish, user, report, errors, progress, restoring=restoring)
                 catalogue.after_guides()
                 continue
             for line in by_kind[kind]:
@@ -1548,8 +1614,24 @@ def import_guides(
     return report
 
 
-def _write_guides(lines: list[ParsedLine], publish, user, report, errors, progress) -> None:
-    writer = GuideWriter()
+def _page_ids(parsed: list[ParsedLine]) -> list[int]:
+    """Every page id a catalogue names (portal.page_ids)."""
+    found: list[int | None] = []
+    for line in parsed:
+        record = line.record
+        if line.kind == RecordKind.SITE:
+            found += [*record["ids"].values(), *(statement["id"] for statement in record["statements"] or ())]
+        elif line.kind == RecordKind.DEPARTMENT and record["folder"]:
+            found.append(record["folder"]["id"])
+        elif line.kind == RecordKind.GUIDE and record.state is not None:
+            found.append(record.state.id)
+        elif line.kind == RecordKind.JOURNEY:
+            found.append(record["page"]["id"])
+    return [page_id for page_id in found if page_id is not None]
+
+
+def _write_guides(lines: list[ParsedLine], publish, user, report, errors, progress, *, restoring: bool = False) -> None:
+    writer = GuideWriter(restoring=restoring)
     if writer.index is None and lines:
         errors.append(LineError(0, None, _("站点中没有“办事指南目录”页面：请导入含站点结构（record 为 site）的目录文件，或先运行 load_demo，或在后台创建")))
     codes = [line.record.record["code"] for line in lines]
@@ -1645,6 +1727,8 @@ def _restore_one(writer, page, guide: GuideLine, user, report) -> GuidePage | No
         target = _new_page(writer, record, slug=state.slug, draft=not state.live, change_note=state.change_note, **page_fields)
         if writer.index is None:
             return None
+        if writer.restoring:
+            page_ids.keep_id(target, state.id)
         writer.place(target, user)
         page = target
         report.created.append(code)

@@ -514,6 +514,16 @@ def serialize_department(department) -> dict[str, Any]:
     }
 
 
+def serialize_department_catalogue(department) -> dict[str, Any]:
+    """A department with the id and slug of its folder in the page tree (None while it has
+    none), which a restore gives back (portal.page_ids)."""
+    folder = getattr(department, "folder", None)
+    return {
+        **serialize_department(department),
+        "folder": {"id": folder.pk, "slug": folder.slug} if folder is not None else None,
+    }
+
+
 def serialize_hall_catalogue(hall) -> dict[str, Any]:
     """The hall as a guide record shows it, with its calendar days in full (their notes too)."""
     record = serialize_hall(hall)
@@ -557,6 +567,7 @@ def serialize_statement(page) -> dict[str, Any]:
     """A statement page below the home page (the accessibility statement and the like), with its
     publishing state."""
     return {
+        "id": page.pk,
         **{name: getattr(page, name) for name in STATEMENT_FIELDS},
         "live": page.live,
         "first_published_at": catalogue_time(page.first_published_at),
@@ -573,6 +584,11 @@ def serialize_site_identity(identity) -> dict[str, Any]:
     }
 
 
+def _skeleton_page(page, names) -> dict[str, Any] | None:
+    """A page of the skeleton: its id (which a restore gives back) and fields."""
+    return {"id": page.pk, **{name: getattr(page, name) for name in names}} if page else None
+
+
 def serialize_site(site, home, guide_index, statements=(), identity=None, journey_index=None) -> dict[str, Any]:
     """The skeleton of the portal: the default site, its home page, the guide index, the
     statement pages, the site's identity and the journey index (None when the site has none)."""
@@ -580,11 +596,11 @@ def serialize_site(site, home, guide_index, statements=(), identity=None, journe
         "site_name": site.site_name if site else "",
         "hostname": site.hostname if site else "localhost",
         "port": site.port if site else 80,
-        "home": {name: getattr(home, name) for name in HOME_FIELDS} if home else None,
-        "guide_index": {name: getattr(guide_index, name) for name in GUIDE_INDEX_FIELDS} if guide_index else None,
+        "home": _skeleton_page(home, HOME_FIELDS),
+        "guide_index": _skeleton_page(guide_index, GUIDE_INDEX_FIELDS),
         "statements": [serialize_statement(page) for page in statements],
         "identity": serialize_site_identity(identity) if identity else None,
-        "journey_index": {name: getattr(journey_index, name) for name in JOURNEY_INDEX_FIELDS} if journey_index else None,
+        "journey_index": _skeleton_page(journey_index, JOURNEY_INDEX_FIELDS),
     }
 
 
@@ -637,6 +653,7 @@ def serialize_guide_state(page, history: Sequence[Any], draft: dict[str, Any] | 
         "checklist_version": page.checklist_version,
         "checklist_fingerprint": page.checklist_fingerprint,
         "page": {
+            "id": page.pk,
             "slug": page.slug,
             "seo_title": page.seo_title,
             "search_description": page.search_description,

@@ -2,8 +2,9 @@
 ``import_guides`` reads it back (guides.catalogue, guides.importer).
 
 A journey's line is the shape of the demo's journeys.json (member guides named by their codes, so
-that a restore into another database points at the same guides) with the page's state: live or
-not, SEO fields and publication times. A live journey is written as published; a journey that is
+that a restore into another database points at the same guides) with the page's state: its id
+(which a restore into an empty database gives back: portal.page_ids), live or not, SEO fields and
+publication times. A live journey is written as published; a journey that is
 not live as its latest revision, unpublished.
 """
 
@@ -95,6 +96,7 @@ def serialize_journey(page) -> dict[str, Any]:
             for link in (block.value for block in content.material_links)
         ],
         "page": {
+            "id": page.pk,
             **{name: getattr(content, name) for name in JOURNEY_PAGE_FIELDS},
             "live": page.live,
             "first_published_at": catalogue_time(page.first_published_at),
@@ -103,22 +105,25 @@ def serialize_journey(page) -> dict[str, Any]:
     }
 
 
-def _moments(record: dict[str, Any]) -> dict[str, Any]:
-    """A record with its publication times as datetimes (as normalized lines hold them)."""
-    state = dict(record["page"])
+def _comparable(record: dict[str, Any]) -> dict[str, Any]:
+    """A record with its publication times as datetimes (as normalized lines hold them), without
+    the page's id (given once, when a restore creates the page)."""
+    state = {name: value for name, value in record["page"].items() if name != "id"}
     for name in ("first_published_at", "last_published_at"):
         if isinstance(state[name], str):
             state[name] = dt.datetime.fromisoformat(state[name])
     return {**record, "page": state}
 
 
-def write_journey(record: dict[str, Any]) -> str:
+def write_journey(record: dict[str, Any], *, page_id: int | None = None) -> str:
     """Create or update the journey of a normalized line by its slug: "created", "updated" or
-    "unchanged". Validated as the admin validates it (JourneyPage.clean)."""
+    "unchanged". Validated as the admin validates it (JourneyPage.clean). A journey created here
+    takes ``page_id`` (a restore's: portal.page_ids)."""
     from wagtail.models import Page
 
     from guides.models import GuidePage
     from journeys.models import JourneyIndexPage, JourneyPage
+    from portal.page_ids import keep_id
 
     index = JourneyIndexPage.objects.first()
     if index is None:
@@ -129,13 +134,13 @@ def write_journey(record: dict[str, Any]) -> str:
     if missing:
         raise ValidationError(_("一件事引用的事项不存在：%(codes)s") % {"codes": "、".join(missing)})
     page = JourneyPage.objects.child_of(index).filter(slug=record["slug"]).first()
-    if page is not None and _moments(serialize_journey(page)) == record:
+    if page is not None and _comparable(serialize_journey(page)) == _comparable(record):
         return "unchanged"
     state = record["page"]
     fields = {**journey_fields(record, ids), **{name: state[name] for name in JOURNEY_PAGE_FIELDS}}
     created = page is None
     if created:
-        page = index.add_child(instance=JourneyPage(slug=record["slug"], live=False, **fields))
+        page = index.add_child(instance=keep_id(JourneyPage(slug=record["slug"], live=False, **fields), page_id))
     else:
         for name, value in fields.items():
             setattr(page, name, value)

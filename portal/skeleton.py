@@ -18,6 +18,7 @@ from guides.models import GuideIndexPage
 from guides.validation import labelled_messages
 from journeys.models import JourneyIndexPage
 from portal.models import HomePage, SiteIdentity, StatementPage
+from portal.page_ids import keep_id
 
 
 def _publish_fields(page, fields: dict[str, Any]) -> bool:
@@ -30,10 +31,10 @@ def _publish_fields(page, fields: dict[str, Any]) -> bool:
     return True
 
 
-def ensure_home(fields: dict[str, Any], *, update: bool = False) -> tuple[HomePage, bool]:
-    """The home page, created with ``fields`` under the tree's root when there is none (and then
-    published); an existing one is given ``fields`` only with ``update``. Returns the page and
-    whether anything was written."""
+def ensure_home(fields: dict[str, Any], *, update: bool = False, page_id: int | None = None) -> tuple[HomePage, bool]:
+    """The home page, created with ``fields`` (and ``page_id``, in a restore: portal.page_ids)
+    under the tree's root when there is none (and then published); an existing one is given
+    ``fields`` only with ``update``. Returns the page and whether anything was written."""
     home = HomePage.objects.first()
     if home is not None:
         return home, update and _publish_fields(home, fields)
@@ -43,12 +44,14 @@ def ensure_home(fields: dict[str, Any], *, update: bool = False) -> tuple[HomePa
     for placeholder in root.get_children().filter(slug=fields.get("slug", "home")):
         if placeholder.specific_class is Page:
             placeholder.delete()
-    home = root.add_child(instance=HomePage(**fields))
+    home = root.add_child(instance=keep_id(HomePage(**fields), page_id))
     home.save_revision().publish()
     return home, True
 
 
-def ensure_guide_index(home: HomePage, fields: dict[str, Any], *, update: bool = False) -> tuple[GuideIndexPage, bool]:
+def ensure_guide_index(
+    home: HomePage, fields: dict[str, Any], *, update: bool = False, page_id: int | None = None
+) -> tuple[GuideIndexPage, bool]:
     """The guide index below the home page, as ensure_home does for the home page, with a folder
     for every department and the review workflow (a department created later gets its folder
     when it is saved: guides.signals)."""
@@ -56,7 +59,7 @@ def ensure_guide_index(home: HomePage, fields: dict[str, Any], *, update: bool =
     if index is not None:
         changed = update and _publish_fields(index, fields)
     else:
-        index = home.add_child(instance=GuideIndexPage(**fields))
+        index = home.add_child(instance=keep_id(GuideIndexPage(**fields), page_id))
         index.save_revision().publish()
         changed = True
     ensure_department_folders(index)
@@ -64,12 +67,14 @@ def ensure_guide_index(home: HomePage, fields: dict[str, Any], *, update: bool =
     return index, changed
 
 
-def ensure_journey_index(home: HomePage, fields: dict[str, Any], *, update: bool = False) -> tuple[JourneyIndexPage, bool]:
+def ensure_journey_index(
+    home: HomePage, fields: dict[str, Any], *, update: bool = False, page_id: int | None = None
+) -> tuple[JourneyIndexPage, bool]:
     """The journey index below the home page, as ensure_home does for the home page."""
     index = JourneyIndexPage.objects.first()
     if index is not None:
         return index, update and _publish_fields(index, fields)
-    index = home.add_child(instance=JourneyIndexPage(**fields))
+    index = home.add_child(instance=keep_id(JourneyIndexPage(**fields), page_id))
     index.save_revision().publish()
     return index, True
 
@@ -87,7 +92,7 @@ def ensure_default_site(home: HomePage, fields: dict[str, Any], *, update: bool 
     return True
 
 
-def ensure_statement(home: HomePage, record: dict[str, Any]) -> bool:
+def ensure_statement(home: HomePage, record: dict[str, Any], *, page_id: int | None = None) -> bool:
     """The statement page of the record's slug below the home page, with the record's fields,
     publishing state and publishing times; True if anything was written."""
     fields = {name: record[name] for name in ("title", "slug", "seo_title", "search_description", "body")}
@@ -98,7 +103,7 @@ def ensure_statement(home: HomePage, record: dict[str, Any]) -> bool:
     ):
         return False
     if page is None:
-        page = home.add_child(instance=StatementPage(live=False, **fields))
+        page = home.add_child(instance=keep_id(StatementPage(live=False, **fields), page_id))
     else:
         for name, value in fields.items():
             setattr(page, name, value)

@@ -24,7 +24,8 @@ def answers(paths: list[str]) -> dict[str, list]:
 def page_tree() -> dict:
     """The department folders under the guide index (slug, title, department, live), each guide's
     folder, department and tree path of slugs, and the review workflow on the index with its
-    tasks: what editors' roles and the review hang on, which no page answer shows."""
+    tasks: what editors' roles and the review hang on, which no page answer shows; and the id of
+    every page by its path (the feed's cursors and the admin's addresses name pages by id)."""
     from wagtail.models import Page, WorkflowPage
 
     from guides.models import DepartmentFolderPage, GuideIndexPage, GuidePage
@@ -41,6 +42,7 @@ def page_tree() -> dict:
             for g in GuidePage.objects.select_related("department")
         },
         "workflow": link and [link.workflow.name, link.workflow.active, [t.specific_class.__name__ for t in link.workflow.tasks]],
+        "ids": dict(Page.objects.filter(depth__gt=1).values_list("url_path", "pk")),
     }
 
 

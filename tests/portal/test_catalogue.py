@@ -1,6 +1,7 @@
 """The catalogue export read back into the database it came from: nothing changes, and a damaged
-or conflicting file is refused whole, with every problem reported. (The restore into an empty
-database is tests/portal/test_restore.py.)"""
+or conflicting file is refused whole, with every problem reported; page ids are taken from the
+file only by a restore into an empty database. (The whole restore into an empty database is
+tests/portal/test_restore.py.)"""
 
 from __future__ import annotations
 
@@ -133,6 +134,7 @@ def test_a_restored_guide_keeps_its_history_and_times_and_writes_no_event(conten
     assert report.created == report.published == ["T-JY-0009"]
     page = GuidePage.objects.get(code="T-JY-0009")
     assert page.live and not page.has_unpublished_changes
+    assert page.pk != line["page"]["id"]  # the id of T-JY-0001: not a restore, the database chooses
     assert (page.checklist_version, page.checklist_fingerprint) == (2, line["history"][-1]["fingerprint"])
     assert [
         (v.version, v.fingerprint, v.published_at.isoformat(), v.checklist)
@@ -178,7 +180,7 @@ def test_the_site_identity_and_statement_pages_come_back_and_bad_ones_are_refuse
     assert statement.last_published_at == dt.datetime.fromisoformat(STATEMENT["last_published_at"])
     identity = SiteIdentity.objects.get()
     assert identity.sponsor == IDENTITY["sponsor"] and identity.accessibility_statement_id == statement.pk
-    assert json.loads(export_lines(tmp_path)[1]) == site
+    assert json.loads(export_lines(tmp_path)[1]) == site | {"statements": [STATEMENT | {"id": statement.pk}]}
     before = counts()
     assert import_guides(with_identity).records[("site", "unchanged")] == 1
     assert counts() == before
@@ -193,3 +195,58 @@ def test_the_site_identity_and_statement_pages_come_back_and_bad_ones_are_refuse
             import_guides([lines[0], json.dumps(damaged, ensure_ascii=False), *lines[2:]])
         assert [str(error) for error in failure.value.errors] == [f"第 2 行：{message}"]
     assert SiteIdentity.objects.get().site_code == "1234567890" and counts() == before
+
+
+def test_a_catalogue_on_top_of_existing_content_leaves_ids_to_the_database(content, tmp_path):
+    """Imported into a database that has pages, a catalogue's page ids are not taken: a new
+    guide and a new department's folder get ids of the database's choosing, however the file's
+    ids collide with the pages there."""
+    from guides.models import DepartmentFolderPage
+    from portal.models import HomePage
+
+    lines = export_lines(tmp_path)
+    home = HomePage.objects.get()
+    taken = GuidePage.objects.get(code="T-JY-0002")
+    guide = json.loads(next(line for line in lines if '"code":"T-JY-0002"' in line))
+    guide["code"], guide["page"]["slug"] = "T-JY-0008", "t-jy-0008"
+    assert guide["page"]["id"] == taken.pk
+    department = {"record": "department", "name": "测试区新设局", "code": "T-NEW", "short_name": "", "phone": "",
+                  "complaint_phone": "", "sort_order": 1, "folder": {"id": home.pk, "slug": "dept-t-new"}}
+    report = import_guides([*lines, json.dumps(guide, ensure_ascii=False), json.dumps(department, ensure_ascii=False)])
+    assert report.created == ["T-JY-0008"] and report.records[("department", "created")] == 1
+    new = GuidePage.objects.get(code="T-JY-0008")
+    folder = DepartmentFolderPage.objects.get(department__code="T-NEW")
+    assert new.pk not in (taken.pk, home.pk) and folder.pk not in (taken.pk, home.pk)
+    assert GuidePage.objects.get(pk=taken.pk).code == "T-JY-0002" and HomePage.objects.get().pk == home.pk
+
+
+def _skeleton_catalogue(home_id: int, index_id: int) -> list[str]:
+    page = {"seo_title": "", "search_description": "", "intro": ""}
+    site = {
+        "record": "site", "site_name": "测试区办事指南", "hostname": "localhost", "port": 80,
+        "home": {"id": home_id, "title": "首页", "slug": "home", "search_placeholder": "", **page},
+        "guide_index": {"id": index_id, "title": "办事指南", "slug": "guides", **page},
+        "statements": [], "identity": None, "journey_index": None,
+    }
+    header = {"record": "catalogue", "format": 1, "exported_at": "2026-12-07T12:00:00+08:00", "counts": {"site": 1}}
+    return [json.dumps(header), json.dumps(site, ensure_ascii=False)]
+
+
+def test_a_restore_into_an_empty_database_keeps_page_ids_and_refuses_a_taken_one():
+    """Into a database without pages of the portal, a catalogue is a restore: its pages take
+    their ids from the file, the next page created takes a new id past them, and an id the
+    database already holds (here Wagtail's root) is refused, the file not written at all."""
+    from wagtail.models import Page
+
+    from guides.models import GuideIndexPage
+    from portal.models import HomePage
+
+    root = Page.get_first_root_node()
+    with pytest.raises(ImportFailed) as failure:
+        import_guides(_skeleton_catalogue(root.pk, 900))
+    assert [str(error) for error in failure.value.errors] == [f"第 2 行：页面 id {root.pk} 已被占用：带页面 id 的恢复只能导入到空数据库"]
+    assert not HomePage.objects.exists() and Page.get_first_root_node().title == root.title
+
+    import_guides(_skeleton_catalogue(800, 900))
+    assert (HomePage.objects.get().pk, GuideIndexPage.objects.get().pk) == (800, 900)
+    assert Department.objects.create(name="测试区新设局", code="T-NEW").folder.pk > 900

@@ -230,7 +230,10 @@ page.materials = materials
 page.save_revision().publish()
 page = GuidePage.objects.get(code="{HISTORY_GUIDE}")
 events = list(ChangeEvent.objects.filter(id__gt=last).order_by("id").values_list("id", "kind", "checklist_version"))
-print(json.dumps({{"last": last, "events": events, "version": page.checklist_version}}))
+# A new department's folder: a page created after the restore takes an id no restored page has.
+from guides.models import Department
+new_folder = Department.objects.create(name="新设部门", code="NEWDEPT").folder.pk
+print(json.dumps({{"last": last, "events": events, "version": page.checklist_version, "new_folder": new_folder}}))
 """
 
 
@@ -258,10 +261,11 @@ def test_fingerprints_versions_and_history_come_back(restore):
     assert guides[DRAFT_GUIDE]["draft"]["summary"] == "" and guides[DRAFT_GUIDE]["summary"]
     assert guides[DRAFT_GUIDE]["draft"]["change_note"] == "草稿：补充材料说明"
     assert guides[WITHDRAWN_GUIDE]["page"]["live"] is False and guides[WITHDRAWN_GUIDE]["history"]
-    assert guides[NEW_GUIDE]["page"] | {"slug": None} == {
-        "slug": None, "seo_title": "", "search_description": "", "live": False,
+    assert guides[NEW_GUIDE]["page"] | {"id": None, "slug": None} == {
+        "id": None, "slug": None, "seo_title": "", "search_description": "", "live": False,
         "first_published_at": None, "last_published_at": None,
     }
+    assert guides[NEW_GUIDE]["page"]["id"] in restore["tree"]["ids"].values()
     assert guides[NEW_GUIDE]["history"] == [] and guides[NEW_GUIDE]["themes"] == ["canyin-kaidian"]
     assert guides[RENAMED_GUIDE]["page"]["slug"] == "kaiban-naichadian"
     assert DELETED_GUIDE not in guides
@@ -323,6 +327,18 @@ def test_department_folders_and_the_review_workflow_come_back(restore):
     assert restored["folders"] == tree["folders"]
     assert restored["guides"] == tree["guides"]
     assert restored["workflow"] == tree["workflow"]
+
+
+def test_every_page_keeps_its_id(restore):
+    """The catalogue names every page's id and a restore into an empty database gives it back:
+    the home page, the indexes, the statement, the department folders (created after the guides
+    of the demo's first departments), the guides and the journeys; the next page created after
+    the restore takes a new id (the database's sequence went past the restored ones)."""
+    source, restored = restore["tree"]["ids"], restore["restored_tree"]["ids"]
+    # the home page, the guide and journey indexes, the statement; the folders, guides and journeys
+    assert len(source) == 4 + len(restore["tree"]["folders"]) + 328 + 5
+    assert restored == source
+    assert restore["after"]["new_folder"] > max(source.values())
 
 
 def test_a_second_import_changes_nothing(restore):
