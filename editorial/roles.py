@@ -8,8 +8,10 @@
     roles.approvable_departments()
 
 A role is a membership of a Wagtail group (EditorialGroup) whose page permissions sit on the
-department's folder (editors and approvers: add, change) or on the guide index (centre
-reviewers: add, change, publish, lock, unlock). Wagtail's own views check those permissions
+department's folder (editors and approvers: add, change) or on the guide index and the journey
+index (centre reviewers: add, change, publish, lock, unlock; journeys span departments, so only
+the centre edits them, and its reviewers hold ``journeys.manage_journeys``, which the journeys'
+permission tester asks for besides). Wagtail's own views check those permissions
 (``page.permissions_for_user``), so the admin enforces the roles without relying on buttons.
 Administrators are Django superusers.
 """
@@ -31,7 +33,7 @@ CACHE_ATTRIBUTE = "_editorial_roles"
 DEPARTMENT_PAGE_PERMISSIONS = ("add_page", "change_page")
 CENTRE_PAGE_PERMISSIONS = ("add_page", "change_page", "publish_page", "lock_page", "unlock_page")
 DOCUMENT_PERMISSIONS = ("add_document", "choose_document")
-CENTRE_EXTRA_PERMISSIONS = ("guides.change_technical_keys",)
+CENTRE_EXTRA_PERMISSIONS = ("guides.change_technical_keys", "journeys.manage_journeys")
 
 
 @dataclass(frozen=True)
@@ -164,10 +166,22 @@ def department_group(department, role: str) -> Group:
     return group
 
 
+def _centre_page_permissions(group: Group) -> None:
+    """The page permissions of a centre group on the guide index and, once the site has one,
+    the journey index (portal.skeleton.ensure_journey_index calls grant_centre_pages)."""
+    from guides.models import GuideIndexPage
+    from journeys.models import JourneyIndexPage
+
+    for index in (GuideIndexPage.objects.first(), JourneyIndexPage.objects.first()):
+        if index is not None:
+            for permission in _permissions(CENTRE_PAGE_PERMISSIONS):
+                GroupPagePermission.objects.get_or_create(group=group, page=index, permission=permission)
+
+
 @transaction.atomic
 def centre_group(role: str = Role.REVIEWER) -> Group:
-    """The group of a centre role, created (with its page permissions on the guide index) when
-    missing."""
+    """The group of a centre role, created (with its page permissions on the guide index and
+    the journey index) when missing."""
     from guides.models import GuideIndexPage
 
     role = Role(role)
@@ -176,16 +190,22 @@ def centre_group(role: str = Role.REVIEWER) -> Group:
     existing = EditorialGroup.objects.filter(role=role, department__isnull=True).select_related("group").first()
     if existing is not None:
         return existing.group
-    index = GuideIndexPage.objects.first()
-    if index is None:
+    if not GuideIndexPage.objects.exists():
         raise LookupError(_("站点中没有“办事指南目录”页面，请先运行 load_demo 或在后台创建"))
     group, _created = Group.objects.get_or_create(name=_group_name(role))
     _grant_admin_basics(group)
     group.permissions.add(*_permissions(CENTRE_EXTRA_PERMISSIONS))
-    for permission in _permissions(CENTRE_PAGE_PERMISSIONS):
-        GroupPagePermission.objects.get_or_create(group=group, page=index, permission=permission)
+    _centre_page_permissions(group)
     EditorialGroup.objects.create(group=group, role=role)
     return group
+
+
+@transaction.atomic
+def grant_centre_pages() -> None:
+    """Give every centre group its page permissions on the indexes the site has now (a journey
+    index created after the group)."""
+    for editorial_group in EditorialGroup.objects.filter(role__in=CENTRE_ROLES).select_related("group"):
+        _centre_page_permissions(editorial_group.group)
 
 
 def _log_role_change(user, action: str, role: str, department, by) -> None:

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from wagtail.models import Page, Site
 
+from editorial.roles import grant_centre_pages
 from editorial.workflow import ensure_review_workflow
 from guides.folders import ensure_department_folders
 from guides.models import GuideIndexPage
@@ -70,12 +71,14 @@ def ensure_guide_index(
 def ensure_journey_index(
     home: HomePage, fields: dict[str, Any], *, update: bool = False, page_id: int | None = None
 ) -> tuple[JourneyIndexPage, bool]:
-    """The journey index below the home page, as ensure_home does for the home page."""
+    """The journey index below the home page, as ensure_home does for the home page; the centre's
+    roles get their page permissions on it (editorial.roles)."""
     index = JourneyIndexPage.objects.first()
     if index is not None:
         return index, update and _publish_fields(index, fields)
     index = home.add_child(instance=keep_id(JourneyIndexPage(**fields), page_id))
     index.save_revision().publish()
+    grant_centre_pages()
     return index, True
 
 

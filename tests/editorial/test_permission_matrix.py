@@ -1,6 +1,8 @@
 """The permission matrix: every role × own/other department × every editorial action, decided by
 Wagtail's permission tester (and the workflow task) and by the real admin views, against the
-outcome the editorial rules expect. An escape is an action allowed where it must be refused."""
+outcome the editorial rules expect; and every role × the actions on a one-thing journey, which
+spans departments, so that only the centre edits it. An escape is an action allowed where it
+must be refused."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from django.db import transaction
 from django.test import Client
 from wagtail.models import Page, TaskState
 
-from tests.editorial.conftest import MATRIX_RESULTS, browser_form_data, write_draft
+from tests.editorial.conftest import MATRIX_RESULTS, OTHER, OWN, browser_form_data, write_draft
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +26,15 @@ ACTIONS = (
     "delete", "move", "revert", "copy",
 )
 CENTRE = ("reviewer", "admin")
-
+# On a journey: decided by the tester; the admin's views are asked all but "publish" (publishing
+# from the editor posts the journey's whole StreamField form, which the tester decides the same).
+JOURNEY_ACTIONS = ("view_draft", "edit", "publish", "unpublish", "delete")
+JOURNEY_ADMIN_ACTIONS = ("view_draft", "edit", "unpublish", "delete")
+JOURNEY = {
+    "slug": "kaidian", "title": "开店一件事", "audience": "business", "intro": "开一家店要办的事。",
+    "steps": [{"title": "营业执照", "logic": "and", "members": [[OWN, "required"]]},
+              {"title": "其他", "logic": "and", "members": [[OTHER, "optional"]]}],
+}
 
 
 def expected(role: str, scope: str, action: str) -> bool:
@@ -165,6 +175,65 @@ def decided_by_admin(case: Case, client: Client, admin: Client, user) -> bool:
     raise AssertionError(action)
 
 
+def journey_decided_by_tester(journey, action: str, user) -> bool:
+    perms = Page.objects.get(pk=journey.pk).specific.permissions_for_user(user)
+    if action == "view_draft":
+        return perms.can_edit() or perms.can_publish()
+    return {"edit": perms.can_edit, "publish": perms.can_publish, "unpublish": perms.can_unpublish,
+            "delete": perms.can_delete}[action]()
+
+
+def journey_decided_by_admin(journey, action: str, client: Client, draft_revision_id: int) -> bool:
+    pk = journey.pk
+    if action == "view_draft":
+        statuses = [
+            client.get(f"/admin/pages/{pk}/revisions/{draft_revision_id}/view/").status_code,
+            client.get(f"/admin/pages/{pk}/history/").status_code,
+        ]
+        return _verdict(statuses, None, f"journey {action}")
+    if action == "edit":
+        return _verdict([client.get(f"/admin/pages/{pk}/edit/").status_code], None, f"journey {action}")
+    if action == "unpublish":
+        statuses = [client.post(f"/admin/pages/{pk}/unpublish/").status_code]
+        return _verdict(statuses, not Page.objects.get(pk=pk).live, f"journey {action}")
+    if action == "delete":
+        statuses = [client.post(f"/admin/pages/{pk}/delete/").status_code]
+        return _verdict(statuses, not Page.objects.filter(pk=pk).exists(), f"journey {action}")
+    raise AssertionError(action)
+
+
+def journey_matrix(accounts) -> tuple[list[str], list[str], int]:
+    """Every role on a journey over both departments' guides: the department roles may do
+    nothing with it, the centre's reviewer and the administrator everything. The journey index
+    is created after the reviewer's role was granted, as load_demo does on an existing site."""
+    from portal.demo.loader import add_journey
+
+    journey = add_journey(JOURNEY)
+    draft = Page.objects.get(pk=journey.pk).specific
+    draft.intro = "草稿：开一家店要办的事，按步骤办理。"
+    draft_revision_id = draft.save_revision(user=accounts["admin"]).pk
+    mismatches, escapes, cases = [], [], 0
+    for role in ROLES:
+        user = get_user_model().objects.get(username=accounts[role].username)
+        for layer, actions in (("tester", JOURNEY_ACTIONS), ("admin", JOURNEY_ADMIN_ACTIONS)):
+            for action in actions:
+                with transaction.atomic():
+                    if layer == "tester":
+                        allowed = journey_decided_by_tester(journey, action, user)
+                    else:
+                        client = Client()
+                        client.force_login(user)
+                        allowed = journey_decided_by_admin(journey, action, client, draft_revision_id)
+                    transaction.set_rollback(True)
+                cache.clear()
+                cases += 1
+                if allowed != (role in CENTRE):
+                    mismatches.append(f"{layer}: {role} {action} (journey) allowed={allowed}, expected {role in CENTRE}")
+                    if allowed:
+                        escapes.append(mismatches[-1])
+    return mismatches, escapes, cases
+
+
 def test_every_role_in_every_department_may_do_exactly_what_the_rules_say(guides, accounts):
     from guides.models import DepartmentFolderPage, GuidePage
 
@@ -195,7 +264,11 @@ def test_every_role_in_every_department_may_do_exactly_what_the_rules_say(guides
                         mismatches.append(f"{layer}: {role} {action} ({scope}) allowed={allowed}, expected {want}")
                         if allowed:
                             escapes.append(mismatches[-1])
+    journey_mismatches, journey_escapes, journey_cases = journey_matrix(accounts)
+    mismatches += journey_mismatches
+    escapes += journey_escapes
+    cases += journey_cases
     MATRIX_RESULTS.append((len(escapes), cases))
     print(f"permission matrix: {len(escapes)} escapes over {cases} cases")
-    assert cases == len(ROLES) * len(SCOPES) * len(ACTIONS) * 2
+    assert cases == len(ROLES) * (len(SCOPES) * len(ACTIONS) * 2 + len(JOURNEY_ACTIONS) + len(JOURNEY_ADMIN_ACTIONS))
     assert not mismatches, "\n".join(mismatches)
