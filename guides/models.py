@@ -105,6 +105,18 @@ class LoadedDirectly:
         return instance
 
 
+class WithLiveGuidesQuerySet(models.QuerySet):
+    def with_live_guides(self):
+        """Those that have live guides, each with ``guide_count``, in the model's own order: a
+        query with an aggregate drops Meta.ordering, and lists must not come out in whichever
+        order the database happens to group in."""
+        return (
+            self.annotate(guide_count=models.Count("guides", filter=Q(guides__live=True)))
+            .filter(guide_count__gt=0)
+            .order_by(*self.model._meta.ordering, "pk")
+        )
+
+
 class Department(index.Indexed, models.Model):
     name = models.CharField(_("部门名称"), max_length=100, unique=True)
     short_name = models.CharField(_("简称"), max_length=50, blank=True)
@@ -112,6 +124,8 @@ class Department(index.Indexed, models.Model):
     phone = models.CharField(_("咨询电话"), max_length=40, blank=True, validators=[validate_phone])
     complaint_phone = models.CharField(_("投诉电话"), max_length=40, blank=True, validators=[validate_phone])
     sort_order = models.PositiveIntegerField(_("排序"), default=100)
+
+    objects = WithLiveGuidesQuerySet.as_manager()
 
     panels = [
         FieldPanel("name"),
@@ -259,6 +273,8 @@ class LifeEvent(index.Indexed, models.Model):
     audience = models.CharField(_("面向"), max_length=10, choices=[("个人", _("个人")), ("企业", _("企业"))], default="个人")
     description = models.CharField(_("简介"), max_length=200, blank=True)
     sort_order = models.PositiveIntegerField(_("排序"), default=100)
+
+    objects = WithLiveGuidesQuerySet.as_manager()
 
     panels = [
         FieldRowPanel([FieldPanel("name"), FieldPanel("slug")]),

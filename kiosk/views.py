@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -149,14 +149,12 @@ def _section_tiles() -> list[dict[str, Any]]:
 
 
 def _department_tiles() -> list[dict[str, Any]]:
-    departments = Department.objects.annotate(
-        n=Count("guides", filter=Q(guides__live=True))
-    ).filter(n__gt=0)
+    departments = Department.objects.with_live_guides()
     return [
         {
             "label": department.display_name,
             "name": department.name,
-            "count": department.n,
+            "count": department.guide_count,
             "url": reverse("kiosk:department", args=[department.code]),
         }
         for department in departments
@@ -164,9 +162,9 @@ def _department_tiles() -> list[dict[str, Any]]:
 
 
 def _theme_tiles() -> list[dict[str, Any]]:
-    themes = LifeEvent.objects.annotate(n=Count("guides", filter=Q(guides__live=True))).filter(n__gt=0)
+    themes = LifeEvent.objects.with_live_guides()
     return [
-        {"label": theme.name, "count": theme.n, "url": reverse("kiosk:theme", args=[theme.slug])}
+        {"label": theme.name, "count": theme.guide_count, "url": reverse("kiosk:theme", args=[theme.slug])}
         for theme in themes
     ]
 

@@ -2,7 +2,7 @@ import re
 
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
@@ -56,13 +56,8 @@ class HomePage(PublicUrlMixin, Page):
             for section in Section
         ]
         context["guide_index"] = GuideIndexPage.objects.live().first()
-        live_filter = Q(guides__live=True)
-        context["departments"] = Department.objects.annotate(
-            guide_count=Count("guides", filter=live_filter)
-        ).filter(guide_count__gt=0)
-        context["themes"] = LifeEvent.objects.annotate(
-            guide_count=Count("guides", filter=live_filter)
-        ).filter(guide_count__gt=0)
+        context["departments"] = Department.objects.with_live_guides()
+        context["themes"] = LifeEvent.objects.with_live_guides()
         context["popular_guides"] = live.filter(is_popular=True).select_related("department").order_by("code")[:12]
         context["guide_total"] = sum(counts.values())
         from portal.halls import main_hall_overview

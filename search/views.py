@@ -99,7 +99,6 @@ def _pagination(params, outcome) -> dict | None:
 def _browse_context() -> dict:
     """What the search page offers before anything is searched: popular guides, sections and
     themes."""
-    from django.db.models import Count, Q
 
     from guides.models import GuideIndexPage, GuidePage, LifeEvent
 
@@ -108,9 +107,7 @@ def _browse_context() -> dict:
         "popular": list(live.filter(is_popular=True).select_related("department").order_by("code")[:12]),
         "guide_index": GuideIndexPage.objects.live().first(),
         "sections": [{"label": section.label, "slug": slug} for section, slug in SECTION_SLUGS.items()],
-        "themes": list(
-            LifeEvent.objects.annotate(guide_count=Count("guides", filter=Q(guides__live=True))).filter(guide_count__gt=0)
-        ),
+        "themes": list(LifeEvent.objects.with_live_guides()),
     }
 
 

@@ -33,6 +33,26 @@ def test_home_shows_search_sections_departments_themes_and_popular(client, catal
     assert "尚未发布的事项" not in html
 
 
+def test_department_and_theme_lists_follow_their_sort_order(client, catalogue, publish_guide):
+    """The lists count live guides (an aggregate query, which drops Meta.ordering): they must
+    still come in the editors' sort order, the same on every database, on the home page and the
+    kiosk."""
+    from django.core.cache import cache
+
+    LifeEvent.objects.create(name="生育服务", slug="shengyu", sort_order=1)
+    publish_guide(code="T-GM-0002", name="生育登记", category="公民类", department="测试区公安分局", themes=["shengyu"])
+    # The department created first goes last, the theme created last goes first.
+    first, second = Department.objects.order_by("pk")
+    Department.objects.filter(pk=first.pk).update(sort_order=200)
+    cache.clear()
+    for path in ("/", "/kiosk/"):
+        html = client.get(path).content.decode()
+        departments = html[html.index('id="departments-heading"'):]
+        themes = html[html.index('id="themes-heading"'):]
+        assert departments.index(second.display_name) < departments.index(first.display_name), path
+        assert themes.index("生育服务") < themes.index("开办企业"), path
+
+
 def test_listings_by_section_department_and_theme(client, catalogue):
     def names(url):
         response = client.get(url)
