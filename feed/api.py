@@ -35,6 +35,7 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.cache import cache as shared_cache
 from django.core.cache import caches
 from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
@@ -223,25 +224,84 @@ def _not_modified(request, digest: str, last_modified: dt.datetime | None) -> bo
     return since is not None and last_modified is not None and int(last_modified.timestamp()) <= since
 
 
-def api_endpoint(view):
+# Answers of the feed's shared endpoints are kept whole (compressed, with their ETag) under the
+# content and reference versions (every publish, unpublish and reference-data change moves them),
+# an hour at most, so that a missed invalidation stays short.
+SHARED_RESPONSE_SECONDS = 60 * 60
+SHARED_HEADERS = ("Content-Type", "Content-Encoding", "Content-Length", "ETag", "Last-Modified", "Cache-Control", "Vary")
+
+
+def _shared_key(request) -> str:
+    from portal.middleware import content_version, request_language
+
+    gzip_it = bool(ACCEPTS_GZIP.search(request.META.get("HTTP_ACCEPT_ENCODING", "")))
+    target = f"{request.path}?{urlencode(sorted(request.GET.lists()), doseq=True)}"
+    digest = hashlib.sha256(target.encode("utf-8", "surrogateescape")).hexdigest()
+    versions = f"{content_version()}:{reference_version()}:{request_language(request)}:{int(gzip_it)}"
+    return f"feed:response:{versions}:{digest}"
+
+
+def _from_shared(request, entry) -> HttpResponse:
+    content, headers = entry
+    response = HttpResponse(content)
+    for name, value in headers:
+        response[name] = value
+    # The client's own copy is current: 304, as _finish answers it.
+    last_modified = parse_http_date_safe(response.get("Last-Modified", ""))
+    if _not_modified(
+        request,
+        _etag_base(response["ETag"]),
+        dt.datetime.fromtimestamp(last_modified, dt.UTC) if last_modified is not None else None,
+    ):
+        return _not_modified_response(response)
+    return response
+
+
+def api_endpoint(view=None, *, shared: bool = False):
+    """The feed's pipeline (see the module's docstring) around ``view``. ``shared``: the answer
+    depends on the request's path and query only, so a 200 is kept for every client (the rate
+    limit still counts each request)."""
+    if view is None:
+        return lambda view: api_endpoint(view, shared=shared)
+
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         limited, rate_headers = check_rate_limit(request)
+        key = entry = None
         if limited is not None:
             response = limited
         elif request.method not in ALLOWED_METHODS:
             response = problem(request, 405, "不支持的请求方法", f"此接口只支持 {', '.join(ALLOWED_METHODS)}")
             response["Allow"] = ", ".join(ALLOWED_METHODS)
         else:
-            try:
-                response = view(request, *args, **kwargs)
-            except ApiError as error:
-                response = problem(request, error.status, error.title, error.detail, **error.extra)
+            if shared and request.method == "GET":
+                key = _shared_key(request)
+                entry = shared_cache.get(key)
+            if entry is None:
+                try:
+                    response = view(request, *args, **kwargs)
+                except ApiError as error:
+                    response = problem(request, error.status, error.title, error.detail, **error.extra)
+                if key is not None and response.status_code == 200 and not response.streaming:
+                    # Kept as _finish makes it for every client, before a client's conditional
+                    # request turns it into a 304.
+                    finished = _finish(_Unconditional(request), response)
+                    entry = (finished.content, tuple((n, finished[n]) for n in SHARED_HEADERS if finished.has_header(n)))
+                    shared_cache.set(key, entry, SHARED_RESPONSE_SECONDS)
+        if entry is not None:
+            response = _from_shared(request, entry)
         for name, value in rate_headers.items():
             response[name] = value
-        return _finish(request, response)
+        return response if entry is not None else _finish(request, response)
 
     return csrf_exempt(wrapped)
+
+
+class _Unconditional:
+    """The request as _finish reads it, without the client's validators."""
+
+    def __init__(self, request):
+        self.META = {k: v for k, v in request.META.items() if k not in ("HTTP_IF_NONE_MATCH", "HTTP_IF_MODIFIED_SINCE")}
 
 
 # --- parameters ---------------------------------------------------------------------------------
@@ -385,7 +445,7 @@ def _change_log_head() -> tuple[int, dt.datetime] | None:
     return ChangeEvent.objects.order_by("-id").values_list("id", "created_at").first()
 
 
-@api_endpoint
+@api_endpoint(shared=True)
 def guide_list(request):
     limit = parse_limit(request)
     guides = _filtered_guides(request)
@@ -447,7 +507,7 @@ class FeedLinks:
         }
 
 
-@api_endpoint
+@api_endpoint(shared=True)
 def guide_detail(request, code: str):
     page = _guide_or_404(code)
     record = {**live_record(page), **FeedLinks(request).fields(page)}
@@ -512,7 +572,7 @@ def _checklist_body(guide, version, at: dt.date | None) -> dict:
     }
 
 
-@api_endpoint
+@api_endpoint(shared=True)
 def guide_checklist(request, code: str):
     from guides.models import ChecklistVersion
 

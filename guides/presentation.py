@@ -332,10 +332,15 @@ def shared_page_lifetime(page, request) -> int | None:
     closes next, an hour at most; None for previews and non-GET requests."""
     if request.method != "GET" or getattr(request, "is_preview", False) or not page.live:
         return None
-    record = live_record(page)
+    return until_hall_changes(schedule_from_record(live_record(page)["hall"]))
+
+
+def until_hall_changes(schedule: hours.HallSchedule, longest: int = MAX_PAGE_CACHE_SECONDS) -> int:
+    """Seconds until the hall of ``schedule`` opens or closes next (what a page showing its
+    open/closed state may be kept for), ``longest`` at most."""
     now = timezone.now()
-    status = schedule_from_record(record["hall"]).status(now)
+    status = schedule.status(now)
     change = status.closes_at if status.is_open else status.next_opening
     if change is None:
-        return MAX_PAGE_CACHE_SECONDS
-    return max(1, min(MAX_PAGE_CACHE_SECONDS, int((change - now).total_seconds())))
+        return longest
+    return max(1, min(longest, int((change - now).total_seconds())))

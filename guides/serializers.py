@@ -16,13 +16,14 @@ from urllib.parse import quote
 import orjson
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 from django.dispatch import Signal
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.http import RFC3986_SUBDELIMS
 
 from guides.domain.checklist import canonical_checklist, fingerprint
 from guides.domain.marks import marks_of
+from portal import versions
 from portal.collector import collector_paused
 
 
@@ -357,30 +358,16 @@ REFERENCE_VERSION_KEY = "guides:reference-version"
 def reference_version() -> int:
     """A counter bumped whenever data that records embed but that lives outside the guide
     (departments, halls and their hours, windows, themes, documents) changes."""
-    version = cache.get(REFERENCE_VERSION_KEY)
-    if version is None:
-        version = 1
-        cache.add(REFERENCE_VERSION_KEY, version, None)
-    return version
+    return versions.current(REFERENCE_VERSION_KEY)
 
 
 # Sent after reference data changed, for caches of rendered pages.
 REFERENCE_CHANGED = Signal()
 
 
-def _increment_reference_version() -> None:
-    try:
-        cache.incr(REFERENCE_VERSION_KEY)
-    except ValueError:
-        cache.set(REFERENCE_VERSION_KEY, 2, None)
-
-
 def bump_reference_version(**kwargs) -> None:
-    """Move the version now and again when the change commits (as portal.middleware's content
-    version: a reader in between cached what it read before the change)."""
-    _increment_reference_version()
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(_increment_reference_version)
+    """Move the version now and again when the change commits (portal.versions.bump)."""
+    versions.bump(REFERENCE_VERSION_KEY)
     REFERENCE_CHANGED.send(sender=None)
 
 

@@ -25,8 +25,9 @@ from django.views.decorators.http import require_GET
 
 from guides.choices import SECTION_BY_SLUG, SECTION_SLUGS, Section
 from guides.models import Department, GuidePage, LifeEvent, ServiceHall
-from guides.presentation import build_guide_view, hall_status
+from guides.presentation import build_guide_view, hall_status, shared_page_lifetime
 from guides.serializers import live_record
+from portal.middleware import SHAREABLE_ATTRIBUTE
 from portal.params import BadPageNumber, bad_request, page_number
 from portal.public_urls import public_base_url
 from search.suggest import suggest
@@ -358,7 +359,13 @@ def _guide_context(request, page: GuidePage) -> dict[str, Any]:
 def guide(request, code: str):
     """One guide in large type, its checklist filtered by the situation answers in the query."""
     page = _live_guide(code)
-    return TemplateResponse(request, "kiosk/guide.html", _guide_context(request, page))
+    response = TemplateResponse(request, "kiosk/guide.html", _guide_context(request, page))
+    # The same for every kiosk until the guide or the hall's open/closed state changes
+    # (portal.middleware), as the guide's web page.
+    lifetime = shared_page_lifetime(page, request)
+    if lifetime and not page.get_view_restrictions().exists():
+        setattr(response, SHAREABLE_ATTRIBUTE, lifetime)
+    return response
 
 
 @require_GET

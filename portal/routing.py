@@ -13,8 +13,9 @@ of its own, so a request cannot change what the next one gets.
 from __future__ import annotations
 
 from django.core.cache import cache
-from django.db import transaction
 from wagtail.models import Site
+
+from portal import versions
 
 SITE_TREE_VERSION_KEY = "portal:site-tree-version"
 # Cached "no such site" or "no such child", as opposed to a miss.
@@ -22,26 +23,12 @@ NOTHING = "nothing"
 
 
 def site_tree_version() -> int:
-    version = cache.get(SITE_TREE_VERSION_KEY)
-    if version is None:
-        version = 1
-        cache.add(SITE_TREE_VERSION_KEY, version, None)
-    return version
-
-
-def _increment_site_tree_version() -> None:
-    try:
-        cache.incr(SITE_TREE_VERSION_KEY)
-    except ValueError:
-        cache.set(SITE_TREE_VERSION_KEY, 2, None)
+    return versions.current(SITE_TREE_VERSION_KEY)
 
 
 def bump_site_tree_version(**kwargs) -> None:
-    """Now and again at the commit, as portal.middleware.bump_content_version (a reader in
-    between read the tree before the change)."""
-    _increment_site_tree_version()
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(_increment_site_tree_version)
+    """A signal receiver: sites or pages other than guides changed (portal.versions.bump)."""
+    versions.bump(SITE_TREE_VERSION_KEY)
 
 
 def bump_unless_a_guide(sender, instance=None, **kwargs) -> None:

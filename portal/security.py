@@ -60,7 +60,7 @@ def client_ip(request) -> str:
 
 
 @contextmanager
-def _exclusive(cache):
+def cache_lock(cache):
     """Django's file cache reads, changes and writes a counter in three steps, so two processes
     incrementing it at once lose a count; an exclusive lock on a file beside the entries makes
     the steps one. The other backends increment atomically themselves (Redis INCR; the memory
@@ -81,7 +81,7 @@ def _exclusive(cache):
 def count_request(cache, key: str, lifetime: int) -> int:
     """Add one to the counter ``key`` of ``cache`` and return its new value; a new counter lives
     ``lifetime`` seconds from its first count."""
-    with _exclusive(cache):
+    with cache_lock(cache):
         if cache.add(key, 1, timeout=lifetime):
             return 1
         try:

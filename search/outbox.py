@@ -159,6 +159,7 @@ class TransientIndexError(Exception):
 def sync_index(*, batch: int = BATCH) -> SyncRun:
     """Send the objects named in the outbox to every outbox backend, oldest first, and delete
     their rows; on a failure, keep the rows and schedule one retry."""
+    from portal.middleware import bump_content_version
     from search.service import breaker
 
     run = SyncRun()
@@ -188,6 +189,8 @@ def sync_index(*, batch: int = BATCH) -> SyncRun:
                     return run
                 IndexUpdate.objects.filter(pk__in=[pk for pk, _, _ in rows]).delete()
                 run.synced += len(rows)
+                # The index answers differently now: shared search results are out of date.
+                bump_content_version()
             IndexSync.objects.filter(pk=1).update(failures=0, last_error="", last_synced_at=timezone.now())
         finally:
             lease.release()

@@ -148,3 +148,9 @@ class QueryLog:
 
 
 query_log = QueryLog()
+
+
+def count_search(query: str, result_count: int) -> None:
+    """Count a search answered from the shared response cache (portal.middleware), as
+    ``search_guides`` counts the one it ran."""
+    query_log.record(query, result_count)

@@ -8,11 +8,25 @@ from django.views.decorators.http import require_GET
 from guides.choices import SECTION_SLUGS
 from guides.models import Department
 from journeys.search import journey_results
+from portal.middleware import ON_SHARED_HIT_ATTRIBUTE, SHAREABLE_ATTRIBUTE
 from search.analysis import normalize
 from search.clicks import MAX_QUERY_CHARS, click_url, record_click
 from search.params import BadParameter, parse_search_params
 from search.service import search_guides
 from search.suggest import suggest
+
+# A query's results are shared by everyone who asks it (portal.middleware) until a publish, a
+# synonym, a promoted result or an update of the search index moves the content version, and for
+# five minutes at most: the ranking also learns from clicks (search.clicks), which move nothing.
+SHARED_RESULTS_SECONDS = 5 * 60
+
+
+def _shared(response, outcome, lifetime: int = SHARED_RESULTS_SECONDS):
+    """Mark a search's response as shareable; each reader it is served to counts as a search."""
+    setattr(response, SHAREABLE_ATTRIBUTE, lifetime)
+    if outcome is not None and outcome.query:
+        setattr(response, ON_SHARED_HIT_ATTRIBUTE, ("search.query_log.count_search", (outcome.query, outcome.total)))
+    return response
 
 
 def _run(params):
@@ -139,13 +153,19 @@ def search(request):
         from portal.halls import main_hall_overview
 
         context["hall"] = main_hall_overview()
-    return TemplateResponse(
+    response = TemplateResponse(
         request,
         "search/search.html",
         context,
         # The results for the words alone, and the error: the request itself was bad.
         status=400 if error else 200,
     )
+    if context.get("hall"):
+        # It says whether the hall is open now.
+        from guides.presentation import until_hall_changes
+
+        return _shared(response, outcome, until_hall_changes(context["hall"]["hall"].schedule(), SHARED_RESULTS_SECONDS))
+    return _shared(response, outcome)
 
 
 def problem(status: int, title: str, detail: str, **extra) -> JsonResponse:
@@ -165,7 +185,7 @@ def search_api(request):
         outcome = _run(params)
     except BadParameter as bad:
         return problem(400, "参数错误", str(bad), parameter=bad.name)
-    return JsonResponse(
+    response = JsonResponse(
         {
             "query": outcome.query,
             "total": outcome.total,
@@ -201,12 +221,14 @@ def search_api(request):
         },
         json_dumps_params={"ensure_ascii": False},
     )
+    return _shared(response, outcome)
 
 
 @require_GET
 def suggest_api(request):
     q = request.GET.get("q", "")
-    return JsonResponse({"query": q[:40], "suggestions": suggest(q)}, json_dumps_params={"ensure_ascii": False})
+    response = JsonResponse({"query": q[:40], "suggestions": suggest(q)}, json_dumps_params={"ensure_ascii": False})
+    return _shared(response, None)
 
 
 @require_GET

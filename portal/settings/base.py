@@ -382,6 +382,16 @@ else:
         "LOCATION": str(VAR_DIR / "cache" / "ratelimit"),
     }
 FEED_RATE_LIMIT_CACHE = "ratelimit"
+# The version counters that cached pages, searches, records and feed answers are kept under
+# (portal.versions): a change in one process must reach every process, so they live in the shared
+# cache, else in a file cache that the processes of this machine share.
+if CACHE_URL and not CACHE_URL.startswith("locmem://"):
+    CACHES["versions"] = dict(CACHES["default"])
+else:
+    CACHES["versions"] = {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache" / "versions"),
+    }
 
 
 LOGGING = {

@@ -28,6 +28,12 @@ SEARCH_CLICK_FLUSH_SECONDS = 0
 STATIC_ROOT = None  # no collectstatic: WhiteNoise serves from the finders
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 PUBLIC_BASE_URL = "http://testserver"  # the test client's host
-CACHES = {**CACHES, "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"}}  # noqa: F405
+CACHES = {
+    **CACHES,  # noqa: F405
+    "ratelimit": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "ratelimit"},
+    # One process: its memory (tests of several processes pass CACHE_URL, or the file cache's
+    # settings, to the processes they start).
+    "versions": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "versions"},
+}
 # Static files straight from the apps and themes (no collectstatic before the tests).
 WHITENOISE_USE_FINDERS = True

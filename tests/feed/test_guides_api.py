@@ -186,15 +186,20 @@ def test_publishing_during_pagination_misses_nothing(catalogue, api, publish_gui
 
 
 def test_the_list_makes_no_query_per_guide(catalogue, api, django_assert_max_num_queries):
-    api("guides/", {"limit": 1})  # warm per-process caches (content types, site root paths)
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from portal.middleware import bump_content_version
+
+    api("guides/", {"limit": 1})  # warm per-process caches (content types, site root paths)
+    # Answers are shared from the cache until the content changes: count the view's own queries.
+    bump_content_version()
     with CaptureQueriesContext(connection) as one:
         api("guides/", {"limit": 1})
     with CaptureQueriesContext(connection) as five:
         api("guides/", {"limit": 5})
-    assert len(five) == len(one)
+    assert len(five) == len(one) > 0
+    bump_content_version()
     with django_assert_max_num_queries(4):
         api("guides/", {"limit": 5})
 
