@@ -273,22 +273,47 @@ def font_configuration():
     leaves memory behind that is never returned (RSS grew ~25 MB per 100 sheets)."""
     from weasyprint.text.fonts import FontConfiguration
 
-    if getattr(_fonts, "configuration", None) is None:
+    global _process_configuration
+    if getattr(_fonts, "configuration", None) is None or getattr(_fonts, "generation", None) != _font_generation:
         configuration = FontConfiguration()
         register_print_faces(configuration)
         _fonts.configuration = configuration
+        _fonts.generation = _font_generation
+        if _process_configuration is None:
+            _process_configuration = configuration
     return _fonts.configuration
 
 
+def _adopt_process_fonts() -> None:
+    """In a render worker: use the process's first font configuration (the one warm_up built),
+    whatever thread the worker was forked from. Forked from another thread (a request thread, a
+    thread of printing.pending), the worker built a second one beside the first (whose thread's
+    state the fork lets go of), and its sheets came out with the bold text's glyphs mapped to the
+    wrong characters (seen in tests/printing/test_views.py once sheets rendered from a thread of
+    printing.pending)."""
+    if _process_configuration is not None:
+        _fonts.configuration = _process_configuration
+        _fonts.generation = _font_generation
+
+
 FONT_SETTINGS = ("PRINTING_FONT_DIR", "PRINTING_FONT_FAMILIES")
+# Moved by a change of the font settings: every thread builds its font configuration again (the
+# threads that render sheets in the background, printing.pending, live as long as the process, and
+# a render worker forked from one of them starts with that thread's configuration).
+_font_generation = 0
+# The first font configuration built in the process, kept for its render workers.
+_process_configuration = None
 
 
 def forget_font_settings(*, setting: str, **kwargs) -> None:
-    """setting_changed receiver: a new font directory or family list takes effect at once (in
-    this thread; other threads keep the font configuration they built)."""
+    """setting_changed receiver: a new font directory or family list takes effect at once, in
+    every thread."""
+    global _font_generation, _process_configuration
     if setting in FONT_SETTINGS:
         for cached in (font_families, built_faces, sheet_stylesheet, check_environment, template_digest, logo_svg):
             cached.cache_clear()
+        _font_generation += 1
+        _process_configuration = None
         vars(_fonts).pop("configuration", None)
 
 
@@ -514,6 +539,7 @@ def _detach_from_server(keep: int) -> None:
 def _serve_renders(connection, parent_pid: int) -> None:
     """The body of a render worker process."""
     _detach_from_server(keep=connection.fileno())
+    _adopt_process_fonts()
     _render_loop(connection, parent_pid)
 
 

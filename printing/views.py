@@ -1,5 +1,8 @@
 """PDF endpoints: /g/<code>/pdf/ (citizen sheet, situation answers as query parameters like the
-web page) and /g/<code>/counter.pdf (受理清单 for window staff). Live guides only."""
+web page) and /g/<code>/counter.pdf (受理清单 for window staff). Live guides only.
+
+A sheet that is not stored yet is rendered in the background (printing.pending): the request
+waits PRINTING_RESPONSE_WAIT seconds at most, then answers 202 with a page that asks again."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_safe
 
 from guides.models import GuidePage
-from guides.serializers import checklist_of, serialize_guide
+from guides.serializers import checklist_of, live_record, serialize_guide
 from portal.public_urls import public_base_url
 from printing.cache import (
     PdfUnavailable,
@@ -27,6 +30,7 @@ from printing.cache import (
     remember,
     render_cached,
 )
+from printing.pending import render_for_reader
 from printing.render import KINDS, render_guide_pdf_limited
 
 logger = logging.getLogger("printing")
@@ -58,6 +62,29 @@ def unavailable_response(page, request=None) -> HttpResponse:
     )
     response = HttpResponse(body, status=503, content_type="text/html; charset=utf-8")
     response["Retry-After"] = "60"
+    patch_cache_control(response, no_store=True)
+    return response
+
+
+# Seconds after which a reader waiting for a sheet asks again.
+PENDING_RETRY_SECONDS = 3
+
+
+def pending_response(page, request=None) -> HttpResponse:
+    """202: the sheet is being rendered. The page asks again by itself (a meta refresh, no
+    script), and says where the same content is readable meanwhile."""
+    body = format_html(
+        '<!DOCTYPE html><html lang="zh-CN"><meta charset="utf-8">'
+        '<meta http-equiv="refresh" content="{seconds}"><title>{title}</title>'
+        "<h1>{title}</h1><p>{message}</p><p><a href=\"{url}\">{link}</a></p></html>",
+        seconds=PENDING_RETRY_SECONDS,
+        title=_("正在生成打印版，请稍候"),
+        message=_("打印版正在生成，本页会在几秒后自动刷新。办事指南的网页版内容完整、随时可用。"),
+        url=page.url or "/",
+        link=_("查看网页版办事指南"),
+    )
+    response = HttpResponse(body, status=202, content_type="text/html; charset=utf-8")
+    response["Retry-After"] = str(PENDING_RETRY_SECONDS)
     patch_cache_control(response, no_store=True)
     return response
 
@@ -130,10 +157,15 @@ def guide_pdf(request, code: str, kind: str = "citizen"):
         return response
 
     page = live_guide(code)
+    record = live_record(page)
+    params = request.GET
     try:
-        pdf = render_cached(page, request.GET, kind)
+        # Rendered (or read) by a thread of this process, waited for a few seconds at most.
+        pdf = render_for_reader(key, lambda: render_cached(page, params, kind, record=record))
     except PdfUnavailable:
         return unavailable_response(page, request)
+    if pdf is None:
+        return pending_response(page, request)
     stored = stored_pdf(pdf, page, kind)
     if not pdf.stale and default_storage.exists(pdf.name):
         remember(key, stored)

@@ -9,7 +9,7 @@ import os
 from contextlib import contextmanager
 from datetime import date, time
 from pathlib import Path
-from time import monotonic
+from time import monotonic, sleep
 from types import SimpleNamespace
 
 import pytest
@@ -272,3 +272,28 @@ def browser(transactional_db):
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def held_renders(monkeypatch, tmp_path, settings):
+    """Sheet renders held up until the test calls ``.release()``: the render worker process
+    (forked anew after the patch, printing.render.RenderWorker) waits for a file to appear before
+    it renders. Sheets are stored in an empty media directory, so each one needs a render."""
+    import printing.render
+    from printing.render import retire_render_workers
+
+    released = tmp_path / "renders-released"
+    original = printing.render.render_guide_pdf
+
+    def held(*args, **kwargs):
+        while not released.exists():
+            sleep(0.05)
+        return original(*args, **kwargs)
+
+    settings.MEDIA_ROOT = tmp_path / "held-media"
+    monkeypatch.setattr(printing.render, "render_guide_pdf", held)
+    retire_render_workers()
+    yield SimpleNamespace(release=released.touch)
+    released.touch()
+    monkeypatch.undo()
+    retire_render_workers()

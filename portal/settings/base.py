@@ -343,6 +343,9 @@ WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS")
 # queue that a worker runs: with the immediate backend every publish (and every imported guide)
 # would wait for its sheets.
 PRINTING_PRERENDER_ON_PUBLISH = env_bool("PRINTING_PRERENDER_ON_PUBLISH", TASKS_BACKEND == "database")
+# Seconds a reader's request waits for a sheet that is not stored yet; then it answers 202 ("being
+# generated", asking again in a few seconds) while the render goes on (printing.pending).
+PRINTING_RESPONSE_WAIT = float(os.environ.get("PRINTING_RESPONSE_WAIT", "8"))
 # The print face of the sheets, built from the installed CJK font by `manage.py build_print_fonts`
 # (printing.fonts): a build product of the machine, not data of a site, so not under VAR_DIR.
 PRINTING_FONT_DIR = Path(os.environ.get("PRINTING_FONT_DIR", BASE_DIR / ".cache" / "print-fonts"))

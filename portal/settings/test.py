@@ -37,3 +37,6 @@ CACHES = {
 }
 # Static files straight from the apps and themes (no collectstatic before the tests).
 WHITENOISE_USE_FINDERS = True
+# A test that asks for a sheet gets it, however loaded the machine (the tests of the 202 answer
+# for a sheet still rendering set a short wait themselves).
+PRINTING_RESPONSE_WAIT = 120

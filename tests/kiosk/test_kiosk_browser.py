@@ -144,6 +144,30 @@ def test_kiosk_search_guide_situation_print_and_idle_reset(
     assert page.locator("#kiosk-results li").count() == 0
 
 
+def test_one_tap_prints_a_sheet_that_is_still_being_rendered(catalogue, kiosk_page, live_server, settings, held_renders):
+    """The sheet's render is held up past the server's wait: the server answers 202, the kiosk
+    says the sheet is being prepared and asks again until it gets the sheet, then prints it."""
+    settings.PRINTING_RESPONSE_WAIT = 0.2
+    page = kiosk_page(PORTRAIT)
+    page.goto(f"{live_server.url}/kiosk/g/{FOOD_CODE}/")
+    wait_ready(page)
+    statuses = []
+    page.on("response", lambda response: statuses.append(response.status) if "/pdf/" in response.url else None)
+    page.locator("#kiosk-print").tap()
+    page.locator("#kiosk-toast", has_text="正在生成材料清单，请稍候").wait_for()
+    assert statuses and set(statuses) == {202}, statuses
+    assert page.evaluate("window.__printCalls.length") == 0
+
+    held_renders.release()
+    page.wait_for_function("() => window.__printCalls.length > 0 && window.__kioskPrinted", timeout=60_000)
+    assert statuses[-1] == 200 and statuses.count(200) == 1, statuses
+    calls = page.evaluate("window.__printCalls")
+    text = pdf_text(base64.b64decode(page.evaluate(PRINTED_SHEET, calls[0])))
+    assert "食品经营许可证核发" in text and "受托人身份证" in text
+    # The toast said so (it hides itself after a few seconds).
+    assert page.locator("#kiosk-toast").text_content() == "正在打印，请到打印机出口取纸"
+
+
 def test_kiosk_landscape_layout(catalogue, kiosk_page, live_server, settings):
     settings.KIOSK_IDLE_SECONDS = 60
     page = kiosk_page(LANDSCAPE)

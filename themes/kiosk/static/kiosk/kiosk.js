@@ -133,14 +133,27 @@
     if (printBlobUrl) { URL.revokeObjectURL(printBlobUrl); printBlobUrl = null; }
   }
 
-  function fetchPdf(pdfUrl) {
-    return fetch(pdfUrl, { credentials: "same-origin", headers: { Accept: "application/pdf" } })
-      .then(function (response) {
-        var type = response.headers.get("Content-Type") || "";
-        if (!response.ok || type.indexOf("pdf") === -1) throw new Error("not a PDF: " + response.status);
-        return response.blob();
-      })
-      .then(function (blob) { return URL.createObjectURL(blob); });
+  /* A sheet that is still being rendered answers 202 with Retry-After: ask again after that many
+     seconds (1 to 10), for two minutes at most; onWaiting is called each time. */
+  var PDF_WAIT_MS = 120000;
+
+  function fetchPdf(pdfUrl, onWaiting) {
+    var deadline = Date.now() + PDF_WAIT_MS;
+    function attempt() {
+      return fetch(pdfUrl, { credentials: "same-origin", headers: { Accept: "application/pdf" } })
+        .then(function (response) {
+          if (response.status === 202 && Date.now() < deadline) {
+            if (onWaiting) onWaiting();
+            var seconds = parseInt(response.headers.get("Retry-After"), 10);
+            var delay = Math.min(Math.max(isNaN(seconds) ? 3 : seconds, 1), 10) * 1000;
+            return new Promise(function (resolve) { setTimeout(resolve, delay); }).then(attempt);
+          }
+          var type = response.headers.get("Content-Type") || "";
+          if (!response.ok || type.indexOf("pdf") === -1) throw new Error("not a PDF: " + response.status);
+          return response.blob();
+        });
+    }
+    return attempt().then(function (blob) { return URL.createObjectURL(blob); });
   }
 
   function printInFrame(frame, pdfUrl) {
@@ -156,7 +169,10 @@
       var text = button.getAttribute(ok ? "data-printing-text" : "data-print-error-text") || "";
       showToast(text, !ok);
     };
-    fetchPdf(pdfUrl).then(function (blobUrl) {
+    var waiting = function () {
+      if (button) showToast(button.getAttribute("data-preparing-text") || "", false);
+    };
+    fetchPdf(pdfUrl, waiting).then(function (blobUrl) {
       var frame = document.createElement("iframe");
       frame.setAttribute("aria-hidden", "true");
       frame.setAttribute("tabindex", "-1");
@@ -187,13 +203,18 @@
   if (sheet) {
     var sheetUrl = sheet.getAttribute("data-src");
     var failed = document.getElementById("kiosk-sheet-error");
-    fetchPdf(sheetUrl).then(function (blobUrl) {
+    var preparing = document.getElementById("kiosk-sheet-preparing");
+    fetchPdf(sheetUrl, function () { if (preparing) preparing.hidden = false; }).then(function (blobUrl) {
+      if (preparing) preparing.hidden = true;
       sheet.addEventListener("load", function () {
         try { printInFrame(sheet, sheetUrl); } catch (error) { /* the viewer's print button remains */ }
       });
       sheet.src = blobUrl;
       sheet.hidden = false;
-    }).catch(function () { if (failed) failed.hidden = false; });
+    }).catch(function () {
+      if (preparing) preparing.hidden = true;
+      if (failed) failed.hidden = false;
+    });
   }
 
   /* ---- Idle reset ---- */
