@@ -8,6 +8,7 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.core.signals import setting_changed
         from django.db.models.signals import post_delete, post_save
         from wagtail.models import Page, PageViewRestriction, Site
         from wagtail.signals import page_published, page_unpublished, post_page_move
@@ -20,6 +21,9 @@ class PortalConfig(AppConfig):
         for signal in (page_published, page_unpublished, post_page_move, REFERENCE_CHANGED):
             signal.connect(bump_content_version, dispatch_uid=f"content-version-{id(signal)}")
         post_delete.connect(bump_content_version, sender=Page, dispatch_uid="content-version-page-delete")
+        # Pages show settings too (the kiosk's idle time, the site's name): a setting changed while
+        # the process runs (tests do) is a change of content. A deployment restarts the processes.
+        setting_changed.connect(bump_content_version, dispatch_uid="content-version-setting")
         # What routing keeps cached (portal.routing): sites and every page but the guides.
         page_published.connect(bump_unless_a_guide, dispatch_uid="site-tree-version-publish")
         page_unpublished.connect(bump_unless_a_guide, dispatch_uid="site-tree-version-unpublish")

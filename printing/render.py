@@ -262,9 +262,15 @@ def sheet_html(record: dict[str, Any], **kwargs) -> str:
 
 
 _fonts = threading.local()
+
+
 # Released while the interpreter is still whole: its __del__ calls into modules that are gone
 # once interpreter shutdown clears them.
-atexit.register(lambda: vars(_fonts).pop("configuration", None))
+@atexit.register
+def _release_font_configurations() -> None:
+    global _process_configuration
+    vars(_fonts).pop("configuration", None)
+    _process_configuration = None
 
 
 def font_configuration():
