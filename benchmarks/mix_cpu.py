@@ -8,8 +8,8 @@ Run (against a portal's database, e.g. ``make serve``'s, with the settings it se
 It loads ``portal.wsgi`` as gunicorn does (``portal.startup`` included) and sends the requests
 that ``benchmarks.load`` would send (the same ``Workload`` and seed), one after another, through
 Django's WSGI handler without a server in front. For each kind it prints the process CPU time
-per request and the database queries per request, after one untimed pass (the caches warm, as
-they are after ``benchmarks.load``'s warm-up). ``--profile KIND`` runs that kind under cProfile
+per request and the database queries per request, after ``--warmup`` untimed requests of another
+seed (the caches warm as after ``benchmarks.load``'s warm-up, with the misses a live load has). ``--profile KIND`` runs that kind under cProfile
 and prints the 30 functions with the most cumulative time.
 
 The figures leave out what the HTTP server costs (gunicorn's parsing, sockets, its access log):
@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.mix_cpu", description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000, help="requests of the mix (default 3000)")
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--warmup", type=int, default=3000, help="untimed requests first, of seed + 1 (default 3000)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--profile", metavar="KIND", help="profile this kind of request (e.g. search)")
     parser.add_argument("--max-guides", type=int, default=2000)
@@ -102,7 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     workload = Workload(guides, "")
     rng = random.Random(args.seed)
     plan = [workload.next(rng) for _ in range(args.requests)]
-    for _kind, target in plan:  # warm the caches, as the load's warm-up does
+    # Warm the caches as the load's warm-up does: with requests of another seed, so that the
+    # timed ones meet the misses (answers and queries not asked before) that a live load meets.
+    warm_rng = random.Random(args.seed + 1)
+    for _kind, target in (workload.next(warm_rng) for _ in range(args.warmup)):
         _get(application, target, args.host)
 
     cpu: dict[str, float] = defaultdict(float)
@@ -127,7 +131,10 @@ def main(argv: list[str] | None = None) -> int:
             statuses[kind][status] += 1
 
     total = sum(cpu.values())
-    print(f"{args.requests} requests of benchmarks.load's mix in one process (seed {args.seed}), caches warm")
+    print(
+        f"{args.requests} requests of benchmarks.load's mix in one process (seed {args.seed}), "
+        f"after {args.warmup} of another seed"
+    )
     print(f"{'kind':<24} {'requests':>8} {'CPU/request':>12} {'queries':>8} {'share':>6}  statuses")
     for kind in sorted(counts, key=lambda k: -cpu[k]):
         print(
