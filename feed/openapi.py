@@ -72,6 +72,17 @@ def record_schemas(ref: Callable[[str], dict]) -> dict[str, dict]:
             "name": STRING,
             "address": STRING,
             "floor_guide": STRING,
+            "floor_plan": _nullable(
+                _object(
+                    {
+                        "url": {**STRING, "description": "楼层平面图图片的地址（站内路径）"},
+                        "width": INTEGER,
+                        "height": INTEGER,
+                        "alt": {**STRING, "description": "平面图的文字说明（替代文本）"},
+                    },
+                    description="楼层平面图",
+                )
+            ),
             "phone": STRING,
             "hours": {
                 "type": "object",

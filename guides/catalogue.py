@@ -147,6 +147,13 @@ def document_links() -> int:
     )
 
 
+def floor_plan_images() -> int:
+    """How many halls have a floor-plan picture: the catalogue carries its text, not the image."""
+    from guides.models import ServiceHall
+
+    return ServiceHall.objects.filter(floor_plan__isnull=False).count()
+
+
 def latest_draft(page) -> dict[str, Any]:
     """The record of the latest revision of a guide and its change note."""
     from guides.models import RevisionChangeNote

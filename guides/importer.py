@@ -754,6 +754,12 @@ def normalize_hall(data: dict) -> dict[str, Any]:
         "hours": {str(day): [] for day in range(7)},
         "calendar": [],
     }
+    # The floor plan's text (its picture is not in a file): a catalogue's floor_plan_alt, or the
+    # alt of a guide record's floor_plan. A file without either leaves the hall's as it is.
+    if "floor_plan_alt" in data:
+        record["floor_plan_alt"] = _text(data, "floor_plan_alt", errors, required=False)
+    elif isinstance(data.get("floor_plan"), dict):
+        record["floor_plan_alt"] = _text(data["floor_plan"], "alt", errors, required=False)
     hours = _object(data, "hours", errors)
     for day, sessions in hours.items():
         if day not in record["hours"] or not isinstance(sessions, list) or not all(_session_times(s) for s in sessions):
@@ -1081,6 +1087,8 @@ def build_hall(hall: ServiceHall, record: dict[str, Any]) -> ServiceHall:
     """Give a hall the fields, weekly hours and calendar of a normalized hall record (unsaved)."""
     hall.address = record["address"]
     hall.floor_guide = record["floor_guide"]
+    if "floor_plan_alt" in record:
+        hall.floor_plan_alt = record["floor_plan_alt"]
     hall.phone = record["phone"]
     hall.sessions = [
         HallSession(weekday=int(day), start=times[0], end=times[1])
@@ -1188,7 +1196,7 @@ class CatalogueWriter:
 
     def write_hall(self, record) -> None:
         hall = ServiceHall.objects.filter(name=record["name"]).first()
-        if hall is not None and serialize_hall_catalogue(hall) == record:
+        if hall is not None and {k: v for k, v in serialize_hall_catalogue(hall).items() if k in record} == record:
             return self._count(RecordKind.HALL, "unchanged")
         created = hall is None
         save_hall(build_hall(hall or ServiceHall(name=record["name"]), record))

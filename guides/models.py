@@ -158,6 +158,16 @@ class ServiceHall(index.Indexed, ClusterableModel):
     name = models.CharField(_("大厅名称"), max_length=100, unique=True)
     address = models.CharField(_("地址"), max_length=200)
     floor_guide = models.TextField(_("楼层指引"), blank=True)
+    # A picture of the floors, shown on the hall page and linked from every guide of the hall.
+    floor_plan = models.ForeignKey(
+        "wagtailimages.Image", verbose_name=_("楼层平面图"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+        help_text=_("大厅各楼层窗口分布的图片，显示在服务大厅页面，办事指南页链接到它"),
+    )
+    floor_plan_alt = models.CharField(
+        _("平面图文字说明"), max_length=300, blank=True,
+        help_text=_("替代文本：为看不到图片的读者说明平面图上有什么，上传平面图时必填"),
+    )
     phone = models.CharField(_("大厅电话"), max_length=40, blank=True, validators=[validate_phone])
 
     panels = [
@@ -165,6 +175,7 @@ class ServiceHall(index.Indexed, ClusterableModel):
         FieldPanel("address"),
         FieldPanel("phone"),
         FieldPanel("floor_guide"),
+        FieldRowPanel([FieldPanel("floor_plan"), FieldPanel("floor_plan_alt")]),
         InlinePanel("sessions", heading=_("每周办公时间"), label=_("时段")),
         InlinePanel("calendar_days", heading=_("节假日与调休"), label=_("日期")),
     ]
@@ -176,6 +187,11 @@ class ServiceHall(index.Indexed, ClusterableModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.floor_plan_id and not self.floor_plan_alt.strip():
+            raise ValidationError({"floor_plan_alt": _("上传了楼层平面图，请填写平面图文字说明（替代文本）")})
 
     def schedule(self) -> hours.HallSchedule:
         """The domain schedule, from the prefetched or in-memory sessions and calendar days."""

@@ -7,6 +7,7 @@ exactly one place.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Sequence
@@ -114,6 +115,12 @@ def hall_status(record: dict[str, Any], now: datetime | None = None) -> HallStat
 def floor_lines(floor_guide: str) -> list[str]:
     """A hall's floor guide as one line per floor or area (editors write it as sentences)."""
     return [line.strip() for line in re.split(r"[。\n]+", floor_guide or "") if line.strip()]
+
+
+def floor_plan_anchor(hall_name: str) -> str:
+    """The id of a hall's floor plan on the hall page, which the guides of the hall link to
+    (from the name, which a guide's record has: the hall page lists every hall)."""
+    return "floor-plan-" + hashlib.sha1(hall_name.encode("utf-8")).hexdigest()[:8]
 
 
 # The material marks in words, for citizens (guides.domain.marks).
@@ -314,6 +321,7 @@ def guide_page_context(page, request) -> dict[str, Any]:
         # The sheet of the same answers as the page.
         "answers_query": urlencode(view.answers),
         "floor_lines": floor_lines(record["hall"]["floor_guide"]),
+        "floor_plan_anchor": floor_plan_anchor(record["hall"]["name"]),
         # What search engines and link previews (WeChat, Weibo) show.
         "meta_description": Truncator(f"{record['name']}：{' '.join(record['summary'].split())}").chars(META_DESCRIPTION_CHARS),
         "share_title": record["name"],

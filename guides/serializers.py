@@ -74,6 +74,15 @@ def serialize_window(window) -> dict[str, Any] | None:
     }
 
 
+def serialize_floor_plan(hall) -> dict[str, Any] | None:
+    """The hall's floor-plan picture (its uploaded file: a rendition would be written to the
+    database on first read) with the text that stands for it, or None."""
+    image = hall.floor_plan
+    if image is None:
+        return None
+    return {"url": image.file.url, "width": image.width, "height": image.height, "alt": hall.floor_plan_alt}
+
+
 def serialize_hall(hall) -> dict[str, Any]:
     hours: dict[str, list[str]] = {str(day): [] for day in range(7)}
     for session in sorted(hall.sessions.all(), key=lambda s: (s.weekday, s.start)):
@@ -83,6 +92,7 @@ def serialize_hall(hall) -> dict[str, Any]:
         "name": hall.name,
         "address": hall.address,
         "floor_guide": hall.floor_guide,
+        "floor_plan": serialize_floor_plan(hall),
         "phone": hall.phone,
         "hours": hours,
         "closed_days": [d.date.isoformat() for d in days if d.kind == "closed"],
@@ -189,6 +199,7 @@ def attach_serializable(pages: Sequence[Any]) -> None:
     _attach(by_pk, page_ids, model, "themes")
     halls = {window.hall_id: window.hall for window in windows.values() if window.hall}
     if halls:
+        _share(list(halls.values()), ("floor_plan",))
         hall_model = next(iter(halls.values()))._meta.model
         for relation in HALL_RELATIONS:
             _attach(halls, list(halls), hall_model, relation)
@@ -372,8 +383,8 @@ def bump_reference_version(**kwargs) -> None:
 
 
 # Bump when the shape of a record changes, so that a shared cache hands out no record of the
-# old shape after an upgrade. 2: materials carry "marks".
-RECORD_FORMAT = 2
+# old shape after an upgrade. 2: materials carry "marks". 3: the hall carries "floor_plan".
+RECORD_FORMAT = 3
 # Keys name the record format, the published revision and the reference version, so a cached
 # record never goes stale; the timeout only bounds what superseded revisions leave behind in a shared cache.
 RECORD_TIMEOUT = 60 * 60 * 24 * 30
@@ -514,7 +525,10 @@ def serialize_department_catalogue(department) -> dict[str, Any]:
 def serialize_hall_catalogue(hall) -> dict[str, Any]:
     """The hall as a guide record shows it, with its calendar days in full (their notes too)."""
     record = serialize_hall(hall)
-    del record["closed_days"], record["makeup_workdays"]
+    # The picture is a file, which a catalogue does not carry (see SITE_IDENTITY_FIELDS); the
+    # text that stands for it is.
+    del record["closed_days"], record["makeup_workdays"], record["floor_plan"]
+    record["floor_plan_alt"] = hall.floor_plan_alt
     record["calendar"] = [
         {"date": d.date.isoformat(), "kind": d.kind, "hours_of_weekday": d.hours_of_weekday, "note": d.note}
         for d in sorted(hall.calendar_days.all(), key=lambda d: d.date)

@@ -90,9 +90,10 @@ def on_page_moved(sender, instance, parent_page_before, parent_page_after, **kwa
 
 
 def connect_reference_invalidation() -> None:
-    """Cached records embed departments, halls, windows, themes and documents; any change to
-    them makes every cached record stale."""
+    """Cached records embed departments, halls (with their floor plan's image), windows, themes
+    and documents; any change to them makes every cached record stale."""
     from wagtail.documents import get_document_model
+    from wagtail.images import get_image_model
 
     from guides.models import (
         Department,
@@ -104,6 +105,6 @@ def connect_reference_invalidation() -> None:
     )
     from guides.serializers import bump_reference_version
 
-    for model in (Department, ServiceHall, HallSession, HallCalendarDay, ServiceWindow, LifeEvent, get_document_model()):
+    for model in (Department, ServiceHall, HallSession, HallCalendarDay, ServiceWindow, LifeEvent, get_document_model(), get_image_model()):
         post_save.connect(bump_reference_version, sender=model, dispatch_uid=f"bump-ref-save-{model._meta.label}")
         post_delete.connect(bump_reference_version, sender=model, dispatch_uid=f"bump-ref-delete-{model._meta.label}")

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from guides.choices import Weekday, WindowRole
 from guides.domain.hours import CalendarRun, calendar_runs
-from guides.presentation import floor_lines, status_of_schedule
+from guides.presentation import floor_lines, floor_plan_anchor, status_of_schedule
 
 # Closures and make-up workdays shown: those of the next two months.
 UPCOMING_DAYS = 60
@@ -59,6 +59,7 @@ def hall_overview(hall, now: datetime | None = None) -> dict[str, Any]:
         "today_hours": "，".join(session.display() for session in schedule.sessions_on(today)),
         "calendar": calendar,
         "floor_lines": floor_lines(hall.floor_guide),
+        "floor_plan_anchor": floor_plan_anchor(hall.name),
         "window_groups": [
             {"role": role, "label": roles[role], "windows": windows[role]} for role in WindowRole.values if role in windows
         ],
@@ -68,7 +69,7 @@ def hall_overview(hall, now: datetime | None = None) -> dict[str, Any]:
 def halls():
     from guides.models import ServiceHall
 
-    return ServiceHall.objects.prefetch_related("sessions", "calendar_days", "windows").order_by("pk")
+    return ServiceHall.objects.select_related("floor_plan").prefetch_related("sessions", "calendar_days", "windows").order_by("pk")
 
 
 def main_hall_overview(now: datetime | None = None) -> dict[str, Any] | None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from guides.catalogue import catalogue_snapshot, document_links, iter_catalogue
+from guides.catalogue import catalogue_snapshot, document_links, floor_plan_images, iter_catalogue
 
 
 def write_jsonl(stream) -> int:
@@ -46,6 +46,14 @@ class Command(BaseCommand):
                 self.style.WARNING(
                     f"注意：办事指南链接了 {links} 个文档（空白表格、示例样表、结果样本）；文件中只有它们的网址，"
                     "导入时不能恢复这些链接：文档请随数据库备份和媒体目录（MEDIA_ROOT）一起备份"
+                )
+            )
+        plans = floor_plan_images()
+        if plans:
+            self.stderr.write(
+                self.style.WARNING(
+                    f"注意：{plans} 个服务大厅上传了楼层平面图；文件中只有平面图的文字说明，导入时不能恢复图片："
+                    "图片请随数据库备份和媒体目录（MEDIA_ROOT）一起备份，或在导入后重新上传"
                 )
             )
 
