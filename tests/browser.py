@@ -23,6 +23,16 @@ CHROMIUM_ARGS = [
 # One directory per pass: `make test` runs the SQLite and PostgreSQL passes at the same time.
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / os.environ.get("TEST_DATABASE", "sqlite")
 
+# An init script that keeps every Content-Security-Policy violation of a page, in whichever frame,
+# in window.top.__cspViolations: what was refused, by which rule, where.
+RECORD_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", function (event) {
+  var seen = [];
+  try { seen = window.top.__cspViolations = window.top.__cspViolations || []; } catch (error) {}
+  seen.push(event.effectiveDirective + " " + (event.blockedURI || "inline") + " at " + event.documentURI);
+}, true);
+"""
+
 
 @contextmanager
 def chromium():

@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from tests.browser import RECORD_CSP_VIOLATIONS as RECORD_VIOLATIONS
 from tests.browser import chromium as launch_chromium
 from tests.deploy.conftest import ADMIN_PASSWORD, ADMIN_USER, fetch
 from tests.kiosk.conftest import RECORD_PRINT
@@ -19,15 +20,6 @@ from tests.kiosk.conftest import RECORD_PRINT
 pytestmark = pytest.mark.sqlite
 
 CODE = "YX-JY-0001"
-
-# Every violation, in whichever frame: the event carries what was refused and by which rule.
-RECORD_VIOLATIONS = """
-document.addEventListener("securitypolicyviolation", function (event) {
-  var seen = [];
-  try { seen = window.top.__cspViolations = window.top.__cspViolations || []; } catch (error) {}
-  seen.push(event.effectiveDirective + " " + (event.blockedURI || "inline") + " at " + event.documentURI);
-}, true);
-"""
 
 
 @pytest.fixture(scope="module")
