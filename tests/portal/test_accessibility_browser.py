@@ -13,8 +13,12 @@ import pytest
 from django.urls import resolve
 
 from guides.models import Department, LifeEvent
+from portal.demo.loader import add_journey, ensure_site_identity
+from portal.models import HomePage, StatementPage
 from search.clicks import flush as flush_clicks
 from tests.browser import screenshot
+from tests.journeys.conftest import JOURNEY
+from tests.journeys.conftest import MEMBERS as JOURNEY_MEMBERS
 
 AXE_JS = Path(__file__).resolve().parents[2] / ".cache" / "axe-core" / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
@@ -34,16 +38,26 @@ def catalogue(publish_guide):
     LifeEvent.objects.create(name="开办企业", slug="kaiban-qiye", audience="企业")
     food = publish_guide(themes=["kaiban-qiye"], popular=True, online=True)
     publish_guide(code="T-GM-0001", name="居住证申领", category="公民类", department="测试区公安分局", popular=True)
-    return {"food": food, "department": Department.objects.get(name="测试区公安分局")}
+    # The demo's footer identity and accessibility statement, and a one-thing journey.
+    ensure_site_identity(HomePage.objects.get())
+    for code, fields in JOURNEY_MEMBERS.items():
+        publish_guide(code=code, **fields)
+    journey = add_journey(JOURNEY)
+    return {
+        "food": food,
+        "department": Department.objects.get(name="测试区公安分局"),
+        "statement": StatementPage.objects.get(),
+        "journey": journey,
+    }
 
 
-def violations(browser, url: str, *, viewport: dict, disabled=()) -> list[str]:  # noqa: F811
+def violations(browser, url: str, *, viewport: dict, disabled=(), status: int = 200) -> list[str]:  # noqa: F811
     # The test injects axe as an inline script, which the site's CSP rightly forbids.
     context = browser.new_context(viewport=viewport, locale="zh-CN", bypass_csp=True)
     try:
         page = context.new_page()
         response = page.goto(url)
-        assert response is not None and response.status == 200, url
+        assert response is not None and response.status == status, (url, response and response.status)
         page.add_script_tag(path=str(AXE_JS))
         return page.evaluate(RUN_AXE, [AXE_TAGS, list(disabled)])
     finally:
@@ -66,13 +80,25 @@ def test_every_public_page_type_has_no_axe_violations(browser, live_server, cata
         "search without results": "/search/?q=%E5%AE%8C%E5%85%A8%E4%B8%8D%E5%AD%98%E5%9C%A8",
         "empty search": "/search/",
         "hall": "/hall/",
+        "accessibility statement": catalogue["statement"].url,
+        "journeys": "/journeys/",
+        "journey": catalogue["journey"].url,
+        "journey with answers": f"{catalogue['journey'].url}?q1=%E5%A7%94%E6%89%98%E4%BB%96%E4%BA%BA%E5%8A%9E%E7%90%86",
     }
+    assert pages["journeys"] == catalogue["journey"].get_parent().url
     found = {}
     for viewport in ({"width": 1280, "height": 900}, PHONE):
         for name, path in pages.items():
             if result := violations(browser, live_server.url + path, viewport=viewport):
                 found[f"{name} at {viewport['width']}px"] = result
-    for name, path in {"kiosk start": "/kiosk/", "kiosk guide": f"/kiosk/g/{food.code}/"}.items():
+        if result := violations(browser, f"{live_server.url}/no-such-page/", viewport=viewport, status=404):
+            found[f"not found at {viewport['width']}px"] = result
+    kiosk_pages = {
+        "kiosk start": "/kiosk/",
+        "kiosk guide": f"/kiosk/g/{food.code}/",
+        "kiosk journey": f"/kiosk/j/{catalogue['journey'].slug}/",
+    }
+    for name, path in kiosk_pages.items():
         result = violations(browser, live_server.url + path, viewport={"width": 1080, "height": 1920}, disabled=KIOSK_EXCEPTIONS)
         if result:
             found[name] = result
