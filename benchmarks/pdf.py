@@ -36,7 +36,8 @@ What it does:
    ``render_pdfs --code … --workers 2``, as a deployment runs it: every sheet of each guide (the
    citizen sheet, the counter checklist, one citizen sheet per checklist of the answer
    combinations). The wall time per guide, times 1,000, is compared with the target of 5 minutes
-   for a district's 1,000 guides on two cores (printed OK or OVER).
+   for a district's 1,000 guides on two cores (printed OK or OVER). ``--prerender-demo`` adds the
+   demo site's guides (``--prerender-guides 250 --prerender-demo``: the 325-guide catalogue).
 
 Reading the output: timings are compared with targets or with the floor measured in the same
 run; they never change the exit status (a broken setup, e.g. a non-200 answer, exits 1). The
@@ -78,6 +79,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--renders", type=int, default=500, help="renders of the memory loop (default 500)")
     parser.add_argument("--requests", type=int, default=200, help="cached PDF requests, and as many floor ones")
     parser.add_argument("--prerender-guides", type=int, default=60, help="corpus guides pre-rendered in phase 4 (0 skips)")
+    parser.add_argument(
+        "--prerender-demo", action="store_true",
+        help="pre-render the demo site's guides too (with --prerender-guides 250: the catalogue of issue 17)",
+    )
     parser.add_argument("--workdir", type=Path, help="keep the database here and reuse it on the next run")
     parser.add_argument("--keep", action="store_true", help="do not delete the temporary directory")
     args = parser.parse_args(argv)
@@ -235,22 +240,33 @@ def cached_response(app, page, requests: int, workdir: Path) -> dict[str, common
     return {name: common.Summary.of(values) for name, values in times.items()}
 
 
-def prerender_time(guides: int) -> dict:
-    """Phase 4: render_pdfs over the first ``guides`` corpus guides, from an empty PDF store."""
+def prerender_time(guides: int, demo: bool = False) -> dict:
+    """Phase 4: render_pdfs over the first ``guides`` corpus guides (and with ``demo`` the demo
+    site's guides), from an empty PDF store."""
     from django.core.files.storage import default_storage
     from django.core.management import call_command
 
     from guides.importer import import_guides
     from guides.models import GuidePage
+    from portal.demo.loader import DEMO_DIR, ensure_departments, ensure_themes
     from printing.cache import ROOT
 
-    corpus = {
-        json.loads(line)["code"]: line for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()
-    }
+    def lines_by_code(path: Path) -> dict[str, str]:
+        return {json.loads(line)["code"]: line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+
+    corpus = lines_by_code(CORPUS)
     codes = sorted(corpus)[:guides]
     if GuidePage.objects.live().filter(code__in=codes).count() < len(codes):
         print(f"   importing {len(codes)} guides of the corpus …")
         import_guides([corpus[code] for code in codes], publish=True)
+    if demo:
+        demo_guides = lines_by_code(DEMO_DIR / "guides.jsonl")
+        if GuidePage.objects.live().filter(code__in=list(demo_guides)).count() < len(demo_guides):
+            print(f"   importing the {len(demo_guides)} guides of the demo site …")
+            ensure_departments()
+            ensure_themes()
+            import_guides(list(demo_guides.values()), publish=True)
+        codes += sorted(demo_guides)
     root = Path(default_storage.path(ROOT))
     for code in codes:
         if (root / code).exists():
@@ -332,9 +348,10 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     print(f"   (WSGI / floor p50: {wsgi.p50 / floor.p50:.2f}×, middleware included)")
 
     if args.prerender_guides > 0:
-        print(f"\n4. pre-rendering every sheet of {args.prerender_guides} corpus guides (render_pdfs --workers {PRERENDER_WORKERS})")
+        which = f"{args.prerender_guides} corpus guides" + (" and the demo's" if args.prerender_demo else "")
+        print(f"\n4. pre-rendering every sheet of {which} (render_pdfs --workers {PRERENDER_WORKERS})")
         probe_before = common.speed_probe()
-        result = prerender_time(args.prerender_guides)
+        result = prerender_time(args.prerender_guides, args.prerender_demo)
         probe_after = common.speed_probe()
         per_1000 = result["seconds"] / result["guides"] * 1000
         print(f"   machine speed probe: {common.ms(probe_before)} before, {common.ms(probe_after)} after")
