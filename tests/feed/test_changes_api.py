@@ -61,9 +61,14 @@ def test_the_event_body(catalogue, api):
         "checklist_version": 2,
         "fingerprint": page.checklist_fingerprint,
         "change_note": "复印件改为 2 份",
+        "changes": stored.changes,
         "guide_url": "http://testserver/api/v1/guides/T-JY-0001/",
     }
     assert event["created_at"].endswith("+08:00")
+    # What changed in the checklist, field by field: one more copy of one material, nothing else.
+    materials = event["changes"]["materials"]
+    assert materials["added"] == materials["removed"] == []
+    assert [change["field"] for material in materials["changed"] for change in material["fields"]] == ["copies"]
 
 
 def test_polling_while_guides_are_published(catalogue, api, publish_guide):
