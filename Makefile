@@ -9,7 +9,7 @@ export DJANGO_SETTINGS_MODULE ?= portal.settings.dev
 # Every absolute URL (QR codes, short links, feeds) starts with the address the portal is served at.
 export PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: run serve test test-sqlite test-postgresql test-deps install install-test run-deps system-deps print-fonts search-node axe-core lint demo clean
+.PHONY: run serve test test-sqlite test-postgresql test-deps install install-test run-deps system-deps print-fonts search-node axe-core lint demo clean messages
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required")'
@@ -63,9 +63,10 @@ serve: demo var/secret-key
 # Debian packages: WeasyPrint's text stack and a CJK font for the printed sheets (the portal),
 # plus a JDK and Maven for the Elasticsearch test node, Chromium for the browser tests, the
 # sqlite3 shell for the backup test, the PostgreSQL and Redis servers that the tests start
-# (portal.testing), and Node.js for axe-core (npm too, unless the Node.js build brings its own).
+# (portal.testing), Node.js for axe-core (npm too, unless the Node.js build brings its own) and
+# gettext for the catalogue test (makemessages, msgfmt).
 RUN_PACKAGES := fonts-noto-cjk fontconfig libfontconfig1 libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0
-TEST_PACKAGES := $(RUN_PACKAGES) default-jdk-headless maven chromium sqlite3 postgresql redis-server nodejs
+TEST_PACKAGES := $(RUN_PACKAGES) default-jdk-headless maven chromium sqlite3 postgresql redis-server nodejs gettext
 define install_packages
 	@missing=$$(for package in $(1); do dpkg -s $$package >/dev/null 2>&1 || echo $$package; done); \
 	if [ -n "$$missing" ]; then \
@@ -79,6 +80,14 @@ run-deps:
 
 system-deps:
 	$(call install_packages,$(TEST_PACKAGES))
+
+# The English catalogue: collect the strings marked for translation (as tests/i18n/test_catalogue.py
+# does), translate what is new in locale/en/LC_MESSAGES/django.po, then compile it (the .mo is
+# committed: serving needs no gettext tools).
+messages: install system-deps
+	$(BIN)/python manage.py makemessages --locale en --no-obsolete --no-location \
+		--ignore migrations --ignore testing --ignore tests --ignore benchmarks --ignore var --ignore docs --ignore test-artifacts
+	msgfmt --check -o locale/en/LC_MESSAGES/django.mo locale/en/LC_MESSAGES/django.po
 
 # The print face of the PDF sheets, cut from the CJK font once (printing.fonts; skipped when up
 # to date): sheets render faster and weigh half as much.

@@ -8,6 +8,12 @@ class GuidesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.utils.translation import gettext
+
         from guides import signals  # (connects the publish receiver)
+        from guides.domain import text
+
+        # The domain's messages in the language of the request (guides.domain.text).
+        text.install(gettext)
 
         signals.connect_reference_invalidation()

@@ -75,7 +75,7 @@ def flow_svg(record: dict[str, Any], font_families: Sequence[str] = FONT_FAMILIE
         for step in record["steps"]
     ]
     # render_flow_svg escapes every piece of text it draws, so its output is safe markup.
-    svg = render_flow_svg(steps, title=f"{record['name']}办理流程", font_families=font_families)
+    svg = render_flow_svg(steps, title=_("%(name)s办理流程") % {"name": record["name"]}, font_families=font_families)
     return mark_safe(svg)  # noqa: S308
 
 

@@ -11,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
+
 from guides.domain.checklist import short_fingerprint
 from guides.domain.journeys import (
     JourneyMember,
@@ -25,6 +28,7 @@ from guides.domain.journeys import (
     validate_journey,
 )
 from guides.serializers import checklist_of, live_record
+from portal import languages
 
 
 def _split_options(text: str) -> tuple[str, ...]:
@@ -249,7 +253,13 @@ def live_journeys() -> list[dict[str, Any]]:
     after the publish does not read every journey again."""
     from portal.routing import cached
 
-    return cached(LIVE_JOURNEYS_KEY, _summaries_of_live_journeys)
+    def in_chinese():
+        # Cached for every reader: the addresses in the language of the plain address
+        # (portal.languages); readers of another language get them with its prefix.
+        with translation.override(settings.LANGUAGE_CODE):
+            return _summaries_of_live_journeys()
+
+    return cached(LIVE_JOURNEYS_KEY, in_chinese)
 
 
 def forget_renamed_members(sender, instance=None, **kwargs) -> None:
@@ -281,7 +291,7 @@ def journeys_of_guide(code: str) -> list[dict[str, Any]]:
         boxes.append(
             {
                 "name": journey["name"],
-                "url": journey["url"],
+                "url": languages.path_in(journey["url"], languages.current()),
                 "step": position + 1,
                 "step_count": len(steps),
                 "step_title": steps[position]["title"],

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from journeys.records import live_journeys
+from portal import languages
 
 MAX_JOURNEY_RESULTS = 3
 
@@ -32,7 +33,7 @@ def journey_results(outcome, limit: int = MAX_JOURNEY_RESULTS) -> list[dict[str,
         # Named journeys first, then by the best rank of a member among the guides found.
         score = (0 if named else 1, min((found[c] for c in through), default=len(found)))
         results.append(
-            (score, {"slug": journey["slug"], "name": journey["name"], "url": journey["url"], "intro": journey["intro"],
+            (score, {"slug": journey["slug"], "name": journey["name"], "url": languages.path_in(journey["url"], languages.current()), "intro": journey["intro"],
                      "matched_words": named, "matched_members": through, "step_count": len(journey["steps"])})
         )
     results.sort(key=lambda item: item[0])

@@ -24,9 +24,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from guides.choices import SECTION_BY_SLUG, SECTION_SLUGS, Section
+from guides.domain.hours import sessions_text
 from guides.models import Department, GuidePage, LifeEvent, ServiceHall
 from guides.presentation import build_guide_view, hall_status, shared_page_lifetime
 from guides.serializers import live_record
+from portal import languages
 from portal.middleware import SHAREABLE_ATTRIBUTE
 from portal.params import BadPageNumber, bad_request, page_number
 from portal.public_urls import public_base_url
@@ -123,7 +125,7 @@ def today_hours(now=None) -> dict[str, Any] | None:
     status = schedule.status(now)
     return {
         "hall": hall.name,
-        "sessions": "，".join(session.display() for session in sessions),
+        "sessions": sessions_text(sessions),
         "is_open": status.is_open,
         "next_opening": "" if status.is_open else (status.next_opening_label(now) or ""),
     }
@@ -179,6 +181,8 @@ def _base_context(**extra) -> dict[str, Any]:
     return {
         "kiosk_idle_seconds": idle_seconds(),
         "kiosk_start_url": reverse("kiosk:start"),
+        # The idle reset is for the next person in the hall: back to the start in Chinese.
+        "kiosk_reset_url": languages.path_in(reverse("kiosk:start"), languages.DEFAULT),
         **extra,
     }
 

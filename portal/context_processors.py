@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from wagtail.models import Site
 
+from portal import languages
 from portal.models import SiteIdentity
 from portal.public_urls import public_url
 from portal.reading_mode import ELDERLY, STANDARD, reading_mode, switch_url
@@ -31,8 +32,15 @@ def portal(request) -> dict:
         if site
         else None
     )
+    language = languages.current()
     return {
         "elderly_mode": elderly,
+        "language": language,
+        "html_lang": languages.bcp47(language),
+        "language_alternates": languages.alternates(request),
+        "home_url": languages.path_in("/", language),
+        # Editors write in Chinese: in any other language the content is shown as written.
+        "content_untranslated": language != languages.DEFAULT,
         "site_identity": identity,
         "mode_switch_url": switch_url(request, STANDARD if elderly else ELDERLY),
         "site_name": site_name,

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guides.choices import Weekday, WindowRole
-from guides.domain.hours import CalendarRun, calendar_runs
+from guides.domain.hours import CalendarRun, calendar_runs, sessions_text
 from guides.presentation import floor_lines, floor_plan_anchor, status_of_schedule
 
 # Closures and make-up workdays shown: those of the next two months.
@@ -56,7 +56,7 @@ def hall_overview(hall, now: datetime | None = None) -> dict[str, Any]:
     return {
         "hall": hall,
         "status": status_of_schedule(schedule, now),
-        "today_hours": "，".join(session.display() for session in schedule.sessions_on(today)),
+        "today_hours": sessions_text(schedule.sessions_on(today)),
         "calendar": calendar,
         "floor_lines": floor_lines(hall.floor_guide),
         "floor_plan_anchor": floor_plan_anchor(hall.name),

@@ -63,3 +63,19 @@ class PublicUrlMixin:
             return parts
         site_id, _site_root_url, page_path = parts
         return site_id, public_base_url(), page_path
+
+    def get_sitemap_urls(self, request=None):
+        """The page at its Chinese address, with its address in every language as hreflang
+        alternates (Django's sitemap template writes them as xhtml:link)."""
+        from django.conf import settings
+
+        from portal.languages import bcp47, path_in
+
+        urls = super().get_sitemap_urls(request)
+        for url in urls:
+            path = url["location"].removeprefix(public_base_url())
+            url["alternates"] = [
+                {"lang_code": bcp47(code), "location": public_url(path_in(path, code))}
+                for code, _name in settings.LANGUAGES
+            ] + [{"lang_code": "x-default", "location": public_url(path_in(path, settings.LANGUAGE_CODE))}]
+        return urls

@@ -1,12 +1,14 @@
 """PDF sheets cached in Django's default storage, one file per live revision, checklist and kind:
 
-    pdf/<code>/<revision id>/<answers>-<kind>-<digest>.pdf
+    pdf/<code>/<revision id>/<answers>-<kind>-<language>-<digest>.pdf
 
 ``answers`` is ``all`` (nothing answered) or a hash of the canonical answers of the checklist
 (``sheet_answers``): the file is keyed by what is printed, so answers that give the same
 checklist share one file, and junk query strings cannot fill the storage; ``digest`` covers everything else the PDF shows (the record,
 hall hours included, since halls are snippets outside the page revision; the checklist version,
-the site URL and the sheet templates). A cached file is served until one of them changes.
+the site URL, the sheet templates and their translations). A cached file is served until one of
+them changes. Each language (the sheet's words; the guide's content is printed as written) has
+files of its own.
 
 When a render fails (time limit, WeasyPrint error), the newest earlier PDF of the same guide,
 answers and kind is served instead, if there is one, and the failure is logged; otherwise the
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -83,9 +86,9 @@ def answers_key(answers: Mapping[str, str]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def content_digest(record: dict[str, Any], checklist_version: int | None, base_url: str) -> str:
+def content_digest(record: dict[str, Any], checklist_version: int | None, base_url: str, language: str = settings.LANGUAGE_CODE) -> str:
     payload = json.dumps(
-        [record, checklist_version, base_url, template_digest()],
+        [record, checklist_version, base_url, template_digest(), language],
         ensure_ascii=False,
         sort_keys=True,
         default=str,
@@ -97,8 +100,15 @@ def guide_dir(code: str) -> str:
     return f"{ROOT}/{code}"
 
 
-def storage_name(code: str, revision_id: int | None, answers: Mapping[str, str], kind: str, digest: str) -> str:
-    return f"{guide_dir(code)}/{revision_id or 0}/{answers_key(answers)}-{kind}-{digest}.pdf"
+def storage_name(
+    code: str, revision_id: int | None, answers: Mapping[str, str], kind: str, digest: str, language: str = settings.LANGUAGE_CODE
+) -> str:
+    return f"{guide_dir(code)}/{revision_id or 0}/{file_prefix(answers, kind, language)}{digest}.pdf"
+
+
+def file_prefix(answers: Mapping[str, str], kind: str, language: str) -> str:
+    """What every stored file of these answers, kind and language starts with."""
+    return f"{answers_key(answers)}-{kind}-{language}-"
 
 
 def published_version(page, fingerprint: str) -> int | None:
@@ -163,9 +173,9 @@ def _revision_dirs(code: str) -> list[str]:
     return sorted(directories, key=lambda d: int(d) if d.isdigit() else -1, reverse=True)
 
 
-def cached_files(code: str, answers: Mapping[str, str], kind: str) -> list[str]:
-    """Every stored PDF of this guide, answers and kind, newest first."""
-    prefix = f"{answers_key(answers)}-{kind}-"
+def cached_files(code: str, answers: Mapping[str, str], kind: str, language: str = settings.LANGUAGE_CODE) -> list[str]:
+    """Every stored PDF of this guide, answers, kind and language, newest first."""
+    prefix = file_prefix(answers, kind, language)
     names = []
     for revision in _revision_dirs(code):
         _dirs, files = _listdir(f"{guide_dir(code)}/{revision}")
@@ -173,8 +183,10 @@ def cached_files(code: str, answers: Mapping[str, str], kind: str) -> list[str]:
     return sorted(names, key=_modified, reverse=True)
 
 
-def last_good(code: str, answers: Mapping[str, str], kind: str, *, exclude: str = "") -> PdfFile | None:
-    for name in cached_files(code, answers, kind):
+def last_good(
+    code: str, answers: Mapping[str, str], kind: str, *, exclude: str = "", language: str = settings.LANGUAGE_CODE
+) -> PdfFile | None:
+    for name in cached_files(code, answers, kind, language):
         if name == exclude:
             continue
         content = _read(name)
@@ -198,11 +210,11 @@ class StoredPdf:
     headers: tuple[tuple[str, str], ...]
 
 
-def lookup_key(code: str, kind: str, query_string: str) -> str:
-    """The request (code, kind, raw query) under everything that can change its answer: the
-    content version (publish, unpublish, move, delete, view restrictions, sites), the reference
+def lookup_key(code: str, kind: str, query_string: str, language: str = settings.LANGUAGE_CODE) -> str:
+    """The request (code, kind, raw query, language) under everything that can change its answer:
+    the content version (publish, unpublish, move, delete, view restrictions, sites), the reference
     version (halls, departments, windows), the templates and the public address (in the QR code)."""
-    target = f"{code.upper()}\0{kind}\0{query_string}".encode("utf-8", "surrogateescape")
+    target = f"{code.upper()}\0{kind}\0{language}\0{query_string}".encode("utf-8", "surrogateescape")
     versions = f"{content_version()}:{reference_version()}:{template_digest()}:{public_base_url()}"
     return f"printing:lookup:{versions}:{hashlib.sha256(target).hexdigest()}"
 
@@ -218,10 +230,18 @@ def recall(key: str) -> StoredPdf | None:
 # --- the API -------------------------------------------------------------------------------------
 
 
-def render_cached(page, params: Any = None, kind: str = "citizen", *, record: dict[str, Any] | None = None) -> PdfFile:
+def render_cached(
+    page,
+    params: Any = None,
+    kind: str = "citizen",
+    *,
+    record: dict[str, Any] | None = None,
+    language: str = settings.LANGUAGE_CODE,
+) -> PdfFile:
     """The PDF of a live guide for these situation answers, from storage or rendered now.
 
-    ``params`` are the request's query parameters (or a dict); ``kind`` "citizen" or "counter".
+    ``params`` are the request's query parameters (or a dict); ``kind`` "citizen" or "counter";
+    ``language`` the language of the sheet's words.
     Raises PdfUnavailable when rendering fails and no earlier PDF can stand in.
     """
     if kind not in KINDS:
@@ -234,7 +254,7 @@ def render_cached(page, params: Any = None, kind: str = "citizen", *, record: di
     # The QR code's address: PUBLIC_BASE_URL, never the Host header of whoever asked first.
     base_url = public_base_url()
     name = storage_name(
-        record["code"], page.live_revision_id, answers, kind, content_digest(record, version, base_url)
+        record["code"], page.live_revision_id, answers, kind, content_digest(record, version, base_url, language), language
     )
 
     stored = _stored(name)
@@ -245,7 +265,7 @@ def render_cached(page, params: Any = None, kind: str = "citizen", *, record: di
         stored = _stored(name)
         if stored is not None:
             return stored
-        return _render_and_store(record, answers, kind, name, version, base_url)
+        return _render_and_store(record, answers, kind, name, version, base_url, language)
 
 
 def _stored(name: str) -> PdfFile | None:
@@ -284,13 +304,13 @@ def _one_render_of(name: str):
                 _renders_in_progress[name] = (lock, waiting - 1)
 
 
-def _render_and_store(record, answers, kind, name, version, base_url) -> PdfFile:
+def _render_and_store(record, answers, kind, name, version, base_url, language) -> PdfFile:
     try:
         pdf = render_guide_pdf_limited(
-            record, params=answers, kind=kind, base_url=base_url, checklist_version=version
+            record, params=answers, kind=kind, base_url=base_url, checklist_version=version, language=language
         )
     except Exception as error:
-        fallback = last_good(record["code"], answers, kind, exclude=name)
+        fallback = last_good(record["code"], answers, kind, exclude=name, language=language)
         logger.error(
             "rendering the %s PDF of %s (answers %s) failed: %s; %s",
             kind,

@@ -18,6 +18,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from journeys.records import JourneyView
+from portal import languages
 from printing.render import (
     check_environment,
     css_string,
@@ -34,13 +35,16 @@ TEMPLATE = "printing/journey_sheet.html"
 PDF_TIMEOUT = 60 * 60 * 24
 
 
-def journey_sheet_html(view: JourneyView, *, base_url: str, printed_at: datetime | None = None) -> str:
+def journey_sheet_html(
+    view: JourneyView, *, base_url: str, printed_at: datetime | None = None, language: str | None = None
+) -> str:
     printed_at = printed_at or timezone.now()
     local = timezone.localtime(printed_at) if timezone.is_aware(printed_at) else printed_at
-    link = base_url.rstrip("/") + view.record["url"]
+    language = language or settings.LANGUAGE_CODE
+    link = base_url.rstrip("/") + languages.path_in(view.record["url"], language)
     if view.answers:
         link = f"{link}?{urlencode(view.answers)}"
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(language):
         footer_left = f"{_('合并清单指纹')} {view.merged.fingerprint}"
         footer_right = _("生成于 %(time)s") % {"time": local.strftime("%Y-%m-%d %H:%M")}
         context: dict[str, Any] = {
@@ -63,12 +67,19 @@ def journey_sheet_html(view: JourneyView, *, base_url: str, printed_at: datetime
         return render_to_string(TEMPLATE, context)
 
 
-def render_journey_pdf(view: JourneyView, *, base_url: str, revision: Any, printed_at: datetime | None = None) -> bytes:
-    key = f"journeys:pdf:{revision}:{view.merged.fingerprint}:{template_digest()}"
+def render_journey_pdf(
+    view: JourneyView,
+    *,
+    base_url: str,
+    revision: Any,
+    printed_at: datetime | None = None,
+    language: str = settings.LANGUAGE_CODE,
+) -> bytes:
+    key = f"journeys:pdf:{revision}:{view.merged.fingerprint}:{template_digest()}:{language}"
     pdf = cache.get(key)
     if pdf is None:
         check_environment()
-        html = journey_sheet_html(view, base_url=base_url, printed_at=printed_at)
+        html = journey_sheet_html(view, base_url=base_url, printed_at=printed_at, language=language)
         pdf = html_to_pdf(html, base_url=base_url, stylesheets=[sheet_stylesheet("citizen")])
         cache.set(key, pdf, PDF_TIMEOUT)
     return pdf

@@ -28,6 +28,7 @@ import threading
 import time
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -251,9 +252,10 @@ def sheet_stylesheet(kind: str):
     return CSS(string=render_to_string(STYLESHEET, {"kind": kind, "font_families": families}), media_type="print")
 
 
-def sheet_html(record: dict[str, Any], **kwargs) -> str:
-    """The HTML of a sheet, always in the site's language (a cached PDF serves every reader)."""
-    with translation.override(settings.LANGUAGE_CODE):
+def sheet_html(record: dict[str, Any], *, language: str | None = None, **kwargs) -> str:
+    """The HTML of a sheet in ``language`` (the site's by default, never the language that
+    happens to be active: a cached PDF serves every reader of its language)."""
+    with translation.override(language or settings.LANGUAGE_CODE):
         context = sheet_context(record, **kwargs)
         return render_to_string(TEMPLATES[context["kind"]], context)
 
@@ -394,13 +396,15 @@ def render_guide_pdf(
     printed_at: datetime | None = None,
     checklist_version: int | None = None,
     url_fetcher=None,
+    language: str | None = None,
 ) -> bytes:
     """The PDF of one sheet, rendered in this process.
 
     ``record`` is a serialize_guide() record, ``params`` the situation answers (a QueryDict or
     dict, as for the web page; ignored for the counter checklist), ``base_url`` the site root
     (``https://host``) used for the QR code, ``checklist_version`` the published checklist
-    version (None prints “draft”). Use render_guide_pdf_limited() where a time limit matters.
+    version (None prints “draft”), ``language`` the language of the sheet's words (the guide's
+    content is printed as written). Use render_guide_pdf_limited() where a time limit matters.
     """
     check_environment()
     started = time.monotonic()
@@ -411,6 +415,7 @@ def render_guide_pdf(
         base_url=base_url,
         printed_at=printed_at,
         checklist_version=checklist_version,
+        language=language,
     )
     pdf = html_to_pdf(html, base_url=base_url, url_fetcher=url_fetcher, stylesheets=[sheet_stylesheet(kind)])
     logger.info(
@@ -729,4 +734,8 @@ def template_digest() -> str:
         source = getattr(get_template(name).template, "source", "")
         digest.update(name.encode() + b"\0" + source.encode("utf-8"))
     digest.update(logo_svg().encode("utf-8"))
+    # The translations of the sheets' words.
+    for directory in settings.LOCALE_PATHS:
+        for catalogue in sorted(Path(directory).glob("*/LC_MESSAGES/django.mo")):
+            digest.update(str(catalogue.relative_to(directory)).encode() + b"\0" + catalogue.read_bytes())
     return digest.hexdigest()[:12]

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_safe
 
 from guides.models import GuidePage
 from guides.serializers import checklist_of, live_record, serialize_guide
+from portal import languages
 from portal.public_urls import public_base_url
 from printing.cache import (
     PdfUnavailable,
@@ -53,8 +54,9 @@ def pdf_filename(code: str, kind: str, *, preview: bool = False) -> str:
 
 def unavailable_response(page, request=None) -> HttpResponse:
     body = format_html(
-        '<!DOCTYPE html><html lang="zh-CN"><meta charset="utf-8"><title>{title}</title>'
+        '<!DOCTYPE html><html lang="{lang}"><meta charset="utf-8"><title>{title}</title>'
         "<h1>{title}</h1><p>{message}</p><p><a href=\"{url}\">{link}</a></p></html>",
+        lang=languages.bcp47(languages.current()),
         title=_("打印版暂时无法生成"),
         message=_("生成 PDF 时出现问题，请稍后再试。办事指南的网页版内容完整、随时可用。"),
         url=page.url or "/",
@@ -152,7 +154,9 @@ def guide_pdf(request, code: str, kind: str = "citizen"):
     if kind not in KINDS:
         raise Http404("Unknown sheet")
     # A request answered before is served straight from its stored file: no query, no record.
-    key = lookup_key(code, kind, request.META.get("QUERY_STRING", ""))
+    # The sheet's words in the language of the address (/en/g/<code>/pdf/), cached per language.
+    language = languages.current()
+    key = lookup_key(code, kind, request.META.get("QUERY_STRING", ""), language)
     if (stored := recall(key)) is not None and (response := _from_storage(request, stored)) is not None:
         return response
 
@@ -161,7 +165,7 @@ def guide_pdf(request, code: str, kind: str = "citizen"):
     params = request.GET
     try:
         # Rendered (or read) by a thread of this process, waited for a few seconds at most.
-        pdf = render_for_reader(key, lambda: render_cached(page, params, kind, record=record))
+        pdf = render_for_reader(key, lambda: render_cached(page, params, kind, record=record, language=language))
     except PdfUnavailable:
         return unavailable_response(page, request)
     if pdf is None:
@@ -219,7 +223,9 @@ def journey_pdf(request, slug: str):
         raise Http404("No published journey with this slug")
     view = build_journey_view(page, request.GET)
     try:
-        content = render_journey_pdf(view, base_url=public_base_url(), revision=page.live_revision_id)
+        content = render_journey_pdf(
+            view, base_url=public_base_url(), revision=page.live_revision_id, language=languages.current()
+        )
     except Exception:  # a broken font or WeasyPrint failure: the web page stays available
         logger.exception("journey sheet %s failed", slug)
         return unavailable_response(page, request)

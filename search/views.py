@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 from guides.choices import SECTION_SLUGS
 from guides.models import Department
 from journeys.search import journey_results
+from portal import languages
 from portal.middleware import ON_SHARED_HIT_ATTRIBUTE, SHAREABLE_ATTRIBUTE
 from search.analysis import normalize
 from search.clicks import MAX_QUERY_CHARS, click_url, record_click
@@ -179,12 +180,13 @@ def problem(status: int, title: str, detail: str, **extra) -> JsonResponse:
 
 
 @require_GET
+@languages.with_requested_language
 def search_api(request):
     try:
         params = parse_search_params(request.GET)
         outcome = _run(params)
     except BadParameter as bad:
-        return problem(400, "参数错误", str(bad), parameter=bad.name)
+        return problem(400, _("参数错误"), str(bad), parameter=bad.name)
     response = JsonResponse(
         {
             "query": outcome.query,
@@ -199,7 +201,7 @@ def search_api(request):
                     "code": hit.page.code,
                     "name": hit.page.title,
                     "url": hit.page.url,
-                    "short_url": f"/g/{hit.page.code}/",
+                    "short_url": languages.path_in(f"/g/{hit.page.code}/", languages.current()),
                     "snippet": str(hit.snippet),
                     "section": hit.page.section,
                     "department": hit.page.department.name,
@@ -217,7 +219,10 @@ def search_api(request):
                 *(journey_results(outcome) if outcome.page == 1 else [])
             ],
             "suggestions": outcome.suggestions,
-            "popular": [{"code": p.code, "name": p.title, "url": f"/g/{p.code}/"} for p in outcome.popular],
+            "popular": [
+                {"code": p.code, "name": p.title, "url": languages.path_in(f"/g/{p.code}/", languages.current())}
+                for p in outcome.popular
+            ],
         },
         json_dumps_params={"ensure_ascii": False},
     )
@@ -225,9 +230,12 @@ def search_api(request):
 
 
 @require_GET
+@languages.with_requested_language
 def suggest_api(request):
     q = request.GET.get("q", "")
-    response = JsonResponse({"query": q[:40], "suggestions": suggest(q)}, json_dumps_params={"ensure_ascii": False})
+    language = languages.current()
+    suggestions = [{**found, "url": languages.path_in(found["url"], language)} for found in suggest(q)]
+    response = JsonResponse({"query": q[:40], "suggestions": suggestions}, json_dumps_params={"ensure_ascii": False})
     return _shared(response, None)
 
 

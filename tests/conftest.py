@@ -252,6 +252,22 @@ def empty_cache():
         caches[alias].clear()
 
 
+@pytest.fixture(autouse=True)
+def default_language():
+    """Every test starts and ends in the default language: a request under /en/ leaves English
+    active in its thread (LocaleMiddleware activates a language per request; nothing resets it)."""
+    from django.conf import settings
+
+    if not settings.configured:
+        yield
+        return
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def browser(transactional_db):
     """Chromium for one test (tests/browser.py). Function-scoped on purpose: while Playwright's

@@ -20,12 +20,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+from guides.domain.text import gettext as _
+from guides.domain.text import gettext_noop
+
 __all__ = ["FlowStep", "render_flow_svg"]
 
 # The web page's CJK fonts; a PDF passes the families it embeds (see font_family_list()).
 FONT_FAMILIES = ("Noto Sans SC", "Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei")
-EXCLUDED_NOTE = "不计入办结时限"
-EMPTY_TEXT = "暂无流程信息"
+# Translated where drawn (guides.domain.text).
+EXCLUDED_NOTE = gettext_noop("不计入办结时限")
+EMPTY_TEXT = gettext_noop("暂无流程信息")
 
 # Geometry, in viewBox units (≈ CSS px when shown at natural size).
 _TARGET_WIDTH = 360
@@ -79,9 +83,9 @@ class FlowStep:
 
     def __post_init__(self) -> None:
         if not self.name.strip():
-            raise ValueError("流程步骤名称不能为空")
+            raise ValueError(_("流程步骤名称不能为空"))
         if not self.actor.strip():
-            raise ValueError(f"流程步骤“{self.name}”缺少办理主体")
+            raise ValueError(_("流程步骤“%(name)s”缺少办理主体") % {"name": self.name})
 
 
 def _clean(text: str) -> str:
@@ -208,20 +212,22 @@ def _svg_open(width: float, height: float, ident: str, title: str, desc: str, fo
 
 def _step_summary(number: int, step: FlowStep) -> str:
     details = [
-        d for d in (step.limit_text, None if step.counts_toward_limit else EXCLUDED_NOTE) if d
+        d for d in (step.limit_text, None if step.counts_toward_limit else _(EXCLUDED_NOTE)) if d
     ]
-    suffix = f"（{'，'.join(details)}）" if details else ""
-    return f"第{number}步，{step.actor}：{step.name}{suffix}"
+    summary = _("第%(number)s步，%(actor)s：%(name)s") % {"number": number, "actor": step.actor, "name": step.name}
+    if details:
+        summary += _("（%(details)s）") % {"details": _("，").join(details)}
+    return summary
 
 
 def _render_empty(title: str, ident: str, fonts: str) -> str:
     width, height = _TARGET_WIDTH, 56
     return (
-        _svg_open(width, height, ident, title, EMPTY_TEXT, fonts)
+        _svg_open(width, height, ident, title, _(EMPTY_TEXT), fonts)
         + f'<rect class="flow-empty" x="0.5" y="0.5" width="{width - 1}" height="{height - 1}" '
         f'rx="6" fill="#f4f7fb" stroke="{_LANE_STROKE}"/>'
         + _text(
-            [EMPTY_TEXT],
+            [_(EMPTY_TEXT)],
             x=width / 2,
             top=(height - _NAME_LINE) / 2,
             size=_NAME_SIZE,
@@ -236,7 +242,7 @@ def _render_empty(title: str, ident: str, fonts: str) -> str:
 def render_flow_svg(
     steps: Sequence[FlowStep],
     *,
-    title: str = "办理流程",
+    title: str = "",
     id_prefix: str | None = None,
     font_families: Sequence[str] = FONT_FAMILIES,
 ) -> str:
@@ -248,6 +254,7 @@ def render_flow_svg(
     and labelled 不计入办结时限. ``font_families`` name the typefaces of its text, in order
     of preference.
     """
+    title = title or _("办理流程")
     ident = id_prefix if id_prefix is not None else _default_id(title, steps)
     if not _ID_RE.match(ident):
         raise ValueError(f"id_prefix “{ident}” is not a valid XML id")
@@ -273,7 +280,7 @@ def render_flow_svg(
     for step in steps:
         name_lines = _wrap(step.name, inner_em_name, _MAX_NAME_LINES, _MAX_NAME_CHARS)
         limit_lines = _wrap(step.limit_text or "", inner_em_small, 2)
-        note_lines = [] if step.counts_toward_limit else _wrap(EXCLUDED_NOTE, inner_em_small, 2)
+        note_lines = [] if step.counts_toward_limit else _wrap(_(EXCLUDED_NOTE), inner_em_small, 2)
         height = _BOX_PAD_TOP + len(name_lines) * _NAME_LINE + _BOX_PAD_BOTTOM
         if limit_lines or note_lines:
             height += _BLOCK_GAP + (len(limit_lines) + len(note_lines)) * _SMALL_LINE
@@ -283,10 +290,11 @@ def render_flow_svg(
         y += height + _ROW_GAP
     height_total = y - _ROW_GAP + _MARGIN + 4
 
+    sentence_end = _("。")
     desc = (
-        f"共{len(steps)}个步骤。"
-        + "。".join(_step_summary(i, step) for i, step in enumerate(steps, start=1))
-        + "。"
+        _("共%(count)s个步骤。") % {"count": len(steps)}
+        + sentence_end.join(_step_summary(i, step) for i, step in enumerate(steps, start=1))
+        + sentence_end
     )
     parts = [_svg_open(width, height_total, ident, title, desc, font_family_list(font_families))]
 
@@ -319,7 +327,7 @@ def render_flow_svg(
 
     # Arrows go before the boxes so that boxes paint over line ends.
     parts.append(f'<g class="flow-arrows" fill="none" stroke="{_ARROW}" stroke-width="1.5">')
-    for (x1, y1, h1, *_), (x2, y2, *_) in zip(boxes, boxes[1:], strict=False):
+    for (x1, y1, h1, *_rest), (x2, y2, *_more) in zip(boxes, boxes[1:], strict=False):
         start_x, start_y = x1 + box_width / 2, y1 + h1
         end_x, end_y = x2 + box_width / 2, y2 - _ARROW_HEAD
         if start_x == end_x:
@@ -346,7 +354,7 @@ def render_flow_svg(
         group_class = "flow-step flow-step-excluded" if excluded else "flow-step"
         tooltip = _step_summary(number, step)
         if step.description.strip():
-            tooltip += f"。{step.description}"
+            tooltip += _("。") + step.description
         border = f'stroke="{_MUTED}" stroke-dasharray="5 3"' if excluded else f'stroke="{_BLUE}"'
         center = x + box_width / 2
         parts.append(

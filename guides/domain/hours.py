@@ -10,6 +10,9 @@ from datetime import date, datetime, time, timedelta
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from guides.domain.text import gettext as _
+from guides.domain.text import gettext_noop
+
 __all__ = [
     "AFTER_HOURS",
     "CalendarRun",
@@ -19,6 +22,8 @@ __all__ = [
     "CLOSED_LABELS",
     "DAY_OFF",
     "WEEKDAY_LABELS",
+    "weekday_label",
+    "sessions_text",
     "HallSchedule",
     "OpeningStatus",
     "Session",
@@ -26,7 +31,21 @@ __all__ = [
     "parse_sessions",
 ]
 
-WEEKDAY_LABELS: tuple[str, ...] = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+# In Chinese, as data (the CPSV-AP export); translated where shown (``weekday_label``).
+WEEKDAY_LABELS: tuple[str, ...] = (
+    gettext_noop("周一"),
+    gettext_noop("周二"),
+    gettext_noop("周三"),
+    gettext_noop("周四"),
+    gettext_noop("周五"),
+    gettext_noop("周六"),
+    gettext_noop("周日"),
+)
+
+
+def weekday_label(weekday: int) -> str:
+    """周一 … 周日 (0 … 6) in the active language."""
+    return _(WEEKDAY_LABELS[weekday])
 
 # How far ahead status() looks for the next opening; covers 春节 plus any weekend.
 _LOOKAHEAD_DAYS = 60
@@ -45,10 +64,11 @@ class Session:
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is not None or self.end.tzinfo is not None:
-            raise ValueError("办公时段不应带时区，时区由办公时间表统一设定")
+            raise ValueError(_("办公时段不应带时区，时区由办公时间表统一设定"))
         if self.start >= self.end:
             raise ValueError(
-                f"办公时段的开始时间（{self.start:%H:%M}）必须早于结束时间（{self.end:%H:%M}）"
+                _("办公时段的开始时间（%(start)s）必须早于结束时间（%(end)s）")
+                % {"start": f"{self.start:%H:%M}", "end": f"{self.end:%H:%M}"}
             )
 
     def display(self) -> str:
@@ -58,17 +78,22 @@ class Session:
         return self.display()
 
 
+def sessions_text(sessions: Iterable[Session]) -> str:
+    """``09:00-12:00，13:30-18:00``, with the active language's separator."""
+    return _("，").join(session.display() for session in sessions)
+
+
 def parse_session(text: str) -> Session:
     """Parse ``"09:00-12:00"``; full-width digits/colons and 至/～ are accepted."""
     normalized = unicodedata.normalize("NFKC", text).translate(_DASHES).strip()
     match = _SESSION_RE.match(normalized)
     if not match:
-        raise ValueError(f"无法识别办公时段“{text}”，格式应为 09:00-12:00")
+        raise ValueError(_("无法识别办公时段“%(text)s”，格式应为 09:00-12:00") % {"text": text})
     h1, m1, h2, m2 = (int(g) for g in match.groups())
     try:
         start, end = time(h1, m1), time(h2, m2)
     except ValueError:
-        raise ValueError(f"办公时段“{text}”中的时间无效") from None
+        raise ValueError(_("办公时段“%(text)s”中的时间无效") % {"text": text}) from None
     return Session(start, end)
 
 
@@ -88,15 +113,17 @@ def _validated_sessions(weekday: int, sessions: Iterable[Session]) -> tuple[Sess
         # report a misleading closing time at the joint.
         if later.start <= earlier.end:
             raise ValueError(
-                f"{WEEKDAY_LABELS[weekday]}的办公时段{earlier.display()}与{later.display()}"
-                "重叠或相接，请合并为一个时段"
+                _("%(weekday)s的办公时段%(earlier)s与%(later)s重叠或相接，请合并为一个时段")
+                % {"weekday": weekday_label(weekday), "earlier": earlier.display(), "later": later.display()}
             )
     return ordered
 
 
 def _check_weekday(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 6:
-        raise ValueError(f"{what}必须是0（周一）到6（周日）之间的整数，收到“{value!r}”")
+        raise ValueError(
+            _("%(what)s必须是0（周一）到6（周日）之间的整数，收到“%(value)s”") % {"what": what, "value": repr(value)}
+        )
     return value
 
 
@@ -106,7 +133,12 @@ BEFORE_OPENING = "before_opening"
 BREAK = "break"
 AFTER_HOURS = "after_hours"
 DAY_OFF = "day_off"
-CLOSED_LABELS = {BEFORE_OPENING: "尚未开始办公", BREAK: "午间休息", AFTER_HOURS: "已下班", DAY_OFF: "今日休息"}
+CLOSED_LABELS = {
+    BEFORE_OPENING: gettext_noop("尚未开始办公"),
+    BREAK: gettext_noop("午间休息"),
+    AFTER_HOURS: gettext_noop("已下班"),
+    DAY_OFF: gettext_noop("今日休息"),
+}
 
 
 @dataclass(frozen=True)
@@ -121,8 +153,8 @@ class OpeningStatus:
 
     def label(self) -> str:
         if self.is_open:
-            return "现在办公中"
-        return CLOSED_LABELS.get(self.closed_reason, "已下班")
+            return _("现在办公中")
+        return _(CLOSED_LABELS.get(self.closed_reason, CLOSED_LABELS[AFTER_HOURS]))
 
     def next_opening_label(self, now: datetime) -> str | None:
         """``今天 13:30 开始办公`` / ``明天 09:00 开始办公`` / ``10月8日（周四）09:00 开始办公``.
@@ -133,19 +165,24 @@ class OpeningStatus:
         if self.next_opening is None:
             return None
         if now.tzinfo is None or now.utcoffset() is None:
-            raise ValueError("当前时间必须带时区")
+            raise ValueError(_("当前时间必须带时区"))
         opening = self.next_opening
         today = now.astimezone(opening.tzinfo).date()
         day = opening.date()
-        clock = f"{opening:%H:%M}"
+        values = {
+            "clock": f"{opening:%H:%M}",
+            "year": day.year,
+            "month": day.month,
+            "day": day.day,
+            "weekday": weekday_label(day.weekday()),
+        }
         if day == today:
-            prefix = f"今天 {clock}"
-        elif day == today + timedelta(days=1):
-            prefix = f"明天 {clock}"
-        else:
-            year = f"{day.year}年" if day.year != today.year else ""
-            prefix = f"{year}{day.month}月{day.day}日（{WEEKDAY_LABELS[day.weekday()]}）{clock}"
-        return f"{prefix} 开始办公"
+            return _("今天 %(clock)s 开始办公") % values
+        if day == today + timedelta(days=1):
+            return _("明天 %(clock)s 开始办公") % values
+        if day.year == today.year:
+            return _("%(month)s月%(day)s日（%(weekday)s）%(clock)s 开始办公") % values
+        return _("%(year)s年%(month)s月%(day)s日（%(weekday)s）%(clock)s 开始办公") % values
 
 
 @dataclass(frozen=True)
@@ -168,7 +205,7 @@ class HallSchedule:
     def __post_init__(self) -> None:
         weekly: dict[int, tuple[Session, ...]] = {}
         for weekday, sessions in self.weekly.items():
-            _check_weekday(weekday, "星期")
+            _check_weekday(weekday, _("星期"))
             weekly[weekday] = _validated_sessions(weekday, sessions)
         # Read-only copies so a frozen schedule cannot change behind our back.
         object.__setattr__(self, "weekly", MappingProxyType(weekly))
@@ -177,16 +214,16 @@ class HallSchedule:
         raw = self.makeup_workdays
         makeup = dict(raw) if isinstance(raw, Mapping) else dict.fromkeys(raw, 0)
         for day, weekday in makeup.items():
-            _check_weekday(weekday, f"调休上班日{day.isoformat()}对应的星期")
+            _check_weekday(weekday, _("调休上班日%(day)s对应的星期") % {"day": day.isoformat()})
         clash = sorted(self.closed_days & makeup.keys())
         if clash:
-            raise ValueError(f"{clash[0].isoformat()}不能既是休息日又是调休上班日")
+            raise ValueError(_("%(day)s不能既是休息日又是调休上班日") % {"day": clash[0].isoformat()})
         object.__setattr__(self, "makeup_workdays", MappingProxyType(makeup))
 
         try:
             ZoneInfo(self.tz)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"未知时区“{self.tz}”") from None
+            raise ValueError(_("未知时区“%(zone)s”") % {"zone": self.tz}) from None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -216,7 +253,7 @@ class HallSchedule:
     def status(self, at: datetime) -> OpeningStatus:
         """Opening status at an aware moment, evaluated in the schedule's time zone."""
         if at.tzinfo is None or at.utcoffset() is None:
-            raise ValueError("查询时间必须带时区")
+            raise ValueError(_("查询时间必须带时区"))
         zone = self.zone
         local = at.astimezone(zone)
         today = local.date()
@@ -255,14 +292,14 @@ class HallSchedule:
             if weekday < 7 and self.weekly.get(weekday, ()) == current:
                 continue
             run_end = weekday - 1
-            first, last = WEEKDAY_LABELS[run_start], WEEKDAY_LABELS[run_end]
+            first, last = weekday_label(run_start), weekday_label(run_end)
             if run_end == run_start:
                 days = first
             elif run_end == run_start + 1:
-                days = f"{first}、{last}"
+                days = _("%(first)s、%(last)s") % {"first": first, "last": last}
             else:
-                days = f"{first}至{last}"
-            hours = "，".join(s.display() for s in current) if current else "休息"
+                days = _("%(first)s至%(last)s") % {"first": first, "last": last}
+            hours = sessions_text(current) if current else _("休息")
             rows.append((days, hours))
             run_start = weekday
         return rows

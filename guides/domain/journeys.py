@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from guides.domain.situations import Situation, parse_answers, select_materials
+from guides.domain.text import gettext as _
 
 # Bump when the hashed form of a merged checklist changes shape.
 MERGED_FORMAT = 1
@@ -352,32 +353,38 @@ def validate_journey(steps: Sequence[JourneyStep], questions: Sequence[SharedQue
     codes = [member.code for step in steps for member in step.members]
     for index, step in enumerate(steps, start=1):
         if not step.members:
-            errors.append(f"第 {index} 步没有办理事项")
+            errors.append(_("第 %(step)s 步没有办理事项") % {"step": index})
         if step.logic not in (AND, OR):
-            errors.append(f"第 {index} 步的办理方式无效")
+            errors.append(_("第 %(step)s 步的办理方式无效") % {"step": index})
     for question in questions:
         shared = question.situation
         for mapping in question.mappings:
             if mapping.code not in codes:
-                errors.append(f"情形“{question.question}”对应的事项 {mapping.code} 不在本一件事中")
+                errors.append(_("情形“%(question)s”对应的事项 %(code)s 不在本一件事中") % {"question": question.question, "code": mapping.code})
                 continue
             record = records.get(mapping.code)
             if record is None:
                 continue
             member = _member_situation(records, mapping.code, mapping.situation_key)
             if member is None:
-                errors.append(f"事项 {mapping.code} 没有情形“{mapping.situation_key}”")
+                errors.append(_("事项 %(code)s 没有情形“%(key)s”") % {"code": mapping.code, "key": mapping.situation_key})
             elif not set(shared.answers) <= set(member.answers):
-                errors.append(f"情形“{question.question}”的选项与事项 {mapping.code} 的情形“{member.question}”不一致")
+                errors.append(
+                    _("情形“%(question)s”的选项与事项 %(code)s 的情形“%(member)s”不一致")
+                    % {"question": question.question, "code": mapping.code, "member": member.question}
+                )
     for preset in presets:
         if preset.code not in codes:
-            errors.append(f"预设情形对应的事项 {preset.code} 不在本一件事中")
+            errors.append(_("预设情形对应的事项 %(code)s 不在本一件事中") % {"code": preset.code})
             continue
         if preset.code not in records:
             continue
         member = _member_situation(records, preset.code, preset.situation_key)
         if member is None:
-            errors.append(f"事项 {preset.code} 没有情形“{preset.situation_key}”")
+            errors.append(_("事项 %(code)s 没有情形“%(key)s”") % {"code": preset.code, "key": preset.situation_key})
         elif preset.answer not in member.answers:
-            errors.append(f"预设回答“{preset.answer}”不是事项 {preset.code} 的情形“{member.question}”的选项")
+            errors.append(
+                _("预设回答“%(answer)s”不是事项 %(code)s 的情形“%(member)s”的选项")
+                % {"answer": preset.answer, "code": preset.code, "member": member.question}
+            )
     return errors

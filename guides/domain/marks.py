@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from guides.domain.text import gettext as _
+
 OBTAINED_BY_OFFICE = "免提交"
 COMMITMENT_ACCEPTED = "告知承诺"
 DEFERRABLE = "容缺后补"
@@ -46,13 +48,16 @@ def parse_marks(values: Iterable[object], *, necessity: str) -> list[str]:
     seen: list[str] = []
     for value in values:
         if not isinstance(value, str) or value.strip() not in MARKS:
-            raise InvalidMarks(f"未知的材料标记“{value}”，应为{'、'.join(MARKS)}之一")
+            raise InvalidMarks(_("未知的材料标记“%(value)s”，应为%(marks)s之一") % {"value": value, "marks": "、".join(MARKS)})
         mark = value.strip()
         if mark in seen:
-            raise InvalidMarks(f"材料标记“{mark}”重复")
+            raise InvalidMarks(_("材料标记“%(mark)s”重复") % {"mark": mark})
         seen.append(mark)
     if DEFERRABLE in seen and necessity != DEFERRABLE_NECESSITY:
-        raise InvalidMarks(f"标记“{DEFERRABLE}”与必要性“{necessity}”矛盾：容缺后补的材料，必要性应为“{DEFERRABLE_NECESSITY}”")
+        raise InvalidMarks(
+            _("标记“%(mark)s”与必要性“%(necessity)s”矛盾：容缺后补的材料，必要性应为“%(expected)s”")
+            % {"mark": DEFERRABLE, "necessity": necessity, "expected": DEFERRABLE_NECESSITY}
+        )
     return marks_of(
         obtained_by_office=OBTAINED_BY_OFFICE in seen,
         commitment_accepted=COMMITMENT_ACCEPTED in seen,

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from guides.domain.text import gettext as _
+
 __all__ = ["InvalidPhone", "is_valid_phone", "normalize_phone", "tel_uri"]
 
 EMERGENCY_NUMBERS = frozenset({"110", "119", "120", "122"})
@@ -26,7 +28,7 @@ _MAX_EXTENSION_DIGITS = 6
 
 
 class InvalidPhone(ValueError):
-    """A phone number that cannot be normalized; the message says why, in Chinese."""
+    """A phone number that cannot be normalized; the message says why (guides.domain.text)."""
 
 
 def _split_landline(digits: str) -> tuple[str, str]:
@@ -40,16 +42,18 @@ def _split_landline(digits: str) -> tuple[str, str]:
     area_len = 3 if short_area else 4
     area, local = digits[:area_len], digits[area_len:]
     if len(area) < area_len or area[1] == "0" or (area[1] == "1" and area != "010"):
-        raise InvalidPhone("区号不正确")
+        raise InvalidPhone(_("区号不正确"))
     if not local:
-        raise InvalidPhone("缺少本地号码")
+        raise InvalidPhone(_("缺少本地号码"))
     allowed = (8,) if short_area else (7, 8)
     if len(local) not in allowed:
-        expected = "8位" if short_area else "7位或8位"
-        state = "过短" if len(local) < min(allowed) else "过长"
-        raise InvalidPhone(f"区号{area}的本地号码应为{expected}，“{local}”{state}")
+        if short_area:
+            expected = _("区号%(area)s的本地号码应为8位，“%(local)s”过短") if len(local) < 8 else _("区号%(area)s的本地号码应为8位，“%(local)s”过长")
+        else:
+            expected = _("区号%(area)s的本地号码应为7位或8位，“%(local)s”过短") if len(local) < 7 else _("区号%(area)s的本地号码应为7位或8位，“%(local)s”过长")
+        raise InvalidPhone(expected % {"area": area, "local": local})
     if local[0] in "01":
-        raise InvalidPhone("本地号码不能以0或1开头")
+        raise InvalidPhone(_("本地号码不能以0或1开头"))
     return area, local
 
 
@@ -80,31 +84,31 @@ def normalize_phone(raw: str) -> str:
         raise TypeError("phone number must be a str")
     text = _clean(raw)
     if not text:
-        raise InvalidPhone("电话号码不能为空")
+        raise InvalidPhone(_("电话号码不能为空"))
 
     extension = ""
     match = _EXTENSION_RE.match(text)
     if match:
         text, extension = match["main"], match["ext"]
         if not extension.isdigit() or len(extension) > _MAX_EXTENSION_DIGITS:
-            raise InvalidPhone(f"分机号应为1至{_MAX_EXTENSION_DIGITS}位数字")
+            raise InvalidPhone(_("分机号应为1至%(digits)s位数字") % {"digits": _MAX_EXTENSION_DIGITS})
     if "+" in text[1:]:
-        raise InvalidPhone("“+”只能出现在号码开头")
+        raise InvalidPhone(_("“+”只能出现在号码开头"))
     if not _ALLOWED_MAIN_RE.match(text):
-        raise InvalidPhone("电话号码只能包含数字、空格和连字符")
+        raise InvalidPhone(_("电话号码只能包含数字、空格和连字符"))
 
     international = text.startswith("+")
     groups = [g for g in _SEPARATORS_RE.split(text.lstrip("+")) if g]
     digits = "".join(groups)
     if not digits:
-        raise InvalidPhone("电话号码不能为空")
+        raise InvalidPhone(_("电话号码不能为空"))
 
     # Country code: +86 / 0086 before any number, bare 86 only before a mobile
     # (otherwise it is indistinguishable from a local number starting with 86).
     national_form = False
     if international:
         if not digits.startswith("86"):
-            raise InvalidPhone("仅支持中国大陆电话号码（+86）")
+            raise InvalidPhone(_("仅支持中国大陆电话号码（+86）"))
         digits, national_form = digits[2:], True
     elif digits.startswith("0086"):
         digits, national_form = digits[4:], True
@@ -116,12 +120,12 @@ def normalize_phone(raw: str) -> str:
 
     if _MOBILE_RE.match(digits):
         if extension:
-            raise InvalidPhone("手机号码不能带分机号")
+            raise InvalidPhone(_("手机号码不能带分机号"))
         return digits
 
     if digits.startswith("0"):
         if len(groups) >= 3 and len(groups[-1]) <= 5 and _is_full_landline("".join(groups[:-1])):
-            raise InvalidPhone("分机号请用“转”标注，例如 020-81380512转123")
+            raise InvalidPhone(_("分机号请用“转”标注，例如 020-81380512转123"))
         area, local = _split_landline(digits)
         number = f"{area}-{local}"
         return f"{number}转{extension}" if extension else number
@@ -131,7 +135,7 @@ def normalize_phone(raw: str) -> str:
         return f"{number}转{extension}" if extension else number
 
     if extension:
-        raise InvalidPhone("只有固定电话和400/800号码可以带分机号")
+        raise InvalidPhone(_("只有固定电话和400/800号码可以带分机号"))
     if len(digits) == 5 and (digits.startswith("12") or digits.startswith("95")):
         return digits
     if digits in EMERGENCY_NUMBERS:
@@ -139,13 +143,13 @@ def normalize_phone(raw: str) -> str:
 
     if digits.startswith("1"):
         if len(digits) == 11:
-            raise InvalidPhone("手机号码第二位应为3至9")
+            raise InvalidPhone(_("手机号码第二位应为3至9"))
         if len(digits) in (10, 12):
-            raise InvalidPhone(f"手机号码应为11位，“{digits}”为{len(digits)}位")
-        raise InvalidPhone(f"不是可识别的服务热线或特服号码：“{digits}”")
+            raise InvalidPhone(_("手机号码应为11位，“%(digits)s”为%(count)s位") % {"digits": digits, "count": len(digits)})
+        raise InvalidPhone(_("不是可识别的服务热线或特服号码：“%(digits)s”") % {"digits": digits})
     if len(digits) in (7, 8) and digits[0] in "23456789":
-        raise InvalidPhone("固定电话缺少区号，例如 020-81380512")
-    raise InvalidPhone(f"无法识别的电话号码：“{digits}”（{len(digits)}位）")
+        raise InvalidPhone(_("固定电话缺少区号，例如 020-81380512"))
+    raise InvalidPhone(_("无法识别的电话号码：“%(digits)s”（%(count)s位）") % {"digits": digits, "count": len(digits)})
 
 
 def is_valid_phone(raw: str) -> bool:
@@ -163,6 +167,6 @@ def tel_uri(raw: str) -> str:
     Uses the domestic digit string (no +86) so hotlines like 12345 work as dialled.
     """
     normalized = normalize_phone(raw)
-    number, _, extension = normalized.partition("转")
+    number, _separator, extension = normalized.partition("转")
     uri = "tel:" + number.replace("-", "")
     return f"{uri},{extension}" if extension else uri

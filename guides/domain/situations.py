@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from guides.domain.text import gettext as _
+
 YES = "是"
 NO = "否"
 
@@ -57,19 +59,19 @@ def validate_situations(
     declared: dict[str, str] = {}
     for situation in situations:
         if not situation.question.strip():
-            errors.append("情形问题不能为空")
+            errors.append(_("情形问题不能为空"))
         if not situation.options:
-            errors.append(f"情形“{situation.question}”至少需要一个选项")
+            errors.append(_("情形“%(question)s”至少需要一个选项") % {"question": situation.question})
         if situation.key in seen_keys:
-            errors.append(f"情形标识“{situation.key}”重复")
+            errors.append(_("情形标识“%(key)s”重复") % {"key": situation.key})
         seen_keys.add(situation.key)
         for option in situation.options:
             if option in declared:
-                errors.append(f"情形选项“{option}”在多个问题中重复出现")
+                errors.append(_("情形选项“%(option)s”在多个问题中重复出现") % {"option": option})
             declared[option] = situation.key
     for case in material_cases:
         if case and case not in declared:
-            errors.append(f"材料所需情形“{case}”未在情形问题中声明")
+            errors.append(_("材料所需情形“%(case)s”未在情形问题中声明") % {"case": case})
     return errors
 
 

@@ -12,6 +12,8 @@ from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any
 
+from guides.domain.text import gettext as _
+
 __all__ = [
     "TimeLimit",
     "TimeUnit",
@@ -47,14 +49,14 @@ class TimeLimit:
             try:
                 object.__setattr__(self, "unit", TimeUnit(self.unit))
             except ValueError:
-                raise ValueError(f"时限单位“{self.unit}”无效，应为工作日、自然日或即办") from None
+                raise ValueError(_("时限单位“%(unit)s”无效，应为工作日、自然日或即办") % {"unit": self.unit}) from None
         # bool is an int subclass; True as a time limit is certainly a data error.
         if isinstance(self.value, bool) or not isinstance(self.value, int):
-            raise ValueError(f"时限数值必须是整数，收到“{self.value!r}”")
+            raise ValueError(_("时限数值必须是整数，收到“%(value)s”") % {"value": repr(self.value)})
         if self.value < 0:
-            raise ValueError(f"时限数值不能为负数，收到{self.value}")
+            raise ValueError(_("时限数值不能为负数，收到%(value)s") % {"value": self.value})
         if self.unit is TimeUnit.IMMEDIATE and self.value != 0:
-            raise ValueError(f"即办事项的时限数值必须为0，收到{self.value}")
+            raise ValueError(_("即办事项的时限数值必须为0，收到%(value)s") % {"value": self.value})
 
     @classmethod
     def immediate(cls) -> TimeLimit:
@@ -68,12 +70,12 @@ class TimeLimit:
         ``value`` may be omitted for 即办, which some sources leave out.
         """
         if "unit" not in data:
-            raise ValueError("时限缺少单位（unit）")
+            raise ValueError(_("时限缺少单位（unit）"))
         unit = data["unit"]
         if "value" not in data:
             if unit == TimeUnit.IMMEDIATE:
                 return cls.immediate()
-            raise ValueError("时限缺少数值（value）")
+            raise ValueError(_("时限缺少数值（value）"))
         return cls(data["value"], unit)
 
     def to_dict(self) -> dict[str, Any]:
@@ -87,8 +89,10 @@ class TimeLimit:
     def display(self) -> str:
         """Human label: ``20个工作日``, ``15个自然日`` or ``即办``."""
         if self.is_immediate:
-            return "即办"
-        return f"{self.value}个{self.unit}"
+            return _("即办")
+        if self.unit is TimeUnit.WORKING_DAYS:
+            return _("%(value)s个工作日") % {"value": self.value}
+        return _("%(value)s个自然日") % {"value": self.value}
 
     def __str__(self) -> str:
         return self.display()
@@ -133,17 +137,20 @@ def promised_within_legal(promised: TimeLimit, legal: TimeLimit) -> bool:
 
 
 def check_limits(promised: TimeLimit, legal: TimeLimit) -> list[str]:
-    """Chinese error messages for an inconsistent pair; empty when the pair is fine."""
+    """Error messages for an inconsistent pair (guides.domain.text); empty when the pair is fine."""
     if promised_within_legal(promised, legal):
         return []
     if legal.is_immediate:
-        return [f"法定办结时限为即办，承诺办结时限（{promised.display()}）也必须为即办"]
+        return [_("法定办结时限为即办，承诺办结时限（%(promised)s）也必须为即办") % {"promised": promised.display()}]
     if promised.unit is TimeUnit.WORKING_DAYS and legal.unit is TimeUnit.NATURAL_DAYS:
         return [
-            f"承诺办结时限（{promised.display()}）最长可跨越{max_natural_days(promised)}个自然日，"
-            f"超过法定办结时限（{legal.display()}）"
+            _("承诺办结时限（%(promised)s）最长可跨越%(days)s个自然日，超过法定办结时限（%(legal)s）")
+            % {"promised": promised.display(), "days": max_natural_days(promised), "legal": legal.display()}
         ]
-    return [f"承诺办结时限（{promised.display()}）不得超过法定办结时限（{legal.display()}）"]
+    return [
+        _("承诺办结时限（%(promised)s）不得超过法定办结时限（%(legal)s）")
+        % {"promised": promised.display(), "legal": legal.display()}
+    ]
 
 
 def due_date(start: date, limit: TimeLimit, is_working_day: Callable[[date], bool]) -> date:
@@ -169,5 +176,5 @@ def due_date(start: date, limit: TimeLimit, is_working_day: Callable[[date], boo
             idle += 1
             # Guards against a predicate that never returns True (empty schedule).
             if idle > _MAX_NON_WORKING_RUN:
-                raise ValueError("工作日历在一年内没有任何工作日，无法计算办结日期")
+                raise ValueError(_("工作日历在一年内没有任何工作日，无法计算办结日期"))
     return day

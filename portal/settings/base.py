@@ -178,7 +178,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "zh-hans"
+# Public pages: Chinese at the plain address, English under /en/ (portal.urls, docs/i18n.md).
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# The admin speaks each editor's choice among these (account settings), Chinese by default.
+WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 TIME_ZONE = os.environ.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True

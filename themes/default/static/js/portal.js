@@ -88,7 +88,8 @@
       var query = input.value.trim();
       if (!query) { show([]); return; }
       var number = ++asked;
-      fetch(input.getAttribute("data-suggest") + "?q=" + encodeURIComponent(query), {
+      var address = input.getAttribute("data-suggest");
+      fetch(address + (address.indexOf("?") < 0 ? "?" : "&") + "q=" + encodeURIComponent(query), {
         headers: { Accept: "application/json" }
       })
         .then(function (response) { return response.ok ? response.json() : { suggestions: [] }; })

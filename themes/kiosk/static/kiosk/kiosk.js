@@ -88,7 +88,7 @@
       if (controller) controller.abort();
       if (!query) { render([], ""); return; }
       controller = typeof AbortController === "function" ? new AbortController() : null;
-      fetch(suggestUrl + "?q=" + encodeURIComponent(query), {
+      fetch(suggestUrl + (suggestUrl.indexOf("?") < 0 ? "?" : "&") + "q=" + encodeURIComponent(query), {
         headers: { Accept: "application/json" },
         signal: controller ? controller.signal : undefined,
         credentials: "same-origin"
