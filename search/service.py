@@ -449,14 +449,18 @@ def _reason_text(page, field: str, token: str) -> str:
     if not field:
         return ""
     if field == "name" and token.isascii() and any(ch.isdigit() for ch in token):
-        return f"{REASON_LABELS['code']}：{page.code}"
+        return _reason_line(REASON_LABELS["code"], page.code)
     if field == "alias":
         token = _alias_of(page.search_alias, token)
     elif field == "result" and page.result_name:
         token = page.result_name
     elif token.isascii():
         return str(REASON_LABELS[field])
-    return f"{REASON_LABELS[field]}：{token}"
+    return _reason_line(REASON_LABELS[field], token)
+
+
+def _reason_line(label, value: str) -> str:
+    return _("%(label)s：%(value)s") % {"label": label, "value": value}
 
 
 def _hit_pages(pks: list[int]) -> dict[int, Any]:

@@ -112,7 +112,7 @@ def _reason(kind: int, label: str) -> str:
         RESULT: _("办理结果"),
         MATERIAL: _("申请材料"),
     }
-    return f"{labels[kind]}：{label}" if kind in labels else ""
+    return _("%(label)s：%(value)s") % {"label": labels[kind], "value": label} if kind in labels else ""
 
 
 def suggest(prefix: str, *, limit: int = 8) -> list[dict[str, Any]]:

@@ -46,7 +46,8 @@ def _facets(outcome):
     codes = dict(Department.objects.filter(pk__in=list(departments)).values_list("pk", "code"))
     return {
         "section": [
-            {"value": SECTION_SLUGS.get(section, section), "label": section, "count": count}
+            # The section's value is its Chinese label, a msgid of the catalogue.
+            {"value": SECTION_SLUGS.get(section, section), "label": _(section), "count": count}
             for section, count in outcome.facets.get("section", {}).items()
         ],
         "department": [
