@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.db.models import CharField
 from django.db.models.functions import Cast
 from django.utils import timezone
+from django.utils.translation import gettext
 from wagtail.models import Revision, TaskState, WorkflowState
 
 from editorial.roles import roles_of
@@ -82,7 +83,9 @@ class QueueEntry:
 
     @property
     def stage(self) -> str:
-        return self.task_state.task.name
+        # The tasks the workflow creates are named with the catalogue's strings (editorial.workflow):
+        # shown in the reader's language; a name an administrator gave stays as written.
+        return gettext(self.task_state.task.name)
 
 
 def review_queue(user) -> list[tuple[object, list[QueueEntry]]]:
