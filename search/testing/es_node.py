@@ -81,7 +81,9 @@ DEFAULT_HEAP_MIN = "256m"
 DEFAULT_HEAP_MAX = "512m"
 # C1-only JIT: roughly halves the CPU spent starting the node; plenty for tests.
 DEFAULT_JVM_OPTIONS = ("-XX:TieredStopAtLevel=1",)
-DEFAULT_STARTUP_TIMEOUT = 90.0
+# A node starts in 20–40 s on a quiet 2-core machine; `make test` runs two passes at once, each
+# with its own node, beside browsers and servers, so the wait before giving up is generous.
+DEFAULT_STARTUP_TIMEOUT = 240.0
 DEFAULT_STOP_TIMEOUT = 30.0
 LOG_TAIL_LINES = 60
 
