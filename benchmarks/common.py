@@ -476,14 +476,14 @@ def wsgi_environ(path: str, query: str = "", host: str = "localhost") -> dict[st
     }
 
 
-def wsgi_get(app, path: str, query: str = "") -> tuple[int, bytes]:
-    """One GET through ``app``; the response is consumed and closed as a server would."""
+def call_wsgi(app, environ: dict[str, Any]) -> tuple[int, bytes]:
+    """One request through ``app``; the response is consumed and closed as a server would."""
     statuses: list[str] = []
 
     def start_response(status, headers, exc_info=None):
         statuses.append(status)
 
-    result = app(wsgi_environ(path, query), start_response)
+    result = app(environ, start_response)
     try:
         body = b"".join(result)
     finally:
@@ -492,21 +492,15 @@ def wsgi_get(app, path: str, query: str = "") -> tuple[int, bytes]:
     return int(statuses[0].split()[0]), body
 
 
+def wsgi_get(app, path: str, query: str = "") -> tuple[int, bytes]:
+    return call_wsgi(app, wsgi_environ(path, query))
+
+
 def timed_wsgi_get(app, path: str, query: str = "") -> tuple[float, int, bytes]:
     environ = wsgi_environ(path, query)
-    statuses: list[str] = []
-
-    def start_response(status, headers, exc_info=None):
-        statuses.append(status)
-
     start = time.perf_counter()
-    result = app(environ, start_response)
-    try:
-        body = b"".join(result)
-    finally:
-        if hasattr(result, "close"):
-            result.close()
-    return time.perf_counter() - start, int(statuses[0].split()[0]), body
+    status, body = call_wsgi(app, environ)
+    return time.perf_counter() - start, status, body
 
 
 def count_queries(function: Callable[[], Any]) -> tuple[int, list[str]]:

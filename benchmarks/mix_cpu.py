@@ -31,7 +31,7 @@ import time
 from collections import defaultdict
 from urllib.parse import urlsplit
 
-from benchmarks.common import speed_probe, wsgi_environ
+from benchmarks.common import call_wsgi, speed_probe, wsgi_environ
 from benchmarks.load import Guide, Workload
 
 YES = "是"
@@ -41,18 +41,7 @@ def _get(app, target: str, host: str) -> tuple[int, bytes]:
     path, _, query = target.partition("?")
     environ = wsgi_environ(path, query, host=host)
     environ["HTTP_ACCEPT_ENCODING"] = "gzip"
-    statuses: list[str] = []
-
-    def start_response(status, headers, exc_info=None):
-        statuses.append(status)
-
-    result = app(environ, start_response)
-    try:
-        body = b"".join(result)
-    finally:
-        if hasattr(result, "close"):
-            result.close()
-    return int(statuses[0].split()[0]), body
+    return call_wsgi(app, environ)
 
 
 def _guides(app, host: str, limit: int) -> list[Guide]:

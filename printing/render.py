@@ -40,8 +40,8 @@ from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
+from guides.domain.hours import WEEKDAY_LABELS
 from guides.presentation import (
     build_guide_view,
     flow_svg,
@@ -132,16 +132,6 @@ def _runs(days: list[date]) -> list[tuple[date, date]]:
     return runs
 
 
-# Marked for makemessages, translated when printed.
-WEEKDAY_NAMES = (
-    gettext_noop("周一"),
-    gettext_noop("周二"),
-    gettext_noop("周三"),
-    gettext_noop("周四"),
-    gettext_noop("周五"),
-    gettext_noop("周六"),
-    gettext_noop("周日"),
-)
 
 
 def upcoming_calendar(hall: dict[str, Any], today: date) -> list[str]:
@@ -159,7 +149,7 @@ def upcoming_calendar(hall: dict[str, Any], today: date) -> list[str]:
         if today <= day <= end:
             lines.append(
                 _("%(day)s 调休上班（按%(weekday)s时间）")
-                % {"day": day.isoformat(), "weekday": _(WEEKDAY_NAMES[int(weekday)])}
+                % {"day": day.isoformat(), "weekday": _(WEEKDAY_LABELS[int(weekday)])}
             )
     return lines
 
