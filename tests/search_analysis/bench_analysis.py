@@ -2,8 +2,7 @@
 
     .venv/bin/python -m tests.search_analysis.bench_analysis [N] [backend]
 
-Not collected by pytest (no ``test_`` prefix); ``test_performance.py`` holds the
-loose CI guard.
+Not collected by pytest (no ``test_`` prefix): timings stay out of the tests.
 """
 
 from __future__ import annotations
