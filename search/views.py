@@ -20,10 +20,16 @@ from search.suggest import suggest
 # synonym, a promoted result or an update of the search index moves the content version, and for
 # five minutes at most: the ranking also learns from clicks (search.clicks), which move nothing.
 SHARED_RESULTS_SECONDS = 5 * 60
+# An answer from the fallback backend while Elasticsearch is down is shared too (the database
+# carries the whole hall meanwhile), but only briefly, so that better answers return soon after
+# the search server does.
+SHARED_DEGRADED_RESULTS_SECONDS = 10
 
 
 def _shared(response, outcome, lifetime: int = SHARED_RESULTS_SECONDS):
     """Mark a search's response as shareable; each reader it is served to counts as a search."""
+    if outcome is not None and outcome.degraded:
+        lifetime = min(lifetime, SHARED_DEGRADED_RESULTS_SECONDS)
     setattr(response, SHAREABLE_ATTRIBUTE, lifetime)
     if outcome is not None and outcome.query:
         setattr(response, ON_SHARED_HIT_ATTRIBUTE, ("search.query_log.count_search", (outcome.query, outcome.total)))

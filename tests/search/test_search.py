@@ -8,14 +8,17 @@ import json
 import logging
 
 import pytest
+from django.core.cache import cache
 from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from portal.middleware import SHAREABLE_ATTRIBUTE
 from search.evaluation import evaluate, read_judgements
 from search.models import SearchQueryStat, Synonym
 from search.query_log import query_log
 from search.service import PER_PAGE, breaker, search_guides
+from search.views import SHARED_DEGRADED_RESULTS_SECONDS
 from tests.conftest import DATA_DIR
 from tests.search.conftest import BACKENDS, backend_name
 
@@ -298,6 +301,10 @@ def test_falls_back_to_the_database_when_elasticsearch_stops(search_settings, cl
     assert not before["degraded"]
     node.stop(keep_data=True)
     try:
+        # A question asked before is answered from its shared copy, without a search.
+        shared = client.get("/api/v1/search/", {"q": "营业执照注销"})
+        assert shared.status_code == 200 and shared.json() == before
+        cache.clear()  # as when the shared copies have expired
         with caplog.at_level(logging.WARNING, logger="search.service"):
             response = client.get("/api/v1/search/", {"q": "营业执照注销"})
             page = client.get("/search/", {"q": "营业执照注销"})
@@ -306,9 +313,12 @@ def test_falls_back_to_the_database_when_elasticsearch_stops(search_settings, cl
         assert after["degraded"] and after["results"]
         assert after["results"][0]["code"] in {result["code"] for result in before["results"]}
         assert any("answering from 'database'" in record.getMessage() for record in caplog.records)
+        # The fallback's answers are shared only briefly.
+        assert getattr(response, SHAREABLE_ATTRIBUTE) == getattr(page, SHAREABLE_ATTRIBUTE) == SHARED_DEGRADED_RESULTS_SECONDS
     finally:
         node.start()
     breaker.reset()
+    cache.clear()  # the degraded copies' few seconds, asserted above
     assert not client.get("/api/v1/search/", {"q": "营业执照注销"}).json()["degraded"]
 
 
