@@ -16,6 +16,24 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+def _postgresql_url(settings: dict, name: str) -> str:
+    credentials = quote(settings["USER"] or "", safe="") + (":" + quote(settings["PASSWORD"], safe="") if settings["PASSWORD"] else "")
+    # The test server's host is its socket directory: a path, percent-encoded in a URL.
+    host = quote(settings["HOST"] or "", safe="")
+    return f"postgres://{credentials}@{host}:{settings['PORT'] or ''}/{name}"
+
+
+def shared_database_url() -> str:
+    """The test database itself as a DATABASE_URL, for another process of the portal to work on
+    what this test committed (PostgreSQL only: the SQLite pass's database is in this process's
+    memory)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.fail(f"another process cannot open the {connection.vendor} test database")
+    return _postgresql_url(connection.settings_dict, connection.settings_dict["NAME"])
+
+
 @contextmanager
 def empty_database(directory: Path) -> Iterator[str]:
     """The URL of a new database (no tables yet) on the same kind of server as the test
@@ -36,10 +54,7 @@ def empty_database(directory: Path) -> Iterator[str]:
     with psycopg.connect(dbname="postgres", autocommit=True, **{k: v for k, v in server.items() if v}) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
         try:
-            credentials = quote(server["user"] or "", safe="") + (":" + quote(server["password"], safe="") if server["password"] else "")
-            # The test server's host is its socket directory: a path, percent-encoded in a URL.
-            host = quote(server["host"] or "", safe="")
-            yield f"postgres://{credentials}@{host}:{server['port'] or ''}/{name}"
+            yield _postgresql_url(settings, name)
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
