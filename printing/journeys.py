@@ -1,8 +1,9 @@
 """The printable journey sheet (一件事办事清单): the steps and the one merged checklist, from the
 same JourneyView as the journey page, set with the guide sheets' stylesheet, fonts and
-restricted fetcher. Journeys are few and their sheets small, so a sheet is rendered on request
-and kept in the cache under the merged fingerprint (which names every member's checklist and the
-answers) and the journey's published revision."""
+restricted fetcher. Journeys are few and their sheets small, so a sheet is rendered when first
+asked for (in the background, printing.pending, like a guide sheet nobody pre-rendered) and kept
+in the cache under the merged fingerprint (which names every member's checklist and the answers)
+and the journey's published revision."""
 
 from __future__ import annotations
 
@@ -67,6 +68,10 @@ def journey_sheet_html(
         return render_to_string(TEMPLATE, context)
 
 
+def journey_pdf_key(view: JourneyView, *, revision: Any, language: str = settings.LANGUAGE_CODE) -> str:
+    return f"journeys:pdf:{revision}:{view.merged.fingerprint}:{template_digest()}:{language}"
+
+
 def render_journey_pdf(
     view: JourneyView,
     *,
@@ -75,7 +80,7 @@ def render_journey_pdf(
     printed_at: datetime | None = None,
     language: str = settings.LANGUAGE_CODE,
 ) -> bytes:
-    key = f"journeys:pdf:{revision}:{view.merged.fingerprint}:{template_digest()}:{language}"
+    key = journey_pdf_key(view, revision=revision, language=language)
     pdf = cache.get(key)
     if pdf is None:
         check_environment()

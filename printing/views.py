@@ -76,9 +76,10 @@ def pending_response(page, request=None) -> HttpResponse:
     """202: the sheet is being rendered. The page asks again by itself (a meta refresh, no
     script), and says where the same content is readable meanwhile."""
     body = format_html(
-        '<!DOCTYPE html><html lang="zh-CN"><meta charset="utf-8">'
+        '<!DOCTYPE html><html lang="{lang}"><meta charset="utf-8">'
         '<meta http-equiv="refresh" content="{seconds}"><title>{title}</title>'
         "<h1>{title}</h1><p>{message}</p><p><a href=\"{url}\">{link}</a></p></html>",
+        lang=languages.bcp47(languages.current()),
         seconds=PENDING_RETRY_SECONDS,
         title=_("正在生成打印版，请稍候"),
         message=_("打印版正在生成，本页会在几秒后自动刷新。办事指南的网页版内容完整、随时可用。"),
@@ -216,19 +217,24 @@ def journey_pdf(request, slug: str):
     """/j/<slug>/pdf/: the journey sheet, answers to the shared questions as query parameters."""
     from journeys.models import JourneyPage
     from journeys.records import build_journey_view
-    from printing.journeys import render_journey_pdf
+    from printing.journeys import journey_pdf_key, render_journey_pdf
 
     page = JourneyPage.objects.live().filter(slug=slug).first()
     if page is None:
         raise Http404("No published journey with this slug")
     view = build_journey_view(page, request.GET)
+    language, revision, base_url = languages.current(), page.live_revision_id, public_base_url()
     try:
-        content = render_journey_pdf(
-            view, base_url=public_base_url(), revision=page.live_revision_id, language=languages.current()
+        # Rendered by a thread of this process like a guide sheet; the reader waits a few seconds at most.
+        content = render_for_reader(
+            journey_pdf_key(view, revision=revision, language=language),
+            lambda: render_journey_pdf(view, base_url=base_url, revision=revision, language=language),
         )
     except Exception:  # a broken font or WeasyPrint failure: the web page stays available
         logger.exception("journey sheet %s failed", slug)
         return unavailable_response(page, request)
+    if content is None:
+        return pending_response(page, request)
     response = pdf_response(content, f"{slug}.pdf")
     patch_cache_control(response, no_cache=True)
     return response
