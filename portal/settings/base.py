@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from portal.release import release_digest
 from portal.transactions import sqlite_options
 from search.es_config import elasticsearch_backend
 
@@ -398,6 +399,9 @@ else:
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
         "LOCATION": str(VAR_DIR / "cache" / "versions"),
     }
+# What the default cache keeps was made by this release's code: a new release starts afresh
+# (portal.release), also in a shared cache that outlives the deployment.
+CACHES["default"]["KEY_PREFIX"] = release_digest(BASE_DIR)
 
 
 LOGGING = {
