@@ -624,9 +624,17 @@ _renders_here = False
 
 def render_in_this_process() -> None:
     """Render every sheet of this process inline, under a SIGALRM time limit. For a process of
-    its own whose main thread renders (render_pdfs' pool workers), never for a web server."""
+    its own whose main thread renders (render_pdfs' pool workers), never for a web server.
+
+    The collector is handled as in a render worker (_render_loop): off, with what the process
+    holds at this point frozen, and a pass after each sheet (_render_with_alarm) over what the
+    process made since. With automatic collection on, the pass set off as a layout ended walked
+    all of its young objects, and the pass after the sheet the whole heap of Django, Wagtail and
+    WeasyPrint: with both, a sheet took 1.4× the CPU time (benchmarks/pdf.py, pre-rendering)."""
     global _renders_here
     _renders_here = True
+    gc.disable()
+    gc.freeze()
 
 
 def _render_with_alarm(record: dict[str, Any], kwargs: dict[str, Any], timeout: float) -> bytes:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import io
+import weakref
 
 import pytest
 from django.core.files.storage import default_storage
@@ -137,11 +139,31 @@ def test_render_pdfs_workers_render_in_their_own_process(publish_guide, monkeypa
 
     monkeypatch.setattr(printing.render, "_renders_here", False)
     record = serialize_guide(publish_guide())
-    render_in_this_process()
-    before = set(multiprocessing.active_children())
-    pdf = render_guide_pdf_limited(record, kind="citizen", base_url="https://guide.example.gov.cn")
-    assert pdf.startswith(b"%PDF-")
-    assert set(multiprocessing.active_children()) == before, "a render worker was started"
-    # The time limit holds inline too.
-    with pytest.raises(RenderTimeout):
-        render_guide_pdf_limited(record, timeout=0.01, kind="citizen", base_url="https://guide.example.gov.cn")
+    collecting = gc.isenabled()
+    try:
+        render_in_this_process()
+        # The collector is off and what the process held is frozen, out of its passes.
+        assert not gc.isenabled()
+        assert gc.get_freeze_count() > 0
+        before = set(multiprocessing.active_children())
+        # Cyclic garbage made between sheets is collected after the next sheet, without
+        # automatic collection.
+        garbage = Cycle()
+        garbage.self = garbage
+        collected = weakref.ref(garbage)
+        del garbage
+        pdf = render_guide_pdf_limited(record, kind="citizen", base_url="https://guide.example.gov.cn")
+        assert pdf.startswith(b"%PDF-")
+        assert set(multiprocessing.active_children()) == before, "a render worker was started"
+        assert collected() is None, "the cycle made before the sheet outlived it"
+        # The time limit holds inline too.
+        with pytest.raises(RenderTimeout):
+            render_guide_pdf_limited(record, timeout=0.01, kind="citizen", base_url="https://guide.example.gov.cn")
+    finally:
+        gc.unfreeze()
+        if collecting:
+            gc.enable()
+
+
+class Cycle:
+    """An object that can refer to itself (a reference cycle) and be watched by a weakref."""

@@ -7,6 +7,7 @@ which renders the sheets itself.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -38,6 +39,11 @@ def prerender_one(page_id: int) -> dict:
         return prerender(page).as_dict()
     except Exception as error:  # noqa: BLE001 - reported per guide, the batch goes on
         return {"page_id": page_id, "code": str(page_id), "failed": [f"{type(error).__name__}: {error}"]}
+    finally:
+        if not gc.isenabled():
+            # A pool worker runs without automatic collection (render_in_this_process): the
+            # cycles of a guide whose sheets were all stored already go here.
+            gc.collect()
 
 
 class Command(BaseCommand):
