@@ -16,9 +16,19 @@ def write_jsonl(stream) -> int:
     return lines
 
 
+def write_xlsx(stream) -> int:
+    """The guides of the catalogue as an Excel workbook (guides.excel): every guide's latest
+    revision, in tree order. The rest of a catalogue (departments, halls, history …) is JSON
+    Lines only."""
+    from guides.excel import export_records, write_workbook
+    from guides.models import GuidePage
+
+    return write_workbook(export_records(GuidePage.objects.order_by("path")), stream)
+
+
 # One writer per file format; each writes the whole catalogue to a binary stream and returns the
 # number of records written.
-FORMATS = {"jsonl": write_jsonl}
+FORMATS = {"jsonl": write_jsonl, "xlsx": write_xlsx}
 
 
 class Command(BaseCommand):
@@ -29,9 +39,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", nargs="?", default="-", help="输出文件；省略或为 - 时写到标准输出")
-        parser.add_argument("--format", choices=sorted(FORMATS), default="jsonl", help="文件格式（默认 jsonl：每行一个 JSON 对象）")
+        parser.add_argument(
+            "--format", choices=sorted(FORMATS),
+            help="文件格式：jsonl（每行一个 JSON 对象，默认）或 xlsx（Excel 工作簿，只含办事指南；文件名以 .xlsx 结尾时默认）",
+        )
 
-    def handle(self, *args, path: str, format: str, **options):
+    def handle(self, *args, path: str, format: str | None, **options):
+        format = format or ("xlsx" if path.lower().endswith(".xlsx") else "jsonl")
         write = FORMATS[format]
         if path == "-":
             with catalogue_snapshot():

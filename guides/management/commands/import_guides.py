@@ -14,7 +14,8 @@ def read_jsonl(path: str) -> list[bytes]:
     return data.split(b"\n")
 
 
-# One reader per file format; each returns the lines of the import format.
+# One reader per file format; each returns the lines of the import format. (An Excel workbook,
+# --format xlsx, is read by guides.excel, whose errors name sheets, rows and columns.)
 FORMATS = {"jsonl": read_jsonl}
 
 OUTCOMES = {"created": "新建", "updated": "更新", "unchanged": "未变"}
@@ -39,17 +40,41 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path", help="JSON Lines 文件，每行一个指南或目录记录；为 - 时从标准输入读取")
-        parser.add_argument("--format", choices=sorted(FORMATS), default="jsonl", help="文件格式（默认 jsonl）")
+        parser.add_argument(
+            "--format", choices=[*sorted(FORMATS), "xlsx"], help="文件格式：jsonl（默认）或 xlsx（Excel 工作簿；文件名以 .xlsx 结尾时默认）"
+        )
         parser.add_argument("--publish", action="store_true", help="导入后直接发布（带发布状态的目录记录按文件中的状态恢复）")
         parser.add_argument("--no-progress", action="store_true", help="不显示进度条")
 
-    def handle(self, *args, path: str, format: str, publish: bool, no_progress: bool, **options):
+    def handle(self, *args, path: str, format: str | None, publish: bool, no_progress: bool, **options):
+        format = format or ("xlsx" if path.lower().endswith(".xlsx") else "jsonl")
+        if format == "xlsx":
+            report = self._import_workbook(path, publish)
+        else:
+            report = self._import_lines(path, format, publish, no_progress, options["verbosity"])
+        self._print_report(report)
+
+    def _import_workbook(self, path: str, publish: bool):
+        from guides.excel import WorkbookFailed, import_workbook
+
+        try:
+            data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        except OSError as error:
+            raise CommandError(f"无法读取 {path}：{error}") from error
+        try:
+            return import_workbook(data, publish=publish)
+        except WorkbookFailed as failure:
+            for error in failure.errors:
+                self.stderr.write(str(error))
+            raise CommandError(f"导入失败：{len(failure.errors)} 处错误，未写入任何内容") from failure
+
+    def _import_lines(self, path: str, format: str, publish: bool, no_progress: bool, verbosity: int):
         try:
             lines = FORMATS[format](path)
         except OSError as error:
             raise CommandError(f"无法读取 {path}：{error}") from error
         total = sum(1 for line in lines if line.strip())
-        with tqdm(total=total, unit="条", disable=no_progress or options["verbosity"] == 0, file=self.stderr) as bar:
+        with tqdm(total=total, unit="条", disable=no_progress or verbosity == 0, file=self.stderr) as bar:
             try:
                 report = import_guides(lines, publish=publish, progress=bar.update)
             except ImportFailed as failure:
@@ -57,6 +82,9 @@ class Command(BaseCommand):
                 for error in failure.errors:
                     self.stderr.write(str(error))
                 raise CommandError(f"导入失败：{len(failure.errors)} 处错误，未写入任何内容") from failure
+        return report
+
+    def _print_report(self, report):
         self.stdout.write(
             self.style.SUCCESS(
                 f"办事指南：新建 {len(report.created)}，更新 {len(report.updated)}，"
