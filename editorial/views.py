@@ -1,5 +1,6 @@
 """The editorial screens of the admin: the reviewers' queue, the review of one submission (the
-checklist diff beside Wagtail's field diff) and the administrators' role screen."""
+checklist diff beside Wagtail's field diff), the administrators' role screen and the editors'
+Excel upload."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import TemplateView
+from django.views.generic import TemplateView, View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.admin.widgets import AdminDateInput
 
 from editorial.models import CENTRE_ROLES, DEPARTMENT_ROLES, EditorialGroup, Role
 from editorial.review import change_contributors, review_queue
@@ -23,6 +27,7 @@ from editorial.roles import (
     role_holders,
     roles_of,
 )
+from editorial.uploads import upload_workbook
 from guides.changes import describe_diff
 from guides.checklists import checklist_change
 from guides.models import Department, GuidePage, RevisionChangeNote
@@ -158,3 +163,88 @@ class RolesView(WagtailAdminTemplateMixin, TemplateView):
             group = grant_department_role(user, department, role, by=request.user)
         messages.success(request, _("已授予 %(user)s 角色：%(group)s") % {"user": user, "group": group.name})
         return redirect("editorial_roles")
+
+
+class UploadForm(forms.Form):
+    workbook = forms.FileField(
+        label=gettext_lazy("Excel 工作簿（.xlsx）"),
+        help_text=gettext_lazy("格式与“下载本部门指南”的工作簿相同；只能包含您可编辑部门的办事指南。"),
+    )
+    effective_date = forms.DateField(
+        label=gettext_lazy("生效日期"), required=False, widget=AdminDateInput,
+        help_text=gettext_lazy("受理清单有变化的指南必须填写（可填今天），审核通过后于当日生效。"),
+    )
+
+    def clean_workbook(self):
+        from guides.excel import MAX_FILE_BYTES
+
+        upload = self.cleaned_data["workbook"]
+        if upload.size > MAX_FILE_BYTES:
+            raise forms.ValidationError(
+                _("文件过大（%(size)s MB），上限为 %(limit)s MB")
+                % {"size": round(upload.size / 1024 / 1024, 1), "limit": MAX_FILE_BYTES // 1024 // 1024}
+            )
+        return upload
+
+    def clean_effective_date(self):
+        day = self.cleaned_data.get("effective_date")
+        if day is not None and day < timezone.localdate():
+            raise forms.ValidationError(_("生效日期不能早于今天"))
+        return day
+
+
+class EditorsOnlyMixin:
+    """For users who edit guides of some department (editors, approvers, the centre, admins)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not roles_of(request.user).has_any_role:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class UploadView(EditorsOnlyMixin, WagtailAdminTemplateMixin, TemplateView):
+    """导入 Excel: a workbook of guides, each new or changed one saved as a draft and submitted
+    for review (editorial.uploads); the report lists what was submitted and what was unchanged,
+    or every problem by sheet, row and column (then nothing is saved)."""
+
+    template_name = "editorial/upload.html"
+    page_title = gettext_lazy("导入 Excel")
+    header_icon = "upload"
+
+    def get_context_data(self, form=None, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["form"] = form or UploadForm()
+        return context
+
+    def post(self, request, *args, **kwargs):
+        from guides.excel import WorkbookFailed
+
+        form = UploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        try:
+            report = upload_workbook(
+                form.cleaned_data["workbook"].read(), request.user, effective_date=form.cleaned_data["effective_date"]
+            )
+        except WorkbookFailed as failure:
+            return self.render_to_response(self.get_context_data(form=form, errors=failure.errors))
+        return self.render_to_response(self.get_context_data(report=report))
+
+
+class DownloadView(EditorsOnlyMixin, View):
+    """The guides of the departments the user edits, as a workbook to edit and upload again
+    (every guide's latest revision, as ``export_guides --format xlsx`` writes them)."""
+
+    def get(self, request):
+        import io
+
+        from guides.excel import XLSX_CONTENT_TYPE, export_records, write_workbook
+
+        departments = roles_of(request.user).editable_departments()
+        pages = GuidePage.objects.filter(department__in=departments).order_by("path")
+        stream = io.BytesIO()
+        write_workbook(export_records(pages), stream)
+        response = HttpResponse(stream.getvalue(), content_type=XLSX_CONTENT_TYPE)
+        name = f"guides-{timezone.localdate():%Y%m%d}.xlsx"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response

@@ -8,7 +8,7 @@ from wagtail.admin.menu import MenuItem
 
 from editorial.roles import roles_of
 from editorial.signals import mark_reviewed
-from editorial.views import ReviewQueueView, ReviewView, RolesView
+from editorial.views import DownloadView, ReviewQueueView, ReviewView, RolesView, UploadView
 
 
 @hooks.register("register_admin_urls")
@@ -17,6 +17,8 @@ def register_editorial_urls():
         path("editorial/queue/", ReviewQueueView.as_view(), name="editorial_queue"),
         path("editorial/review/<int:page_id>/", ReviewView.as_view(), name="editorial_review"),
         path("editorial/roles/", RolesView.as_view(), name="editorial_roles"),
+        path("editorial/excel/", UploadView.as_view(), name="editorial_upload"),
+        path("editorial/excel/guides.xlsx", DownloadView.as_view(), name="editorial_download"),
     ]
 
 
@@ -24,6 +26,11 @@ class ReviewQueueMenuItem(MenuItem):
     def is_shown(self, request):
         roles = roles_of(request.user)
         return roles.covers_every_department or bool(roles.approver_of)
+
+
+class EditorMenuItem(MenuItem):
+    def is_shown(self, request):
+        return roles_of(request.user).has_any_role
 
 
 class AdministratorMenuItem(MenuItem):
@@ -35,6 +42,13 @@ class AdministratorMenuItem(MenuItem):
 def register_review_queue_menu_item():
     return ReviewQueueMenuItem(
         gettext_lazy("审核队列"), reverse("editorial_queue"), icon_name="tasks", order=150, name="editorial-queue"
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def register_upload_menu_item():
+    return EditorMenuItem(
+        gettext_lazy("导入 Excel"), reverse("editorial_upload"), icon_name="upload", order=160, name="editorial-upload"
     )
 
 
