@@ -617,8 +617,7 @@ def read_workbook(data: bytes) -> Workbook:
         workbook.structural = True
         return workbook
     try:
-        with override("zh-hans"):
-            _read(book, workbook)
+        _read(book, workbook)
     finally:
         book.close()
     return workbook
