@@ -3,9 +3,11 @@
 A workbook holds the guide *records* of guides.serializers (what the JSON Lines export writes and
 guides.importer reads), spread over sheets: one row per guide in 办事指南, and one row per
 material, step, situation question, legal basis, fee item and FAQ in their own sheets, each
-naming its guide by 实施编码 and kept in row order. ``COLUMNS`` is the one table that says which
-record key each column holds, under which Chinese header, as what kind of cell and with which
-choices (offered as a drop-down list in the sheet).
+naming its guide by 实施编码 and kept in row order. The sheets' ``columns`` (GUIDE_SHEET,
+MATERIAL_SHEET …) are the one table that says which record key each column holds, under which
+Chinese header, as what kind of cell and with which choices (offered as a drop-down list in the
+sheet). A new field of the record is one more ``column(...)`` there: a record key the workbook
+lacks would be imported as the importer's default.
 
 Reading a workbook turns its rows back into records and hands them to the JSON Lines import as
 lines, so that the validation, the all-or-nothing transaction, the idempotence and the report are
