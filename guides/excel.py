@@ -447,6 +447,8 @@ def _convert(column: Column, value: Any, choices: Sequence[str] | None) -> Any:
         if not isinstance(value, int) or isinstance(value, bool):
             raise UnreadableCell(_("应为整数"))
         return value
+    if column.kind == BOOLEAN and isinstance(value, bool):  # TRUE / FALSE typed into the cell
+        return value
     text = _text(value).strip()
     if column.kind == BOOLEAN:
         if text not in (YES, NO):
@@ -477,6 +479,7 @@ class Workbook:
         self.guides: list[GuideRows] = []
         self.errors: list[CellError] = []
         self.structural = False  # a sheet or a header is missing: nothing can be imported
+        self._by_code: dict[str, GuideRows] = {}
 
     def error(self, sheet: str | None, row: int | None, column: str | None, message: str) -> None:
         self.errors.append(CellError(sheet or "", row or 0, column or "", message))
@@ -487,8 +490,13 @@ class Workbook:
         import skips."""
         return ["" if guide.bad else json.dumps(guide.record, ensure_ascii=False) for guide in self.guides]
 
+    def add(self, guide: GuideRows) -> None:
+        self.guides.append(guide)
+        self._by_code.setdefault(guide.record.get("code"), guide)
+
     def by_code(self, code: str) -> GuideRows | None:
-        return next((guide for guide in self.guides if guide.record.get("code") == code), None)
+        """The first guide of the workbook with ``code``."""
+        return self._by_code.get(code)
 
     # The importer's messages, back to cells.
 
@@ -670,7 +678,6 @@ def _header(sheet: Sheet, cells, workbook: Workbook) -> dict[int, Column | None]
 
 
 def _read_rows(sheet: Sheet, columns: dict[int, Column | None], rows, workbook: Workbook) -> None:
-    codes = {guide.record.get("code"): guide for guide in workbook.guides}
     choices = {
         column.key: column.choices() if column.choices and column.closed else None
         for column in sheet.columns
@@ -716,9 +723,8 @@ def _read_rows(sheet: Sheet, columns: dict[int, Column | None], rows, workbook: 
                 record[key] = None
         if sheet is GUIDE_SHEET:
             _guide_row(record, row_number, bad, workbook)
-            codes = {guide.record.get("code"): guide for guide in workbook.guides}
             continue
-        guide = codes.get(code)
+        guide = workbook.by_code(code) if code else None
         if guide is None:
             if code is not None or not bad:
                 message = (
@@ -727,8 +733,6 @@ def _read_rows(sheet: Sheet, columns: dict[int, Column | None], rows, workbook: 
                 )
                 workbook.error(sheet.title, row_number, CODE_HEADER, message)
             continue
-        if record.get("limit") == {"value": None, "unit": ""}:
-            record["limit"] = None
         _get(guide.record, sheet.relation.split(".")).append(record)
         guide.rows.setdefault(sheet.title, []).append(row_number)
         guide.bad = guide.bad or bad
@@ -744,10 +748,15 @@ def _guide_row(record: dict[str, Any], row: int, bad: bool, workbook: Workbook) 
         ]
     if not record.get("change_note"):
         record.pop("change_note", None)
+    first = workbook.by_code(record.get("code")) if record.get("code") else None
+    if first is not None:
+        workbook.error(GUIDE_SHEET.title, row, CODE_HEADER, _("实施编码“%(code)s”与第 %(row)s 行重复") % {
+            "code": record["code"], "row": first.row})
+        bad = True
     for sheet in ROW_SHEETS:
         _put(record, sheet.relation.split("."), [])
     record.setdefault("fee", {}).setdefault("charged", False)
-    workbook.guides.append(GuideRows(record, row, bad=bad))
+    workbook.add(GuideRows(record, row, bad=bad))
 
 
 # --- importing -------------------------------------------------------------------------------------

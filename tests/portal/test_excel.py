@@ -251,3 +251,31 @@ def test_command_reports_cells_and_fails(one_guide, db, tmp_path):
     with pytest.raises(CommandError, match="未写入任何内容"):
         call_command("import_guides", str(path), stderr=err)
     assert "工作表“申请材料”第 2 行“实施编码”列" in err.getvalue()
+
+
+def test_a_guide_twice(one_guide, db):
+    before = state()
+
+    def twice(workbook):
+        sheet = workbook[GUIDE_SHEET.title]
+        sheet.append([cell.value for cell in sheet[2]])
+        sheet.cell(row=3, column=header_position(sheet, "事项简介"), value="简介")  # (no formula)
+
+    errors = failure(edited(workbook_bytes(), twice))
+    assert [(e.sheet, e.row, e.column) for e in errors] == [("办事指南", 3, CODE_HEADER)]
+    assert "与第 2 行重复" in errors[0].message
+    assert state() == before
+
+
+def test_excel_booleans_and_numbers_typed_as_such_are_read(one_guide, db):
+    def typed(workbook):
+        sheet = workbook[GUIDE_SHEET.title]
+        sheet.cell(row=2, column=header_position(sheet, "可网上办理"), value=False)
+        sheet.cell(row=2, column=header_position(sheet, "监督投诉电话"), value=12345)
+        sheet.cell(row=2, column=header_position(sheet, "法定办结时限"), value="20")
+
+    report = import_workbook(edited(workbook_bytes(), typed))
+    assert report.updated == [one_guide.code]
+    record = latest_records()[one_guide.code]
+    assert record["online"] is False and record["complaint_phone"] == "12345"
+    assert record["legal_limit"] == {"value": 20, "unit": "工作日"}
