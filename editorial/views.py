@@ -167,7 +167,7 @@ class RolesView(WagtailAdminTemplateMixin, TemplateView):
 
 class UploadForm(forms.Form):
     workbook = forms.FileField(
-        label=gettext_lazy("Excel 工作簿（.xlsx）"),
+        label=gettext_lazy("Excel 工作簿（XLSX）"),
         help_text=gettext_lazy("格式与“下载本部门指南”的工作簿相同；只能包含您可编辑部门的办事指南。"),
     )
     effective_date = forms.DateField(

@@ -615,7 +615,7 @@ def _open(data: bytes, workbook: Workbook):
                 return None
         return load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception:  # noqa: BLE001 - whatever a broken or foreign file raises inside openpyxl
-        workbook.error(None, None, None, _("不是 Excel 工作簿（.xlsx），或文件已损坏"))
+        workbook.error(None, None, None, _("不是 Excel 工作簿（XLSX），或文件已损坏"))
         return None
 
 

@@ -13,7 +13,7 @@ NAME_LISTS = ("current_time_zone", "preferred_language")
 LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z'’]*(?:[ \-][A-Za-z][A-Za-z'’]*)*")
 # Latin text that is right in a Chinese interface: product names, formats and abbreviations.
 ALLOWED = {
-    "Wagtail", "PDF", "API", "JSON", "URL", "Atom", "CPSV-AP", "HTTP", "HTTPS", "WeChat", "SEO", "CSV", "XLSX",
+    "Wagtail", "PDF", "API", "JSON", "URL", "Atom", "CPSV-AP", "HTTP", "HTTPS", "WeChat", "SEO", "CSV", "XLSX", "Excel",
     "ID", "JavaScript", "Elasticsearch", "SQLite", "PostgreSQL", "v",
 }
 # Removed before looking: addresses, e-mail, codes, fingerprints, model labels (app.model), numbers.

@@ -60,6 +60,7 @@ def screens(role: str) -> list[str]:
         f"/admin/pages/{page.pk}/revisions/compare/earliest...{revision.pk}/",
         f"/admin/pages/add/guides/guidepage/{folder.pk}/", "/admin/pages/usage/guides/guidepage/",
         "/admin/documents/", "/admin/reports/site-history/", "/admin/reports/aging-pages/", "/admin/account/",
+        "/admin/editorial/excel/",
     ]
     if role == "editor":
         return common

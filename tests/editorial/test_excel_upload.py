@@ -197,5 +197,19 @@ def test_the_centre_uploads_for_any_department(guides, accounts):
 def test_a_file_that_is_not_a_workbook(guides, accounts):
     before = written()
     html = upload(client_for(accounts["editor"]), b"not a workbook", today()).content.decode()
-    assert "不是 Excel 工作簿（.xlsx），或文件已损坏" in html
+    assert "不是 Excel 工作簿（XLSX），或文件已损坏" in html
     assert written() == before
+
+
+def test_the_upload_reads_in_english_for_an_editor_who_chose_english(guides, accounts):
+    from wagtail.users.models import UserProfile
+
+    profile = UserProfile.get_for_user(accounts["editor"])
+    profile.preferred_language = "en"
+    profile.save()
+    editor = client_for(accounts["editor"])
+    html = editor.get(UPLOAD).content.decode()
+    assert "Import Excel" in html and "Upload and submit for review" in html and "Effective date" in html
+    html = upload(editor, edited(workbook_of(OWN), change_copies(OWN, 2, note=None)), today()).content.decode()
+    assert "1 error, nothing was imported" in html
+    assert "The checklist has changed: please write a change note" in html or "受理清单有变化，请填写变更说明" in html

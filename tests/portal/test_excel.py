@@ -129,7 +129,7 @@ def test_not_a_workbook(one_guide, db):
     before = state()
     for data in (b"code,name\nA,B\n", b"PK\x03\x04 broken", b""):
         errors = failure(data)
-        assert [str(error) for error in errors] == ["工作簿：不是 Excel 工作簿（.xlsx），或文件已损坏"]
+        assert [str(error) for error in errors] == ["工作簿：不是 Excel 工作簿（XLSX），或文件已损坏"]
     assert state() == before
 
 
