@@ -212,4 +212,4 @@ def test_the_upload_reads_in_english_for_an_editor_who_chose_english(guides, acc
     assert "Import Excel" in html and "Upload and submit for review" in html and "Effective date" in html
     html = upload(editor, edited(workbook_of(OWN), change_copies(OWN, 2, note=None)), today()).content.decode()
     assert "1 error, nothing was imported" in html
-    assert "(T-JY-0001) The checklist has changed: please write a change note" in html
+    assert "The checklist has changed: please write a change note" in html
