@@ -37,7 +37,6 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache as shared_cache
 from django.core.cache import caches
-from django.core.exceptions import ImproperlyConfigured
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Q
 from django.http import HttpResponse, HttpResponseNotModified, StreamingHttpResponse
@@ -55,7 +54,7 @@ from guides.domain.checklist import diff_checklists, short_fingerprint
 from guides.domain.situations import Situation, describe_answers, select_materials
 from guides.serializers import iter_encoded_records, live_record, reference_version
 from portal.public_urls import public_url
-from portal.security import client_ip, count_request
+from portal.security import client_ip, count_request, parse_rate_limit
 from search.documents import MODEL_FIELDS
 
 DEFAULT_LIMIT = 50
@@ -112,21 +111,8 @@ def json_response(data, *, last_modified: dt.datetime | None = None) -> HttpResp
 
 
 def _rate_limit() -> tuple[int, int] | None:
-    """(requests, seconds) from FEED_RATE_LIMIT: ``"120/minute"``, ``"10/second"``, ``"1000/hour"``,
-    an int (per minute), a (requests, seconds) pair, or None to disable."""
-    value = getattr(settings, "FEED_RATE_LIMIT", "120/minute")
-    if not value or str(value).strip() == "0":
-        return None
-    if isinstance(value, int):
-        return value, 60
-    if isinstance(value, tuple | list):
-        return int(value[0]), int(value[1])
-    count, _, unit = str(value).partition("/")
-    units = {"second": 1, "s": 1, "minute": 60, "min": 60, "m": 60, "hour": 3600, "h": 3600}
-    try:
-        return int(count), units[unit.strip() or "minute"]
-    except (KeyError, ValueError) as error:
-        raise ImproperlyConfigured(f"FEED_RATE_LIMIT={value!r}: expected e.g. '120/minute'") from error
+    """(requests, seconds) from FEED_RATE_LIMIT (portal.security.parse_rate_limit), None to disable."""
+    return parse_rate_limit(getattr(settings, "FEED_RATE_LIMIT", "120/minute"), "FEED_RATE_LIMIT")
 
 
 def check_rate_limit(request) -> tuple[HttpResponse | None, dict[str, str]]:

@@ -796,6 +796,7 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
     def serve(self, request, *args, **kwargs):
         """Mark the response as shareable (portal.middleware caches it) for as long as the hall's
         open/closed state it shows stays true, unless the page is restricted to some readers."""
+        from feedback.views import feedback_state, no_store
         from guides.presentation import shared_page_lifetime
 
         response = super().serve(request, *args, **kwargs)
@@ -803,6 +804,8 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
         if lifetime and not self.get_view_restrictions().exists():
             response.render()
             setattr(response, SHAREABLE_ATTRIBUTE, lifetime)
+        if feedback_state(request):
+            no_store(response)
         return response
 
 

@@ -305,6 +305,9 @@ def government_service_jsonld(record: dict[str, Any], url: str, fingerprint: str
 
 
 def guide_page_context(page, request) -> dict[str, Any]:
+    from feedback.models import Channel
+    from feedback.views import feedback_context
+
     record = serialize_guide(page) if getattr(request, "is_preview", False) else live_record(page)
     view = build_guide_view(record, request.GET)
     url = page.full_url or page.url or ""
@@ -327,6 +330,8 @@ def guide_page_context(page, request) -> dict[str, Any]:
         "share_title": record["name"],
         "share_image": public_url(reverse("guide-share-image", args=[record["code"]])),
         "journeys": journeys_of_guide(record["code"]),
+        # "这条指南有用吗？" and "报告错误" (feedback.views)
+        "feedback": feedback_context(request, record["code"], Channel.WEB),
     }
 
 
@@ -337,8 +342,13 @@ MAX_PAGE_CACHE_SECONDS = 60 * 60
 
 def shared_page_lifetime(page, request) -> int | None:
     """How long a rendered guide page stays true for every reader: until the hall opens or
-    closes next, an hour at most; None for previews and non-GET requests."""
+    closes next, an hour at most; None for previews, non-GET requests and the page that
+    thanks one reader for their feedback."""
+    from feedback.views import feedback_state
+
     if request.method != "GET" or getattr(request, "is_preview", False) or not page.live:
+        return None
+    if feedback_state(request):  # the thank-you of one reader
         return None
     return until_hall_changes(schedule_from_record(live_record(page)["hall"]))
 

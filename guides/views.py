@@ -8,6 +8,7 @@ from wagtail.admin.viewsets.base import ViewSetGroup
 from wagtail.admin.viewsets.pages import PageListingViewSet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
+from feedback.models import usefulness_ratio, with_usefulness
 from guides.choices import Section, WindowRole
 from guides.models import Department, GuidePage, LifeEvent, ServiceHall, ServiceWindow
 
@@ -117,7 +118,16 @@ class GuideFilterSet(PageFilterSet):
 
 class GuideIndexView(IndexView):
     def get_base_queryset(self):
-        return super().get_base_queryset().select_related("department")
+        # The citizens' votes in the same query (two subqueries), for the usefulness column.
+        return with_usefulness(super().get_base_queryset().select_related("department"))
+
+
+def usefulness_text(guide) -> str:
+    """"83%（12）": the share of "useful" answers and how many answered; "—" without answers."""
+    ratio = usefulness_ratio(guide.useful_yes, guide.useful_no)
+    if ratio is None:
+        return "—"
+    return _("%(percent)d%%（%(votes)d）") % {"percent": round(ratio * 100), "votes": guide.useful_yes + guide.useful_no}
 
 
 class GuideListingViewSet(PageListingViewSet):
@@ -142,5 +152,6 @@ class GuideListingViewSet(PageListingViewSet):
         # (the lint status column of guides.domain.lint goes here)
         DateColumn("last_reviewed_at", label=_("最近审核"), sort_key="last_reviewed_at"),
         DateColumn("latest_revision_created_at", label=_("更新时间"), sort_key="latest_revision_created_at"),
+        Column("usefulness", label=_("有用率"), accessor=usefulness_text),
         PageStatusColumn("status", label=_("状态"), sort_key="live"),
     ]

@@ -23,6 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from feedback.models import Channel
+from feedback.views import feedback_context, feedback_state, no_store
 from guides.choices import SECTION_BY_SLUG, SECTION_SLUGS, Section
 from guides.domain.hours import sessions_text
 from guides.models import Department, GuidePage, LifeEvent, ServiceHall
@@ -356,6 +358,7 @@ def _guide_context(request, page: GuidePage) -> dict[str, Any]:
         + _query_string({**answers, **({BACK_PARAM: back} if back else {})}),
         phone_url=f"{base}/g/{page.code}/{query}",
         online_url=record["online_url"] if record["online"] else "",
+        feedback=feedback_context(request, page.code, Channel.KIOSK),
     )
 
 
@@ -369,6 +372,8 @@ def guide(request, code: str):
     lifetime = shared_page_lifetime(page, request)
     if lifetime and not page.get_view_restrictions().exists():
         setattr(response, SHAREABLE_ATTRIBUTE, lifetime)
+    if feedback_state(request):
+        no_store(response)
     return response
 
 

@@ -1,11 +1,13 @@
 """Security pieces shared by the portal's apps: the Content-Security-Policy middleware that gives
 the admin its own policy, the client address behind a reverse proxy, and a request counter that
-every process sees (the feed's rate limit)."""
+every process sees (the rate limits of the feed and of citizens' feedback)."""
 
 from __future__ import annotations
 
 import fcntl
 import ipaddress
+import math
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from csp.middleware import CSPMiddleware, PolicyParts
 from csp.utils import default_config
 from django.conf import settings
 from django.core.cache.backends.filebased import FileBasedCache
+from django.core.exceptions import ImproperlyConfigured
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
@@ -89,3 +92,34 @@ def count_request(cache, key: str, lifetime: int) -> int:
         except ValueError:  # expired between add() and incr()
             cache.set(key, 1, timeout=lifetime)
             return 1
+
+
+RATE_UNITS = {"second": 1, "s": 1, "minute": 60, "min": 60, "m": 60, "hour": 3600, "h": 3600}
+
+
+def parse_rate_limit(value, setting: str) -> tuple[int, int] | None:
+    """(requests, seconds) of a rate setting: ``"120/minute"``, ``"10/second"``, ``"1000/hour"``,
+    an int (per minute), a (requests, seconds) pair, or None / ``"0"`` for no limit."""
+    if not value or str(value).strip() == "0":
+        return None
+    if isinstance(value, int):
+        return value, 60
+    if isinstance(value, tuple | list):
+        return int(value[0]), int(value[1])
+    count, _, unit = str(value).partition("/")
+    try:
+        return int(count), RATE_UNITS[unit.strip() or "minute"]
+    except (KeyError, ValueError) as error:
+        raise ImproperlyConfigured(f"{setting}={value!r}: expected e.g. '120/minute'") from error
+
+
+def over_rate_limit(cache, scope: str, client: str, limit: tuple[int, int]) -> int | None:
+    """Count one request of ``client`` in ``scope`` in the current window of ``limit``; the
+    seconds to wait when it is over the limit, else None."""
+    allowed, period = limit
+    now = time.time()
+    window = int(now // period)
+    count = count_request(cache, f"{scope}:rate:{period}:{window}:{client}", period + 1)
+    if count <= allowed:
+        return None
+    return max(1, math.ceil((window + 1) * period - now))

@@ -50,6 +50,7 @@ LANGUAGE_PREFIXED = [
     path("mode/<slug:mode>/", set_reading_mode, name="reading-mode"),
     path("", include("printing.urls")),
     path("kiosk/", include("kiosk.urls")),
+    path("feedback/", include("feedback.urls")),
 ]
 
 if settings.DEBUG:

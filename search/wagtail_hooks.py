@@ -2,13 +2,25 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.snippets.models import register_snippet
-from wagtail.snippets.views.snippets import SnippetViewSet
+from wagtail.snippets.views.snippets import CreateView, SnippetViewSet
 
 from search.models import SearchClick, SearchQueryStat, Synonym
 
 
+class SynonymCreateView(CreateView):
+    """The new synonym's form with the citizens' phrase filled in from ``?phrases=`` (the
+    dashboard's "add synonym" beside a search that found nothing)."""
+
+    def get_initial(self):
+        initial = super().get_initial()
+        if phrases := self.request.GET.get("phrases", "").strip():
+            initial["phrases"] = phrases[: Synonym._meta.get_field("phrases").max_length]
+        return initial
+
+
 class SynonymViewSet(SnippetViewSet):
     model = Synonym
+    add_view_class = SynonymCreateView
     icon = "openquote"
     menu_label = _("同义词")
     list_display = ["phrases", "expansions", "enabled", "updated_at"]

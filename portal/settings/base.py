@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "kiosk",
     "feed",
     "editorial",
+    "feedback",
     "django_tasks_db",
     "csp",
     "axes",
@@ -271,6 +272,9 @@ AXES_VERBOSE = False
 FEED_CLIENT_IP_HEADER = os.environ.get("FEED_CLIENT_IP_HEADER", "") or None
 # Requests per client to /api/v1/: "120/minute", "10/second", "1000/hour"; "0" switches it off.
 FEED_RATE_LIMIT = os.environ.get("FEED_RATE_LIMIT", "120/minute")
+# Citizens' feedback posts (votes and error reports together) per client, counted in the same
+# shared cache; "0" switches it off. A hall's kiosks or Wi-Fi behind one address share it.
+FEEDBACK_RATE_LIMIT = os.environ.get("FEEDBACK_RATE_LIMIT", "20/minute")
 
 WAGTAIL_SITE_NAME = os.environ.get("PORTAL_SITE_NAME", "一窗办事指南")
 WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "") or PUBLIC_BASE_URL
