@@ -210,11 +210,12 @@ def test_the_kiosk_guide_offers_the_forms_and_comes_back_to_the_kiosk(client, gu
 
 
 def test_english_pages_post_and_come_back_in_english(client, guide):
-    html = client.get(f"/en{guide.url}").content.decode()
+    path = guide.url  # (the Chinese address: the test's language is Chinese until a request says otherwise)
+    html = client.get(f"/en{path}").content.decode()
     assert f'action="/en/feedback/{CODE}/useful/"' in html
     assert "Was this guide useful?" in html
     response = client.post(f"/en/feedback/{CODE}/useful/", {"answer": "yes"}, **ORIGIN)
-    assert response["Location"] == f"/en{guide.url}?feedback=thanks#feedback"
+    assert response["Location"] == f"/en{path}?feedback=thanks#feedback"
     bad = client.post(f"/en/feedback/{CODE}/report/", {"part": "materials", "message": "x"}, **ORIGIN)
     assert "Please write at least 5 characters" in bad.content.decode()
 

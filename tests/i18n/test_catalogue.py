@@ -22,7 +22,7 @@ CATALOGUE = ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po"
 COMPILED = CATALOGUE.with_suffix(".mo")
 # What makemessages reads: the apps, the themes and the sheets' templates (not the tests, the
 # benchmarks or anything installed).
-SOURCES = ("guides", "journeys", "kiosk", "search", "feed", "printing", "portal", "editorial", "themes", "print_templates")
+SOURCES = ("guides", "journeys", "kiosk", "search", "feed", "printing", "portal", "editorial", "feedback", "themes", "print_templates")
 IGNORED = ("migrations", "testing")
 
 
