@@ -76,6 +76,9 @@ def test_every_public_page_type_has_no_axe_violations(browser, live_server, cata
         "theme": "/guides/theme/kaiban-qiye/",
         "guide": food.url,
         "guide with answers": f"{food.url}?{key}=%E5%90%A6",
+        # After a "no" vote: the thank-you and the open report form (feedback app).
+        "guide after a vote": f"{food.url}?feedback=thanks-no",
+        "error report form": f"/feedback/{food.code}/report/",
         "search": "/search/?q=%E9%A3%9F%E5%93%81",
         "search without results": "/search/?q=%E5%AE%8C%E5%85%A8%E4%B8%8D%E5%AD%98%E5%9C%A8",
         "empty search": "/search/",
@@ -96,6 +99,7 @@ def test_every_public_page_type_has_no_axe_violations(browser, live_server, cata
     kiosk_pages = {
         "kiosk start": "/kiosk/",
         "kiosk guide": f"/kiosk/g/{food.code}/",
+        "kiosk guide after a vote": f"/kiosk/g/{food.code}/?feedback=thanks-no",
         "kiosk journey": f"/kiosk/j/{catalogue['journey'].slug}/",
     }
     for name, path in kiosk_pages.items():
