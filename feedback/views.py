@@ -58,7 +58,7 @@ def feedback_state(request) -> str:
     return value if value in STATES else ""
 
 
-def feedback_context(request, code: str, channel: str, form: ErrorReportForm | None = None) -> dict:
+def feedback_context(request, code: str, channel: str, form: ErrorReportForm | None = None) -> dict | None:
     """What a guide page (web or kiosk) needs to show the two forms; None in a preview."""
     if getattr(request, "is_preview", False):
         return None

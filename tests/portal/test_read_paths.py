@@ -61,6 +61,10 @@ def public_urls(page) -> list[str]:
         "/kiosk/",
         f"/kiosk/g/{code}/",
         f"/kiosk/g/{code}/?{answer}",
+        # The thank-you after a vote, and the report form on its own page (feedback app).
+        f"{page.url}?feedback=thanks",
+        f"/kiosk/g/{code}/?feedback=thanks-no",
+        f"/feedback/{code}/report/",
         "/api/v1/guides/",
         f"/api/v1/guides/{code}/",
         f"/api/v1/guides/{code}/checklist/",
