@@ -121,7 +121,6 @@ class ErrorReportViewSet(ModelViewSet):
     menu_label = _("纠错报告")
     add_to_admin_menu = True
     menu_order = 160
-    permission_policy = ErrorReportPermissionPolicy(ErrorReport)
     index_view_class = ErrorReportIndexView
     edit_view_class = ErrorReportEditView
     delete_view_class = ErrorReportDeleteView

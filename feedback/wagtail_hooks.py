@@ -1,8 +1,12 @@
 from wagtail import hooks
+from wagtail.permissions import register_permission_policy
 
 from editorial.roles import roles_of
 from feedback.dashboard import EditorsDashboardPanel
-from feedback.inbox import ErrorReportViewSet
+from feedback.inbox import ErrorReportPermissionPolicy, ErrorReportViewSet
+from feedback.models import ErrorReport
+
+register_permission_policy(ErrorReport, ErrorReportPermissionPolicy(ErrorReport))
 
 
 @hooks.register("register_admin_viewset")
