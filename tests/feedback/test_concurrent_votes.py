@@ -23,7 +23,7 @@ VOTES_EACH = 10
 
 
 @pytest.mark.postgresql
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_votes_in_threads_all_count(publish_guide, settings):
     from django.test import Client
 
