@@ -20,7 +20,7 @@ from modelsearch.backends.elasticsearchbase import ElasticsearchBaseSearchBacken
 from wagtail.contrib.search_promotions.models import SearchPromotion
 from wagtail.search.backends import get_search_backend
 
-from search.analysis import AnalyzedQuery, SynonymSet, analyze_query
+from search.analysis import AnalyzedQuery, SynonymSet, analyze_query, relax_query
 from search.analysis.abbreviations import result_aliases
 from search.clicks import click_boosts
 from search.highlight import highlight
@@ -269,6 +269,13 @@ def search_guides(
         if not outcome.backend:
             candidates, outcome.total, outcome.facets, texts = _retrieve(queryset, query_string, fallback)
             outcome.backend, outcome.degraded = fallback, True
+    # Initials that matched nothing whole are read more loosely, as a last resort: words typed
+    # together, a typo, an action the name does not say (hkbbl: 户口本 + 办理). A second round
+    # trip, only for a query that found nothing.
+    relaxed = relax_query(analyzed) if outcome.backend and not candidates else None
+    if relaxed and relaxed.readings:
+        analyzed = relaxed.query
+        candidates, outcome.total, outcome.facets, texts = _retrieve(queryset, retrieval_string(analyzed), outcome.backend)
 
     # Re-rank on the segmented texts alone (the candidates already passed the queryset's
     # filters); only the guides shown become page objects.
@@ -281,6 +288,9 @@ def search_guides(
         [Candidate.from_texts(pk, *texts[pk], vocabulary=vocabulary) for pk in candidates if pk in texts],
         boosts=click_boosts(analyzed.normalized),
     )
+    if relaxed and relaxed.readings:
+        found = [item for item in found if relaxed.answers(_title_tokens(item.candidate))]
+        outcome.total = len(found)
     # Hits tell the guide apart by a word that is neither a lone character nor common in the
     # catalogue; if none does, the rest is listed as "可能相关" (maybe related).
     common_title, common_body = _common_words(outcome.backend, analyzed, found)
@@ -378,6 +388,10 @@ def _hits_statement() -> tuple[str, list[tuple[str, list]], list[tuple[str, list
     expressions = [sql for sql, _ in selected] + [sql for _, columns in related_columns for sql, _ in columns]
     statement = f"SELECT {', '.join(expressions)} FROM {table} {' '.join(joins)} WHERE {table}.{quote(meta.pk.column)} IN ("
     return statement, [spec for _, spec in selected], [(head, [spec for _, spec in columns]) for head, columns in related_columns]
+
+
+def _title_tokens(candidate: Candidate) -> frozenset[str]:
+    return frozenset().union(*(getattr(candidate, name) for name in TITLE_FIELDS))
 
 
 def _common_words(backend: str, analyzed: AnalyzedQuery, found) -> tuple[frozenset[str], frozenset[str]]:

@@ -37,12 +37,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .abbreviations import code_fragments, find_aliases
 from .life_events import event_items
 from .normalize import normalize
 from .pinyin import (
+    initials_relaxations,
     looks_like_pinyin,
     pinyin_full,
     pinyin_initials,
@@ -62,6 +63,7 @@ __all__ = [
     "MAX_QUERY_TOKENS",
     "MAX_TOKEN_CHARS",
     "AnalyzedQuery",
+    "RelaxedQuery",
     "Segmenter",
     "SynonymSet",
     "TypoCorrector",
@@ -77,6 +79,7 @@ __all__ = [
     "pinyin_initials",
     "pinyin_query_tokens",
     "pinyin_tokens",
+    "relax_query",
     "set_segmenter",
     "warm_up",
 ]
@@ -295,6 +298,42 @@ def analyze_query(
     except Exception:
         logger.exception("query analysis failed; using fallback tokens")
         return AnalyzedQuery(normalized=normalized, tokens=_safe(_fallback_tokens(normalized)))
+
+
+@dataclass(frozen=True)
+class RelaxedQuery:
+    """The last-resort reading of a query whose initials matched nothing whole.
+
+    ``query`` is the analysis with the pieces of every reading added to its pinyin tokens (what
+    the backend is asked for and the ranking weighs); a guide answers only if its name, alias
+    and result tokens hold every piece of one of the ``readings``, so a piece found alone
+    (``bl``, in every 办理 guide) lists nothing.
+    """
+
+    query: AnalyzedQuery
+    readings: tuple[tuple[str, ...], ...]
+
+    def answers(self, title_tokens: frozenset[str]) -> bool:
+        return any(title_tokens.issuperset(reading) for reading in self.readings)
+
+
+def relax_query(analyzed: AnalyzedQuery) -> RelaxedQuery | None:
+    """Looser readings of the query's runs of pinyin initials (``search.analysis.pinyin.
+    initials_relaxations``), or ``None`` when it has none: a Han query stays as it was."""
+    runs = [token for token in (*analyzed.tokens, *analyzed.pinyin_tokens) if token.isascii() and token.isalpha()]
+    readings: dict[tuple[str, ...], None] = {}
+    for run in dict.fromkeys(runs):
+        readings.update(dict.fromkeys(initials_relaxations(run)))
+    if not readings:
+        return None
+    # Twice the usual cap: a run of ten letters has some sixty pieces; readings whose pieces did
+    # not fit are dropped, not half-asked.
+    pieces = dict.fromkeys(analyzed.pinyin_tokens)
+    for reading in readings:
+        if len(pieces.keys() | set(reading)) <= 2 * MAX_QUERY_TOKENS:
+            pieces.update(dict.fromkeys(piece for piece in reading if is_safe_token(piece)))
+    query = replace(analyzed, pinyin_tokens=tuple(pieces))
+    return RelaxedQuery(query, tuple(reading for reading in readings if pieces.keys() >= set(reading)))
 
 
 def warm_up() -> None:

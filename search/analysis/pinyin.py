@@ -65,6 +65,11 @@ _ASCII_PART_RE = re.compile(r"[a-z0-9]+")
 _INITIALS_RE = re.compile(r"[b-df-hj-np-tw-z]+")  # consonants that can start a syllable
 # Longest run of two sub-words of one word that is indexed on its own (食品经营, 4).
 MAX_SUBWORD_RUN_CHARS = 6
+# Letters at either end of an initials query that the last-resort reading may leave out: an
+# action or a word the guide's name does not have (hkbbl: hkb 户口本 + bl 办理).
+MAX_LOOSE_INITIALS = 2
+# Shortest piece of an initials query that the last-resort reading matches on its own.
+MIN_RELAXED_PIECE = 2
 
 _init_lock = threading.Lock()
 _initialized = False
@@ -231,6 +236,44 @@ def looks_like_pinyin(query: str) -> bool:
             continue
         return False
     return True
+
+
+def looks_like_initials(run: str) -> bool:
+    """True for a run of letters that reads as pinyin initials rather than full syllables
+    (``hkbbl``, ``csz``; not ``hukouben``)."""
+    if not run.isascii() or not run.isalpha() or not 3 <= len(run) <= MAX_TOKEN_CHARS:
+        return False
+    return bool(_INITIALS_RE.fullmatch(run)) or split_syllables(run, allow_partial=False) is None
+
+
+def initials_relaxations(run: str) -> list[tuple[str, ...]]:
+    """Looser readings of a run of initials that matched no index token whole, most literal
+    first; each is a tuple of tokens that must all be found in one guide's name, alias or result.
+
+    Two or three words typed together (``hkbyyzz``: ``hkb`` + ``yyzz``), one letter too many or
+    two letters swapped (typos), and up to ``MAX_LOOSE_INITIALS`` letters at either end left out
+    (an action the name does not say). Pieces are never shorter than ``MIN_RELAXED_PIECE``.
+    """
+    if not looks_like_initials(run):
+        return []
+    n, least = len(run), MIN_RELAXED_PIECE
+    out: dict[tuple[str, ...], None] = {}
+    for cut in range(least, n - least + 1):
+        out[(run[:cut], run[cut:])] = None
+    for first in range(least, n - 2 * least + 1):
+        for second in range(first + least, n - least + 1):
+            out[(run[:first], run[first:second], run[second:])] = None
+    if n > 3:
+        for i in range(n):
+            out[(run[:i] + run[i + 1 :],)] = None
+    for i in range(n - 1):
+        if run[i] != run[i + 1]:
+            out[(run[:i] + run[i + 1] + run[i] + run[i + 2 :],)] = None
+    for loose in range(1, MAX_LOOSE_INITIALS + 1):
+        if n - loose >= 3:
+            out[(run[: n - loose],)] = None
+            out[(run[loose:],)] = None
+    return list(out)
 
 
 def pinyin_query_tokens(query: str) -> list[str]:

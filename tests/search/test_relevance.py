@@ -98,6 +98,18 @@ def test_abbreviations_and_their_initials(search_settings, backend):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_initials_typed_loosely_find_the_guide_and_nonsense_finds_nothing(search_settings, backend):
+    """Initials that match no index token whole are read again, as a last resort: an action the
+    name does not say (hkbbl: 户口本 + 办理), a letter too many, two swapped."""
+    cases = {"hkbbl": "LW-GM-0008", "sfzbb": "LW-GM-0011", "yyzzbb": "LW-JY-0012", "jzzz": "LW-GM-0013", "zjz": "LW-GM-0013"}
+    for query, code in cases.items():
+        assert code in codes(query, backend)[:3], query
+    for nonsense in ("qxzwk", "xkcdqz", "zzzzz"):
+        assert codes(nonsense, backend) == [], nonsense
+    assert codes("阿拉丁神灯", backend) == []
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_a_tea_shop_finds_the_business_registration_in_a_short_list(search_settings, backend):
     """开奶茶店要办什么证 matched 63 of the demo's 75 guides, 个体工商户设立登记 at #12."""
     from guides.models import GuidePage

@@ -1,6 +1,9 @@
 import pytest
 
+from search.analysis import analyze_query, relax_query
 from search.analysis.pinyin import (
+    initials_relaxations,
+    looks_like_initials,
     looks_like_pinyin,
     pinyin_full,
     pinyin_initials,
@@ -91,3 +94,29 @@ def test_query_meets_index():
     index = set(pinyin_tokens("个体工商户营业执照注销"))
     for query in ["yyzz", "yingyezhizhao", "ying ye zhi zhao", "gtgsh"]:
         assert set(pinyin_query_tokens(query)) & index, query
+
+
+def test_initials_relaxations_read_words_typed_together_typos_and_actions():
+    readings = initials_relaxations("hkbbl")
+    assert ("hkb", "bl") in readings  # 户口本 + 办理
+    assert ("hkb",) in readings  # the action left out
+    assert ("hkbl",) in readings  # one letter too many
+    assert ("khbbl",) in readings  # two letters swapped
+    assert readings.index(("hkb", "bl")) < readings.index(("hkb",))  # most literal first
+    assert all(len(piece) >= 2 for reading in readings for piece in reading)
+    assert ("yyzz",) in initials_relaxations("yyzzz")
+    assert ("jzz",) in initials_relaxations("zjz")
+
+
+@pytest.mark.parametrize("run", ["hukouben", "yingyezhizhao", "hk", "pdf2", "营业执照", ""])
+def test_full_pinyin_and_short_runs_are_not_relaxed(run):
+    assert not looks_like_initials(run) or len(run) < 3
+    assert initials_relaxations(run) == []
+
+
+def test_relax_query_keeps_han_queries_as_they_are():
+    assert relax_query(analyze_query("阿拉丁神灯")) is None
+    relaxed = relax_query(analyze_query("hkbbl"))
+    assert relaxed and {"hkb", "bl"} <= set(relaxed.query.pinyin_tokens)
+    assert relaxed.answers(frozenset({"hkb", "bl", "hukouben"}))
+    assert not relaxed.answers(frozenset({"bl", "banli"}))  # a common piece alone answers nothing
