@@ -274,8 +274,17 @@ def search_guides(
     # trip, only for a query that found nothing.
     relaxed = relax_query(analyzed) if outcome.backend and not candidates else None
     if relaxed and relaxed.readings:
-        analyzed = relaxed.query
-        candidates, outcome.total, outcome.facets, texts = _retrieve(queryset, retrieval_string(analyzed), outcome.backend)
+        try:
+            retrieved = _retrieve(queryset, retrieval_string(relaxed.query), outcome.backend)
+        except Exception as error:  # the cluster failed since the first retrieval: nothing found
+            if backend or outcome.degraded:
+                raise
+            breaker.trip()
+            logger.warning("search backend %r failed on the relaxed query (%s: %s)", outcome.backend, type(error).__name__, error)
+            relaxed = None
+        else:
+            analyzed = relaxed.query
+            candidates, outcome.total, outcome.facets, texts = retrieved
 
     # Re-rank on the segmented texts alone (the candidates already passed the queryset's
     # filters); only the guides shown become page objects.
