@@ -766,6 +766,7 @@ def import_workbook(
     data: bytes,
     *,
     publish: bool = False,
+    findings_as_warnings: bool = False,
     user=None,
     check: Callable[[Workbook], list[CellError]] | None = None,
     after: Callable[[Workbook, Any], list[CellError]] | None = None,
@@ -790,7 +791,9 @@ def import_workbook(
         try:
             # (the importer's messages are matched to columns in the workbook's language)
             with override("zh-hans"):
-                report = import_guides(workbook.lines(), publish=publish, user=user)
+                report = import_guides(
+                    workbook.lines(), publish=publish, user=user, findings_as_warnings=findings_as_warnings
+                )
         except ImportFailed as failure:
             with override("zh-hans"):
                 errors += workbook.locate(failure.errors)

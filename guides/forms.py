@@ -11,6 +11,16 @@ from guides.choices import ServiceObject
 # Buttons of the edit view that ask for a revision to be published (now, by a workflow, or by
 # approving one).
 PUBLISHING_ACTIONS = ("action-publish", "action-submit", "action-restart-workflow")
+# The form field that holds a lint finding's place in the record (guides.domain.lint); findings
+# on rows and lists are reported above the form, naming their row.
+LINT_FIELDS = {
+    "phone": "phone",
+    "complaint_phone": "complaint_phone",
+    "conditions": "conditions",
+    "legal_limit": "legal_limit_value",
+    "promised_limit": "promised_limit_value",
+    "fee.items": "fee_charged",
+}
 
 
 def _with_field(formset, name: str, change) -> None:
@@ -120,6 +130,7 @@ class GuidePageForm(WagtailAdminPageForm):
             self._check_rows()
             if self._asks_for_publication():
                 self._require_note_for_checklist_change()
+                self._refuse_blocking_findings()
             valid = not self.errors
         return valid
 
@@ -131,6 +142,16 @@ class GuidePageForm(WagtailAdminPageForm):
         for field, messages in inline_errors(self.save(commit=False)).items():
             for message in messages:
                 self.add_error(field if field in self.fields else None, message)
+
+    def _refuse_blocking_findings(self) -> None:
+        """A guide with blocking findings (guides.domain.lint) is neither submitted nor
+        published: each finding is reported on the field that holds it, or above the form."""
+        from guides.domain.lint import blocking
+        from guides.quality import findings_of
+
+        for finding in blocking(findings_of(self.save(commit=False))):
+            field = LINT_FIELDS.get(finding.field)
+            self.add_error(field if field in self.fields else None, f"{finding.code} {finding.message}")
 
     def _asks_for_publication(self) -> bool:
         data = self.data

@@ -58,6 +58,7 @@ from guides.choices import (
     WindowRole,
 )
 from guides.domain.checklist import canonical_json
+from guides.domain.lint import Finding, blocking, lint
 from guides.domain.marks import InvalidMarks, parse_marks
 from guides.domain.situations import yes_no_question
 from guides.models import (
@@ -78,6 +79,7 @@ from guides.models import (
     ServiceHall,
     ServiceWindow,
 )
+from guides.quality import gate_waived
 from guides.serializers import (
     CATALOGUE_FORMAT,
     GUIDE_INDEX_FIELDS,
@@ -142,6 +144,9 @@ class ImportReport:
     records: Counter = field(default_factory=Counter)
     # Links of the records to documents (blank forms, samples), which an import cannot restore.
     document_links: int = 0
+    # The quality findings (guides.domain.lint) of the guides written, by guide code: warnings,
+    # and blocking findings too when the import took them as warnings.
+    findings: dict[str, list[Finding]] = field(default_factory=dict)
 
 
 class RecordError(ValueError):
@@ -1566,9 +1571,16 @@ def import_guides(
     publish: bool = False,
     user=None,
     progress: Callable[[int], None] | None = None,
+    findings_as_warnings: bool = False,
 ) -> ImportReport:
     """Import JSON Lines (str or bytes, one per line); raise ImportFailed listing every bad line,
-    having written nothing."""
+    having written nothing.
+
+    A guide record with blocking quality findings (guides.domain.lint) is a bad line, unless
+    ``findings_as_warnings``: then it is written (and published, with ``publish``) and its
+    findings are reported with the others in ``ImportReport.findings``. A restored guide (a line
+    with its page state, from export_guides) comes back as it was: a backup must restore whatever
+    rules were added since it was taken."""
     errors: list[LineError] = []
     parsed = read_lines(lines, errors)
     _check_catalogue(parsed, errors)
@@ -1602,7 +1614,10 @@ def import_guides(
         catalogue = CatalogueWriter(report, restoring=restoring)
         for kind in RecordKind.ORDER:
             if kind == RecordKind.GUIDE:
-                _write_guides(guides, publish, user, report, errors, progress, restoring=restoring)
+                _write_guides(
+                    guides, publish, user, report, errors, progress,
+                    restoring=restoring, findings_as_warnings=findings_as_warnings,
+                )
                 catalogue.after_guides()
                 continue
             for line in by_kind[kind]:
@@ -1638,7 +1653,10 @@ def _page_ids(parsed: list[ParsedLine]) -> list[int]:
     return [page_id for page_id in found if page_id is not None]
 
 
-def _write_guides(lines: list[ParsedLine], publish, user, report, errors, progress, *, restoring: bool = False) -> None:
+def _write_guides(
+    lines: list[ParsedLine], publish, user, report, errors, progress, *, restoring: bool = False,
+    findings_as_warnings: bool = False,
+) -> None:
     writer = GuideWriter(restoring=restoring)
     if writer.index is None and lines:
         errors.append(LineError(0, None, _("站点中没有“办事指南目录”页面：请导入含站点结构（record 为 site）的目录文件，或先运行 load_demo，或在后台创建")))
@@ -1653,9 +1671,12 @@ def _write_guides(lines: list[ParsedLine], publish, user, report, errors, progre
         try:
             # Wagtail re-indexes a page's references on every save of each of its inline rows;
             # one update per guide after it is written does the same work once.
-            with transaction.atomic(), disable_reference_index_auto_update():
+            # The record's findings decide here, after the model's validation of the line (so
+            # that a rule both check is reported once), and before the savepoint commits.
+            with transaction.atomic(), disable_reference_index_auto_update(), gate_waived():
                 if guide.state is None:
                     page = _write_one(writer, existing_pages.get(code), guide.record, publish, user, report)
+                    _check_findings(guide.record, report, findings_as_warnings=findings_as_warnings)
                 else:
                     page = _restore_one(writer, existing_pages.get(code), guide, user, report)
             if page is not None and page.pk:
@@ -1669,6 +1690,17 @@ def _write_guides(lines: list[ParsedLine], publish, user, report, errors, progre
             errors.append(LineError(line.number, code, _("与数据库中已有的记录冲突：%(reason)s") % {"reason": error}))
         if progress:
             progress(1)
+
+
+def _check_findings(record: dict[str, Any], report: ImportReport, *, findings_as_warnings: bool) -> None:
+    """Keep the record's findings in the report; blocking ones fail the line (a ValidationError
+    naming each rule) unless they are taken as warnings."""
+    findings = lint(record)
+    refused = blocking(findings)
+    if refused and not findings_as_warnings:
+        raise ValidationError([f"{finding.code} {finding.message}" for finding in refused])
+    if findings:
+        report.findings[record["code"]] = findings
 
 
 def _new_page(writer, record, *, slug: str, draft: bool, change_note: str | None = None, **fields) -> GuidePage:

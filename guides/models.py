@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.db.models.base import ModelState
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -50,7 +51,7 @@ from guides.domain import hours
 from guides.domain.phones import InvalidPhone, normalize_phone
 from guides.domain.timelimits import TimeLimit, TimeUnit
 from guides.forms import GuidePageForm
-from guides.panels import ChecklistChangePanel
+from guides.panels import ChecklistChangePanel, LintFindingsPanel
 from portal.middleware import SHAREABLE_ATTRIBUTE
 from portal.public_urls import PublicUrlMixin
 from portal.routing import any_view_restrictions
@@ -473,6 +474,7 @@ class DepartmentFolderPage(PublicUrlMixin, Page):
 # Fields of a guide that a revision's content must not roll back (GuidePage.with_content_json).
 KEPT_ACROSS_REVISIONS = (
     "checklist_version", "checklist_fingerprint", "published_change_note", "last_reviewed_at", "department_id",
+    "lint_blocking", "lint_warnings",
 )
 
 
@@ -556,7 +558,13 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
     checklist_version = models.PositiveIntegerField(_("清单版本"), default=0, editable=False)
     checklist_fingerprint = models.CharField(_("清单指纹"), max_length=64, blank=True, editable=False)
 
-    basic_panels = Page.content_panels + [
+    # The findings of guides.domain.lint in the latest revision, counted (guides.quality): the
+    # guide list shows and filters by them. None until the guide is first checked (a guide saved
+    # before the rules existed; ``manage.py lint_guides`` counts them). Kept across revisions.
+    lint_blocking = models.PositiveSmallIntegerField(_("阻断性问题"), null=True, blank=True, editable=False)
+    lint_warnings = models.PositiveSmallIntegerField(_("提醒"), null=True, blank=True, editable=False)
+
+    basic_panels = [LintFindingsPanel(heading=_("质量检查")), *Page.content_panels] + [
         MultiFieldPanel(
             [
                 FieldRowPanel([FieldPanel("code"), FieldPanel("basic_code"), FieldPanel("sub_item_code")]),
@@ -718,7 +726,11 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
         return GuidePermissionTester(user, self)
 
     def save_revision(self, *args, **kwargs):
+        from guides.quality import findings_of, store_counts
+
         revision = super().save_revision(*args, **kwargs)
+        # The latest revision is what editors work on and what the gate checks on submission.
+        store_counts(self, findings_of(self))
         if self.change_note is not None:
             note = self.change_note.strip()
             if note:
@@ -726,6 +738,18 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
             else:
                 RevisionChangeNote.objects.filter(revision=revision).delete()
         return revision
+
+    def publish(self, revision, *args, **kwargs):
+        """Wagtail's publication of a revision (the workflow's last approval, a bulk publish, an
+        import, the create view): refused while the revision has blocking findings
+        (guides.quality). A revision scheduled for later passed the gate when it was approved and
+        goes live as it is (``publish_scheduled``)."""
+        from guides.quality import check_publishable
+
+        scheduled = revision.approved_go_live_at is not None and revision.approved_go_live_at <= timezone.now()
+        if not scheduled:
+            check_publishable(revision.as_object())
+        return super().publish(revision, *args, **kwargs)
 
     def save(self, *args, **kwargs):
         """Refresh the search text and completion keys on full saves (creation and publishing);

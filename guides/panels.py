@@ -23,3 +23,22 @@ class ChecklistChangePanel(Panel):
             context["change"] = change
             context["lines"] = describe_diff(change.diff) if change and change.diff else []
             return context
+
+
+class LintFindingsPanel(Panel):
+    """The quality findings of the guide as edited (guides.domain.lint): blocking ones, which
+    stop submission and publication, and warnings, which are for the editor to weigh."""
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = "guides/admin/lint_findings_panel.html"
+
+        def get_context_data(self, parent_context=None):
+            from guides.domain.lint import blocking, warnings
+            from guides.quality import findings_of
+
+            context = super().get_context_data(parent_context)
+            # A guide being created has no content to check yet.
+            findings = findings_of(self.instance) if self.instance.pk else []
+            context["blocking"] = blocking(findings)
+            context["warnings"] = warnings(findings)
+            return context

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from wagtail.signals import page_published, post_page_move
+from wagtail.signals import page_published, post_page_move, task_submitted
 
 from guides.checklists import history_is_restored, record_published_checklist
 
@@ -23,6 +23,19 @@ def on_page_published(sender, instance, revision=None, **kwargs):
             from printing.tasks import prerender_guide
 
             transaction.on_commit(lambda: prerender_guide.enqueue(instance.pk))
+
+
+@receiver(task_submitted, dispatch_uid="guides.quality_gate_on_submission")
+def on_task_submitted(sender, instance, user=None, **kwargs):
+    """Every review task starts here (a submission, a resubmission after changes were asked
+    for, the centre review after the department's approval): a revision with blocking findings
+    goes no further (guides.quality). Raising rolls the submission back."""
+    from guides.models import GuidePage
+    from guides.quality import check_publishable
+
+    revision = instance.revision
+    if revision is not None and issubclass(revision.content_type.model_class() or object, GuidePage):
+        check_publishable(revision.as_object())
 
 
 def publish_change_note(page, revision) -> None:

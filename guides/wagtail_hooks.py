@@ -9,3 +9,15 @@ register_snippet(GuideRecordsGroup)
 @hooks.register("register_admin_viewset")
 def register_guide_list():
     return GuideListingViewSet()
+
+
+@hooks.register("before_publish_page")
+def refuse_guides_with_blocking_findings(request, page):
+    """The edit view publishes through Wagtail's publish action directly, not GuidePage.publish:
+    the same gate (guides.quality), after the form has reported the findings on its fields."""
+    from guides.models import GuidePage
+    from guides.quality import check_publishable
+
+    if isinstance(page, GuidePage):
+        check_publishable(page)
+    return None

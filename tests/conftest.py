@@ -91,7 +91,8 @@ def imported_corpus(django_db_blocker):
         try:
             ensure_site()
             build_hall()
-            import_guides(lines, publish=True)
+            # (three corpus guides list catch-all materials: guides.domain.lint, README)
+            import_guides(lines, publish=True, findings_as_warnings=True)
             yield
         finally:
             transaction.set_rollback(True)

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 def test_corpus_imports_and_round_trips(site):
     lines = corpus_lines()
-    report = import_guides(lines, publish=True)
+    report = import_guides(lines, publish=True, findings_as_warnings=True)
     assert len(report.created) == 250 and len(report.published) == 250
     assert GuidePage.objects.live().count() == 250
     assert Department.objects.count() == 20
@@ -45,7 +45,7 @@ def test_corpus_imports_and_round_trips(site):
 
     # A second run of the same file changes nothing: no revision, no checklist version.
     revisions = Revision.objects.count()
-    again = import_guides(lines, publish=True)
+    again = import_guides(lines, publish=True, findings_as_warnings=True)
     assert len(again.unchanged) == 250 and not again.updated and not again.created
     assert Revision.objects.count() == revisions
     assert ChecklistVersion.objects.count() == 250

@@ -79,7 +79,7 @@ def build_source() -> dict:
     loader.ensure_departments()
     loader.ensure_themes()
     import_guides(split_lines((loader.DEMO_DIR / "guides.jsonl").read_text(encoding="utf-8")), publish=True)
-    import_guides(corpus_lines(), publish=True)
+    import_guides(corpus_lines(), publish=True, findings_as_warnings=True)
 
     for number in range(2, len(HISTORY_DAYS) + 2):
         _edit_and_publish(HISTORY_GUIDE, _more_copies, note=f"第 {number} 版：复印件份数调整")

@@ -45,16 +45,22 @@ class Command(BaseCommand):
         )
         parser.add_argument("--publish", action="store_true", help="导入后直接发布（带发布状态的目录记录按文件中的状态恢复）")
         parser.add_argument("--no-progress", action="store_true", help="不显示进度条")
+        parser.add_argument(
+            "--findings-as-warnings", action="store_true",
+            help="质量检查（lint_guides）的阻断性问题只作提醒：照常导入（及发布）并列出问题，而不作为错误拒绝该行",
+        )
 
-    def handle(self, *args, path: str, format: str | None, publish: bool, no_progress: bool, **options):
+    def handle(
+        self, *args, path: str, format: str | None, publish: bool, no_progress: bool, findings_as_warnings: bool, **options
+    ):
         format = format or ("xlsx" if path.lower().endswith(".xlsx") else "jsonl")
         if format == "xlsx":
-            report = self._import_workbook(path, publish)
+            report = self._import_workbook(path, publish, findings_as_warnings)
         else:
-            report = self._import_lines(path, format, publish, no_progress, options["verbosity"])
+            report = self._import_lines(path, format, publish, no_progress, options["verbosity"], findings_as_warnings)
         self._print_report(report)
 
-    def _import_workbook(self, path: str, publish: bool):
+    def _import_workbook(self, path: str, publish: bool, findings_as_warnings: bool):
         from guides.excel import WorkbookFailed, import_workbook
 
         try:
@@ -62,13 +68,15 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"无法读取 {path}：{error}") from error
         try:
-            return import_workbook(data, publish=publish)
+            return import_workbook(data, publish=publish, findings_as_warnings=findings_as_warnings)
         except WorkbookFailed as failure:
             for error in failure.errors:
                 self.stderr.write(str(error))
             raise CommandError(f"导入失败：{len(failure.errors)} 处错误，未写入任何内容") from failure
 
-    def _import_lines(self, path: str, format: str, publish: bool, no_progress: bool, verbosity: int):
+    def _import_lines(
+        self, path: str, format: str, publish: bool, no_progress: bool, verbosity: int, findings_as_warnings: bool
+    ):
         try:
             lines = FORMATS[format](path)
         except OSError as error:
@@ -76,7 +84,7 @@ class Command(BaseCommand):
         total = sum(1 for line in lines if line.strip())
         with tqdm(total=total, unit="条", disable=no_progress or verbosity == 0, file=self.stderr) as bar:
             try:
-                report = import_guides(lines, publish=publish, progress=bar.update)
+                report = import_guides(lines, publish=publish, progress=bar.update, findings_as_warnings=findings_as_warnings)
             except ImportFailed as failure:
                 bar.close()
                 for error in failure.errors:
@@ -95,6 +103,7 @@ class Command(BaseCommand):
             counts = {outcome: report.records[(kind, outcome)] for outcome in OUTCOMES}
             if any(counts.values()):
                 self.stdout.write(f"{label}：" + "，".join(f"{OUTCOMES[o]} {n}" for o, n in counts.items()))
+        self._report_findings(report)
         if report.document_links:
             self.stderr.write(
                 self.style.WARNING(
@@ -102,3 +111,16 @@ class Command(BaseCommand):
                     "文档不在导入文件中，这些链接未导入；请从数据库备份和媒体目录恢复文档，或在后台重新上传"
                 )
             )
+
+    def _report_findings(self, report) -> None:
+        """The guides written with blocking findings (taken as warnings) line by line; warnings
+        only counted (``lint_guides`` lists them)."""
+        warned = 0
+        for code, findings in report.findings.items():
+            for finding in findings:
+                if finding.is_blocking:
+                    self.stderr.write(self.style.WARNING(f"{code}：{finding.code} {finding.message}（按提醒导入）"))
+                else:
+                    warned += 1
+        if warned:
+            self.stdout.write(f"质量检查提醒：{warned} 项（python manage.py lint_guides 查看）")
