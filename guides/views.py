@@ -130,7 +130,7 @@ class LintStatusFilter(django_filters.ChoiceFilter):
 
 
 class LintStatusColumn(Column):
-    """阻断 n · 提醒 m, 提醒 m, 通过 or 未检查, from the counts on the guide's row."""
+    """阻断 n · 提醒 m, 提醒 m, 检查通过 or 未检查, from the counts on the guide's row."""
 
     def get_value(self, instance):
         blocking, warnings = instance.lint_blocking, instance.lint_warnings
@@ -140,7 +140,7 @@ class LintStatusColumn(Column):
             return gettext("阻断 %(blocking)s · 提醒 %(warnings)s") % {"blocking": blocking, "warnings": warnings or 0}
         if warnings:
             return gettext("提醒 %(warnings)s") % {"warnings": warnings}
-        return gettext("通过")
+        return gettext("检查通过")
 
 
 def _departments_of(request):
