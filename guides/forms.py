@@ -129,8 +129,10 @@ class GuidePageForm(WagtailAdminPageForm):
         if valid:
             self._check_rows()
             if self._asks_for_publication():
-                self._require_note_for_checklist_change()
-                self._refuse_blocking_findings()
+                # (built once: the form saves no instance once an error is added)
+                page = self.save(commit=False)
+                self._require_note_for_checklist_change(page)
+                self._refuse_blocking_findings(page)
             valid = not self.errors
         return valid
 
@@ -143,13 +145,13 @@ class GuidePageForm(WagtailAdminPageForm):
             for message in messages:
                 self.add_error(field if field in self.fields else None, message)
 
-    def _refuse_blocking_findings(self) -> None:
+    def _refuse_blocking_findings(self, page) -> None:
         """A guide with blocking findings (guides.domain.lint) is neither submitted nor
         published: each finding is reported on the field that holds it, or above the form."""
         from guides.domain.lint import blocking
         from guides.quality import findings_of
 
-        for finding in blocking(findings_of(self.save(commit=False))):
+        for finding in blocking(findings_of(page)):
             field = LINT_FIELDS.get(finding.field)
             self.add_error(field if field in self.fields else None, f"{finding.code} {finding.message}")
 
@@ -158,10 +160,10 @@ class GuidePageForm(WagtailAdminPageForm):
         approving = data.get("action-workflow-action") and data.get("workflow-action-name") == "approve"
         return bool(approving or any(data.get(action) for action in PUBLISHING_ACTIONS))
 
-    def _require_note_for_checklist_change(self) -> None:
+    def _require_note_for_checklist_change(self, page) -> None:
         from guides.checklists import checklist_change
 
-        change = checklist_change(self.save(commit=False))
+        change = checklist_change(page)
         if not change.is_major:
             return
         if not self.cleaned_data.get("change_note", "").strip():

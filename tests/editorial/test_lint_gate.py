@@ -59,6 +59,9 @@ def test_publishing_a_guide_with_blocking_findings_is_refused_on_its_fields(guid
     assert response.status_code == 200
     html = response.content.decode()
     assert "L101" in html and CATCH_ALL in html
+    # Every problem at once: the checklist change's missing note beside the finding.
+    html = with_catch_all(reviewer, page, change_note="", **{"action-publish": "action-publish"}).content.decode()
+    assert "受理清单有变化，请填写变更说明" in html and "L101" in html
     page.refresh_from_db()
     assert page.live_revision.as_object().materials.first().name == "食品经营许可申请书"
     assert not page.has_unpublished_changes
