@@ -21,3 +21,11 @@ def refuse_guides_with_blocking_findings(request, page):
     if isinstance(page, GuidePage):
         check_publishable(page)
     return None
+
+
+@hooks.register("register_editors_dashboard_section")
+def lint_dashboard_section(request, departments):
+    """Findings by department, first in the editors' panel (feedback.dashboard)."""
+    from guides.dashboard import LintDashboardSection
+
+    return LintDashboardSection(departments)

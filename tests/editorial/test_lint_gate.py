@@ -177,3 +177,32 @@ def test_the_lint_status_column_costs_no_query_per_guide(guides, accounts):
     import_guides(jsonl(*(make_record(code=f"T-JY-01{n:02d}") for n in range(6))), publish=True)
     assert GuidePage.objects.count() == 8
     assert queries() == two
+
+
+def test_the_dashboard_counts_findings_by_the_viewers_departments(guides, accounts):
+    GuidePage.objects.filter(pk=guides["own"].pk).update(lint_blocking=2, lint_warnings=1)
+    GuidePage.objects.filter(pk=guides["other"].pk).update(lint_blocking=None, lint_warnings=None)
+    own, other = guides["own"].department, guides["other"].department
+
+    def section(user) -> str:
+        html = client_for(user).get("/admin/").content.decode()
+        start = html.find('id="dashboard-lint"')
+        assert start >= 0, "no lint section on the dashboard"
+        return html[start : html.find("</section>", start)]
+
+    editor = section(accounts["editor"])
+    assert own.display_name in editor and other.display_name not in editor
+    assert f"/admin/guides/?department={own.pk}&amp;lint_status=blocking" in editor
+    # Guides counted (one guide with two blocking findings), not findings.
+    rows = re.findall(r"<tr>.*?</tr>", editor.split("<tbody>")[1], re.S)
+    assert [re.findall(r">(\d+)<", row) for row in rows] == [["1", "0", "0"]]
+
+    reviewer = section(accounts["reviewer"])
+    assert own.display_name in reviewer and other.display_name in reviewer
+    assert f"/admin/guides/?department={other.pk}&amp;lint_status=unchecked" in reviewer
+    # Filtered from the dashboard's link, the list shows that department's blocked guides.
+    listing = client_for(accounts["reviewer"]).get("/admin/guides/", {"department": own.pk, "lint_status": "blocking"})
+    assert guides["own"].code in listing.content.decode() and guides["other"].code not in listing.content.decode()
+
+    GuidePage.objects.filter(pk=guides["own"].pk).update(lint_blocking=0, lint_warnings=0)
+    assert "所有指南均已通过质量检查" in section(accounts["editor"])
