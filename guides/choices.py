@@ -37,6 +37,24 @@ class ServiceObject(models.TextChoices):
     OTHER = "其他组织", _("其他组织")
 
 
+class ExerciseLevel(models.TextChoices):
+    """行使层级: the level of government that exercises the item (national implementation lists)."""
+
+    NATIONAL = "国家级", _("国家级")
+    PROVINCIAL = "省级", _("省级")
+    MUNICIPAL = "市级", _("市级")
+    COUNTY = "县级", _("县级")
+    TOWNSHIP = "镇（乡、街道）级", _("镇（乡、街道）级")
+    VILLAGE = "村（社区）级", _("村（社区）级")
+
+
+class HandlingType(models.TextChoices):
+    """办件类型: handled on the spot (即办件) or accepted with a promised time limit (承诺件)."""
+
+    IMMEDIATE = "即办件", _("即办件")
+    PROMISED = "承诺件", _("承诺件")
+
+
 class LimitUnit(models.TextChoices):
     WORKING_DAYS = "工作日", _("工作日")
     NATURAL_DAYS = "自然日", _("自然日")

@@ -51,6 +51,8 @@ from guides.catalogue import guide_line_fields
 from guides.checklists import restoring_history
 from guides.choices import (
     CalendarDayKind,
+    ExerciseLevel,
+    HandlingType,
     LimitUnit,
     MaterialMark,
     MaterialType,
@@ -105,9 +107,9 @@ HALL_SESSION = re.compile(r"^(\d{2}:\d{2})-(\d{2}:\d{2})$")
 
 MATERIAL_KEYS = (
     "name", "type", "form", "original", "copies", "spec", "necessity", "source", "marks",
-    "acceptance_standard", "note", "situation",
+    "acceptance_standard", "note", "basis", "situation",
 )
-STEP_KEYS = ("name", "actor", "description", "limit", "counts_toward_limit")
+STEP_KEYS = ("name", "actor", "description", "review_standard", "limit", "counts_toward_limit")
 # Codes of existing guides are looked up this many at a time (a query's parameters are bounded).
 LOOKUP_CHUNK = 500
 # How long an import waits for another import (or any writer) to finish: the import of a whole
@@ -357,21 +359,33 @@ def _limit(value: Any, label: str, errors: list[str], *, nullable: bool = False)
 
 
 MAX_ALIASES_CHARS = 300
+MAX_CO_HANDLERS_CHARS = 300
+
+
+def _names(value: Any, label: str, max_chars: int, errors: list[str]) -> list[str]:
+    """A list of names kept in one field joined by 、 (俗称/简称, 联办机构): a list of strings, or
+    one string separated by 、, at most ``max_chars`` characters together."""
+    if isinstance(value, str):
+        value = re.split(r"[、，,;；\n]+", value)
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        errors.append(f"{label}应为字符串列表")
+        return []
+    names = list(dict.fromkeys(name.strip() for name in value if name.strip()))
+    if any(separator in name for name in names for separator in "、，,;；"):
+        errors.append(f"{label}的每一项不能含分隔符“、”")
+    if len("、".join(names)) > max_chars:
+        errors.append(f"{label}合计不能超过 {max_chars} 字")
+    return names
 
 
 def _aliases(value: Any, errors: list[str]) -> list[str]:
-    """俗称/简称: a list of strings (or one string separated by 、), at most 300 characters together."""
-    if isinstance(value, str):
-        value = re.split(r"[、，,;；\n]+", value)
-    if not isinstance(value, list) or not all(isinstance(alias, str) for alias in value):
-        errors.append("俗称/简称（aliases）应为字符串列表")
-        return []
-    aliases = list(dict.fromkeys(alias.strip() for alias in value if alias.strip()))
-    if any(separator in alias for alias in aliases for separator in "、，,;；"):
-        errors.append("俗称/简称（aliases）的每一项不能含分隔符“、”")
-    if len("、".join(aliases)) > MAX_ALIASES_CHARS:
-        errors.append(f"俗称/简称（aliases）合计不能超过 {MAX_ALIASES_CHARS} 字")
-    return aliases
+    return _names(value, "俗称/简称（aliases）", MAX_ALIASES_CHARS, errors)
+
+
+def _optional_choice(data: dict, key: str, choices: type, label: str, errors: list[str]) -> str:
+    """A choice that a record may leave out or empty (records that predate it have none)."""
+    value = _text(data, key, errors, required=False)
+    return _choice(value, choices, label, errors) if value else ""
 
 
 def _window_hints(data: dict, errors: list[str]) -> list[dict[str, str]]:
@@ -409,6 +423,10 @@ def normalize_record(data: Any, *, draft: bool = False) -> dict[str, Any]:
     record["department"] = _text(data, "department", errors)
     record["department_code"] = _text(data, "department_code", errors, required=False)
     record["item_type"] = _text(data, "item_type", errors, required=required)
+    # The national fields (record format 4): optional, empty in records that predate them.
+    record["exercise_level"] = _optional_choice(data, "exercise_level", ExerciseLevel, "行使层级", errors)
+    record["entrusting_department"] = _text(data, "entrusting_department", errors, required=False)
+    record["co_handlers"] = _names(data.get("co_handlers", []), "联办机构（co_handlers）", MAX_CO_HANDLERS_CHARS, errors)
     objects = _require(data, "service_object", list, errors) or []
     record["service_object"] = [_choice(o, ServiceObject, "服务对象", errors) for o in objects]
     themes = data.get("themes", [])
@@ -420,6 +438,8 @@ def normalize_record(data: Any, *, draft: bool = False) -> dict[str, Any]:
     record["summary"] = _text(data, "summary", errors, required=required)
     record["conditions"] = _text(data, "conditions", errors, required=required)
     record["quantity_limit"] = _text(data, "quantity_limit", errors, required=False)
+    record["intermediary_services"] = _text(data, "intermediary_services", errors, required=False)
+    record["special_procedures"] = _text(data, "special_procedures", errors, required=False)
     if "change_note" in data:
         record["change_note"] = _text(data, "change_note", errors, required=False)
 
@@ -470,6 +490,7 @@ def normalize_record(data: Any, *, draft: bool = False) -> dict[str, Any]:
                 "marks": _marks(material.get("marks"), necessity, material_errors),
                 "acceptance_standard": _text(material, "acceptance_standard", material_errors, required=False),
                 "note": _text(material, "note", material_errors, required=False),
+                "basis": _text(material, "basis", material_errors, required=False),
                 "situation": situation.strip() if situation else None,
             }
         )
@@ -509,12 +530,14 @@ def normalize_record(data: Any, *, draft: bool = False) -> dict[str, Any]:
                 "name": _text(step, "name", step_errors),
                 "actor": _text(step, "actor", step_errors),
                 "description": _text(step, "description", step_errors, required=False),
+                "review_standard": _text(step, "review_standard", step_errors, required=False),
                 "limit": _limit(step.get("limit"), "环节时限", step_errors, nullable=True),
                 "counts_toward_limit": bool(step.get("counts_toward_limit", True)),
             }
         )
         errors.extend(f"第 {number} 个环节：{e}" for e in step_errors)
 
+    record["handling_type"] = _optional_choice(data, "handling_type", HandlingType, "办件类型", errors)
     record["legal_limit"] = _limit(data.get("legal_limit"), "法定办结时限", errors)
     record["legal_limit_note"] = _text(data, "legal_limit_note", errors, required=False)
     record["promised_limit"] = _limit(data.get("promised_limit"), "承诺办结时限", errors)
@@ -563,6 +586,7 @@ def normalize_record(data: Any, *, draft: bool = False) -> dict[str, Any]:
     record["result"] = _text(data, "result", errors, required=False)
     record["aliases"] = _aliases(data.get("aliases", []), errors)
     record["result_type"] = _text(data, "result_type", errors, required=False)
+    record["result_validity"] = _text(data, "result_validity", errors, required=False)
     faqs = data.get("faq", [])
     record["faq"] = []
     for faq in faqs if isinstance(faqs, list) else [None]:
@@ -579,10 +603,13 @@ def comparable(record: dict[str, Any]) -> dict[str, Any]:
     """The part of a record that the import manages, for telling unchanged lines apart."""
     keys = (
         "code", "basic_code", "sub_item_code", "name", "category", "department", "item_type",
+        "exercise_level", "entrusting_department", "co_handlers",
         "service_object", "themes", "popular", "summary", "conditions", "quantity_limit",
-        "legal_basis", "situations", "legal_limit", "legal_limit_note", "promised_limit",
+        "intermediary_services", "special_procedures",
+        "legal_basis", "situations", "handling_type", "legal_limit", "legal_limit_note", "promised_limit",
         "promised_limit_note", "fee", "visits", "visits_note", "online", "online_url",
-        "intake_window", "delivery_window", "phone", "complaint_phone", "result", "result_type", "faq", "aliases",
+        "intake_window", "delivery_window", "phone", "complaint_phone", "result", "result_type",
+        "result_validity", "faq", "aliases",
     )
     result = {key: record.get(key) for key in keys}
     result["materials"] = [{k: m.get(k) for k in MATERIAL_KEYS} for m in record["materials"]]
@@ -1432,12 +1459,18 @@ class GuideWriter:
         page.section = record["category"]
         page.department = self.department(record)
         page.item_type = record["item_type"]
+        page.exercise_level = record["exercise_level"]
+        page.entrusting_department = record["entrusting_department"]
+        page.co_handlers = "、".join(record["co_handlers"])
         page.service_objects = record["service_object"]
         page.themes = [self.themes[slug] for slug in record["themes"]]
         page.is_popular = record["popular"]
         page.summary = record["summary"]
         page.conditions = record["conditions"]
         page.quantity_limit = record["quantity_limit"]
+        page.intermediary_services = record["intermediary_services"]
+        page.special_procedures = record["special_procedures"]
+        page.handling_type = record["handling_type"]
         page.legal_limit_value = record["legal_limit"]["value"]
         page.legal_limit_unit = record["legal_limit"]["unit"]
         page.legal_limit_note = record["legal_limit_note"]
@@ -1456,6 +1489,7 @@ class GuideWriter:
         page.result_name = record["result"]
         page.common_names = "、".join(record["aliases"])
         page.result_type = record["result_type"]
+        page.result_validity = record["result_validity"]
         if "change_note" in record:
             page.change_note = record["change_note"]
         # Rows are numbered in the record's order, as the admin's inline panels number them.
@@ -1470,13 +1504,15 @@ class GuideWriter:
                 copy_count=m["copies"], spec=m["spec"], necessity=m["necessity"], source=m["source"],
                 obtained_by_office=MaterialMark.OBTAINED_BY_OFFICE in m["marks"],
                 commitment_accepted=MaterialMark.COMMITMENT_ACCEPTED in m["marks"],
-                acceptance_standard=m["acceptance_standard"], note=m["note"], situation=m["situation"] or "",
+                acceptance_standard=m["acceptance_standard"], note=m["note"], basis=m["basis"],
+                situation=m["situation"] or "",
             )
             for n, m in enumerate(record["materials"])
         ]
         page.steps = [
             GuideStep(
                 sort_order=n, name=s["name"], actor=s["actor"], description=s["description"],
+                review_standard=s["review_standard"],
                 limit_value=s["limit"]["value"] if s["limit"] else None,
                 limit_unit=s["limit"]["unit"] if s["limit"] else "",
                 counts_toward_limit=s["counts_toward_limit"],

@@ -36,6 +36,8 @@ from wagtail.search import index
 from guides.choices import (
     SECTION_BY_SLUG,
     CalendarDayKind,
+    ExerciseLevel,
+    HandlingType,
     ItemType,
     LimitUnit,
     MaterialForm,
@@ -490,7 +492,18 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
     sub_item_code = models.CharField(_("业务办理项编码"), max_length=64, blank=True)
     section = models.CharField(_("版块"), max_length=10, choices=Section.choices)
     department = models.ForeignKey(Department, verbose_name=_("实施主体"), on_delete=models.PROTECT, related_name="guides")
+    # Names, not departments of the catalogue: the entrusting body is often a city or provincial
+    # office, and co-handlers may be bodies outside the centre.
+    entrusting_department = models.CharField(
+        _("委托部门"), max_length=200, blank=True,
+        help_text=_("实施主体受委托实施本事项时，填写委托的部门；不是受委托实施的留空"),
+    )
+    co_handlers = models.CharField(
+        _("联办机构"), max_length=300, blank=True,
+        help_text=_("共同办理本事项的其他部门或机构，用“、”分隔"),
+    )
     item_type = models.CharField(_("事项类型"), max_length=20, choices=ItemType.choices)
+    exercise_level = models.CharField(_("行使层级"), max_length=20, choices=ExerciseLevel.choices, blank=True)
     service_objects = models.JSONField(_("服务对象"), default=list, blank=True)
     themes = ParentalManyToManyField(LifeEvent, verbose_name=_("主题"), blank=True, related_name="guides")
     is_popular = models.BooleanField(_("高频事项"), default=False, help_text=_("在首页“热门事项”中展示"))
@@ -503,8 +516,20 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
     summary = models.TextField(_("事项简介"))
     conditions = models.TextField(_("受理条件"))
     quantity_limit = models.CharField(_("数量限制"), max_length=200, blank=True, help_text=_("无数量限制的留空"))
+    intermediary_services = models.TextField(
+        _("中介服务"), blank=True,
+        help_text=_("申请人须委托中介机构提供的服务：服务名称、对机构的要求、是否收费；没有的留空"),
+    )
+    special_procedures = models.TextField(
+        _("特别程序"), blank=True,
+        help_text=_("听证、招标、拍卖、检验、检测、检疫、鉴定、专家评审、公示等特别程序及其时限（不计入办结时限）；没有的留空"),
+    )
 
     # Time limits
+    handling_type = models.CharField(
+        _("办件类型"), max_length=10, choices=HandlingType.choices, blank=True,
+        help_text=_("即办件当场办结，承诺办结时限为即办；承诺件在承诺办结时限内办结"),
+    )
     legal_limit_value = models.PositiveIntegerField(_("法定办结时限"), default=0)
     legal_limit_unit = models.CharField(_("单位"), max_length=10, choices=LimitUnit.choices, default=LimitUnit.WORKING_DAYS)
     legal_limit_note = models.CharField(_("法定时限说明"), max_length=200, blank=True)
@@ -534,6 +559,9 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
     # Result
     result_name = models.CharField(_("办理结果"), max_length=200, blank=True)
     result_type = models.CharField(_("结果类型"), max_length=10, choices=ResultType.choices, blank=True)
+    result_validity = models.CharField(
+        _("结果有效期"), max_length=100, blank=True, help_text=_("例如：5年、长期有效；没有有效期的留空"),
+    )
     result_sample = models.ForeignKey(
         "wagtaildocs.Document", verbose_name=_("结果样本"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="+",
@@ -568,9 +596,10 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
         MultiFieldPanel(
             [
                 FieldRowPanel([FieldPanel("code"), FieldPanel("basic_code"), FieldPanel("sub_item_code")]),
-                FieldRowPanel([FieldPanel("section"), FieldPanel("item_type")]),
+                FieldRowPanel([FieldPanel("section"), FieldPanel("item_type"), FieldPanel("exercise_level")]),
                 # The department is the folder the guide is in; a reviewer changes it by moving.
                 FieldPanel("department", read_only=True),
+                FieldRowPanel([FieldPanel("entrusting_department"), FieldPanel("co_handlers")]),
                 FieldPanel("service_objects"),
                 FieldPanel("themes"),
                 FieldPanel("is_popular"),
@@ -581,9 +610,13 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
         FieldPanel("summary"),
         FieldPanel("conditions"),
         FieldPanel("quantity_limit"),
+        FieldPanel("intermediary_services"),
         InlinePanel("legal_bases", heading=_("设定依据"), label=_("依据")),
         MultiFieldPanel(
-            [FieldRowPanel([FieldPanel("result_name"), FieldPanel("result_type")]), FieldPanel("result_sample")],
+            [
+                FieldRowPanel([FieldPanel("result_name"), FieldPanel("result_type"), FieldPanel("result_validity")]),
+                FieldPanel("result_sample"),
+            ],
             heading=_("办理结果"),
         ),
         InlinePanel("faqs", heading=_("常见问题"), label=_("问答")),
@@ -603,10 +636,12 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
     limit_panels = [
         MultiFieldPanel(
             [
+                FieldPanel("handling_type"),
                 FieldRowPanel([FieldPanel("legal_limit_value"), FieldPanel("legal_limit_unit")]),
                 FieldPanel("legal_limit_note"),
                 FieldRowPanel([FieldPanel("promised_limit_value"), FieldPanel("promised_limit_unit")]),
                 FieldPanel("promised_limit_note"),
+                FieldPanel("special_procedures"),
             ],
             heading=_("办结时限"),
         ),
@@ -895,6 +930,7 @@ class GuideMaterial(LoadedDirectly, Orderable):
     )
     acceptance_standard = models.TextField(_("受理标准"), blank=True, help_text=_("前台收件时核对的要点"))
     note = models.TextField(_("填报须知/备注"), blank=True)
+    basis = models.TextField(_("材料依据"), blank=True, help_text=_("要求提交本材料的法律法规或文件及条款"))
     situation = models.CharField(
         _("适用情形"), max_length=200, blank=True,
         help_text=_("仅在某一情形下需要时，填写该情形（须与“情形问题”中的选项一致）；始终需要的留空"),
@@ -913,6 +949,7 @@ class GuideMaterial(LoadedDirectly, Orderable):
         FieldRowPanel([FieldPanel("obtained_by_office"), FieldPanel("commitment_accepted")]),
         FieldPanel("acceptance_standard"),
         FieldPanel("note"),
+        FieldPanel("basis"),
         FieldRowPanel([FieldPanel("blank_form"), FieldPanel("sample")]),
     ]
 
@@ -925,6 +962,9 @@ class GuideStep(LoadedDirectly, Orderable):
     name = models.CharField(_("环节名称"), max_length=100)
     actor = models.CharField(_("办理主体"), max_length=50, help_text=_("例如：申请人、综合受理窗口、审批部门、统一出件窗口"))
     description = models.TextField(_("办理要求"), blank=True)
+    review_standard = models.TextField(
+        _("审查标准"), blank=True, help_text=_("本环节据以作出受理、审查或决定的标准，例如：材料齐全、符合法定形式")
+    )
     limit_value = models.PositiveIntegerField(_("环节时限"), null=True, blank=True)
     limit_unit = models.CharField(_("单位"), max_length=10, choices=LimitUnit.choices, blank=True)
     counts_toward_limit = models.BooleanField(_("计入办结时限"), default=True, help_text=_("现场勘查、专家评审、公示等不计入法定时限的环节请取消勾选"))
@@ -932,6 +972,7 @@ class GuideStep(LoadedDirectly, Orderable):
     panels = [
         FieldRowPanel([FieldPanel("name"), FieldPanel("actor")]),
         FieldPanel("description"),
+        FieldPanel("review_standard"),
         FieldRowPanel([FieldPanel("limit_value"), FieldPanel("limit_unit"), FieldPanel("counts_toward_limit")]),
     ]
 

@@ -207,8 +207,8 @@ def attach_serializable(pages: Sequence[Any]) -> None:
             hall.batch_record = serialize_hall(hall)
 
 
-def parse_aliases(text: str) -> list[str]:
-    """The editors' 俗称/简称, one per item, as they wrote them."""
+def parse_names(text: str) -> list[str]:
+    """A list the editors write in one field (俗称/简称, 联办机构), one per item, as they wrote them."""
     return [part.strip() for part in re.split(r"[、，,;；\n]+", text or "") if part.strip()]
 
 
@@ -284,13 +284,18 @@ def serialize_guide(page) -> dict[str, Any]:
         "department": page.department.name,
         "department_code": page.department.code,
         "item_type": page.item_type,
+        "exercise_level": page.exercise_level,
+        "entrusting_department": page.entrusting_department,
+        "co_handlers": parse_names(page.co_handlers),
         "service_object": list(page.service_objects or []),
         "themes": sorted(theme.slug for theme in page.themes.all()),
         "popular": page.is_popular,
-        "aliases": parse_aliases(page.common_names),
+        "aliases": parse_names(page.common_names),
         "summary": page.summary,
         "conditions": page.conditions,
         "quantity_limit": page.quantity_limit,
+        "intermediary_services": page.intermediary_services,
+        "special_procedures": page.special_procedures,
         "legal_basis": [
             {"title": b.title, "document_number": b.document_number, "excerpt": b.excerpt}
             for b in page.legal_bases.all()
@@ -315,6 +320,7 @@ def serialize_guide(page) -> dict[str, Any]:
                 ),
                 "acceptance_standard": m.acceptance_standard,
                 "note": m.note,
+                "basis": m.basis,
                 "situation": m.situation or None,
                 "blank_form_url": document_url(m.blank_form),
                 "sample_url": document_url(m.sample),
@@ -327,11 +333,13 @@ def serialize_guide(page) -> dict[str, Any]:
                 "name": s.name,
                 "actor": s.actor,
                 "description": s.description,
+                "review_standard": s.review_standard,
                 "limit": _limit(s.limit_value, s.limit_unit),
                 "counts_toward_limit": s.counts_toward_limit,
             }
             for s in page.steps.all()
         ],
+        "handling_type": page.handling_type,
         "legal_limit": _limit(page.legal_limit_value, page.legal_limit_unit),
         "legal_limit_note": page.legal_limit_note,
         "promised_limit": _limit(page.promised_limit_value, page.promised_limit_unit),
@@ -357,6 +365,7 @@ def serialize_guide(page) -> dict[str, Any]:
         "complaint_phone": page.complaint_phone,
         "result": page.result_name,
         "result_type": page.result_type,
+        "result_validity": page.result_validity,
         "result_sample_url": document_url(page.result_sample),
         "faq": [{"question": f.question, "answer": f.answer} for f in page.faqs.all()],
     }
@@ -384,7 +393,10 @@ def bump_reference_version(**kwargs) -> None:
 
 # Bump when the shape of a record changes, so that a shared cache hands out no record of the
 # old shape after an upgrade. 2: materials carry "marks". 3: the hall carries "floor_plan".
-RECORD_FORMAT = 3
+# 4: the national fields (exercise_level, entrusting_department, co_handlers,
+# intermediary_services, special_procedures, handling_type, result_validity; a material's
+# "basis", a step's "review_standard").
+RECORD_FORMAT = 4
 # Keys name the record format, the published revision and the reference version, so a cached
 # record never goes stale; the timeout only bounds what superseded revisions leave behind in a shared cache.
 RECORD_TIMEOUT = 60 * 60 * 24 * 30

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_noop
 
 from guides.choices import WindowRole
 from guides.domain.situations import Situation, validate_situations
-from guides.domain.timelimits import check_limits
+from guides.domain.timelimits import check_handling_type, check_limits
 
 
 def assign_situation_keys(situations) -> None:
@@ -42,6 +42,7 @@ def guide_errors(page, *, inline: bool = True) -> dict[str, list[str]]:
 
     try:
         limit_errors = check_limits(page.promised_limit, page.legal_limit)
+        errors["handling_type"].extend(check_handling_type(page.handling_type, page.promised_limit))
     except ValueError as error:
         limit_errors = [str(error)]
     errors["promised_limit_value"].extend(limit_errors)

@@ -90,13 +90,13 @@ def suggestion_keys(record: dict[str, Any]) -> list[tuple[str, int, int, str]]:
 def refresh_suggestions(page, record: dict[str, Any] | None = None) -> None:
     """Replace the guide's keys with those of ``record`` (its serialized record; without one,
     those of its name, code and result)."""
-    from guides.serializers import parse_aliases
+    from guides.serializers import parse_names
     from search.models import SuggestionTerm
 
     if record is None:
         record = {
             "name": page.title, "code": page.code, "result": page.result_name,
-            "aliases": parse_aliases(page.common_names), "materials": [],
+            "aliases": parse_names(page.common_names), "materials": [],
         }  # fmt: skip
     SuggestionTerm.objects.filter(guide_id=page.pk).delete()
     SuggestionTerm.objects.bulk_create(

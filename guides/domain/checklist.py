@@ -5,6 +5,17 @@ time limits, fees and windows. Its canonical form is deterministic JSON, so the 
 hashes to the same fingerprint on the web page, in the PDF and in the intake feed. Prose that does
 not bind the counter (summary, FAQ, legal basis) is deliberately left out: editing it must not
 invalidate the counter's copy.
+
+Of the national fields, two bind the counter and are part of it: the 办件类型 (即办件 are handed
+over on the spot, 承诺件 get an acceptance notice with a due date) and each step's 审查标准 (what
+an application is accepted, refused or decided against). The others do not: 行使层级, 委托部门
+and 联办机构 say who exercises the item, not what is required of the applicant; 中介服务 shows at
+the counter as the material the intermediary issues (来源渠道 中介机构出具) and in the fees;
+特别程序 happen after acceptance, outside the time limits the checklist holds; 结果有效期 matters
+only after the result; 材料依据 says why a material is required, as the legal basis does.
+The two are left out of the canonical form while a guide states neither, so a checklist that
+predates them keeps its fingerprint: adding optional keys needs no new format (their presence
+alone tells the two shapes apart).
 """
 
 from __future__ import annotations
@@ -59,9 +70,19 @@ def _material(material: Mapping[str, Any]) -> dict[str, Any]:
     return canonical
 
 
+def _review_standards(steps: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """The steps that state a 审查标准, by name, in their order."""
+    standards = ({"step": _text(step.get("name")), "standard": _text(step.get("review_standard"))} for step in steps)
+    return [standard for standard in standards if standard["standard"]]
+
+
 def canonical_checklist(record: Mapping[str, Any]) -> dict[str, Any]:
     """Select and normalise the checklist part of a serialised guide record."""
     fee = record.get("fee") or {}
+    binding_national_fields = {
+        "handling_type": _text(record.get("handling_type")),
+        "review_standards": _review_standards(record.get("steps") or ()),
+    }
     return {
         "format": CANONICAL_FORMAT,
         "code": _text(record.get("code")),
@@ -87,6 +108,7 @@ def canonical_checklist(record: Mapping[str, Any]) -> dict[str, Any]:
         },
         "intake_window": _text(record.get("intake_window")),
         "delivery_window": _text(record.get("delivery_window")),
+        **{key: value for key, value in binding_national_fields.items() if value},
     }
 
 

@@ -15,10 +15,13 @@ from typing import Any
 from guides.domain.text import gettext as _
 
 __all__ = [
+    "HANDLING_TYPES",
     "TimeLimit",
     "TimeUnit",
+    "check_handling_type",
     "check_limits",
     "due_date",
+    "handling_type_of",
     "max_natural_days",
     "promised_within_legal",
 ]
@@ -151,6 +154,29 @@ def check_limits(promised: TimeLimit, legal: TimeLimit) -> list[str]:
         _("承诺办结时限（%(promised)s）不得超过法定办结时限（%(legal)s）")
         % {"promised": promised.display(), "legal": legal.display()}
     ]
+
+
+# 办件类型: an item handled on the spot (即办件) or one accepted with a promised time limit
+# (承诺件). The values are the labels of the national tables and of the record.
+IMMEDIATE_ITEM = "即办件"
+PROMISED_ITEM = "承诺件"
+HANDLING_TYPES = (IMMEDIATE_ITEM, PROMISED_ITEM)
+
+
+def handling_type_of(promised: TimeLimit) -> str:
+    """The 办件类型 a promised limit implies: 即办件 for 即办, 承诺件 for any number of days
+    (what a record that predates the field is given)."""
+    return IMMEDIATE_ITEM if promised.is_immediate else PROMISED_ITEM
+
+
+def check_handling_type(handling_type: str, promised: TimeLimit) -> list[str]:
+    """Error messages when the 办件类型 contradicts the promised limit (a guide copied from
+    another item says 即办件 and promises 20 days); empty when they agree or no type is given."""
+    if not handling_type or handling_type == handling_type_of(promised):
+        return []
+    if handling_type == IMMEDIATE_ITEM:
+        return [_("即办件的承诺办结时限应为即办，现为%(promised)s") % {"promised": promised.display()}]
+    return [_("承诺办结时限为即办的事项是即办件，不是承诺件")]
 
 
 def due_date(start: date, limit: TimeLimit, is_working_day: Callable[[date], bool]) -> date:
