@@ -18,11 +18,17 @@ guide                  ``cpsv:PublicService``
                        ``time:TemporalEntity``
 咨询 / 投诉电话        ``cv:ContactPoint``
 设定依据               ``eli:LegalResource``
+委托部门, 联办机构       ``cv:Participation`` (``cv:hasParticipation``; the body as a
+                       ``foaf:Agent``, its role a concept)
+行使层级, 办件类型       ``cv:isClassifiedBy`` concepts (beside 事项类型 and 版块)
+审查标准 (of a step)    ``cpsv:Rule`` (``cpsv:follows``)
 =====================  ============================================================
 
 Local fields that CPSV-AP has no home for (legal vs promised time limit, visits, the material
 marks 免提交/告知承诺/容缺后补 (``yc:mark``) and the other material attributes, copy counts, the checklist fingerprint and version) use our own
-namespace ``yc:`` (:data:`YC`).
+namespace ``yc:`` (:data:`YC`); so do 中介服务 (``yc:intermediaryServices``), 特别程序
+(``yc:specialProcedures``), 结果有效期 (``yc:validity`` of the output) and 材料依据 (``yc:basis`` of
+an evidence, which CPSV-AP cannot link to a legal resource).
 
 The official SHACL shapes check ``sh:class`` in a closed world: every node or vocabulary value a
 property points to is typed in the exported graph itself (``skos:Concept`` with ``skos:prefLabel``
@@ -48,6 +54,8 @@ from pathlib import Path
 from typing import Any
 
 from guides.choices import (
+    ExerciseLevel,
+    HandlingType,
     ItemType,
     LimitUnit,
     MaterialForm,
@@ -207,7 +215,19 @@ _OUR_SCHEMES = {
     "material-mark": "材料标记",
     "result-type": "结果类型",
     "time-unit": "时限单位",
+    "exercise-level": "行使层级",
+    "handling-type": "办件类型",
+    "participation-role": "参与角色",
 }
+
+
+class ParticipationRole(Enum):
+    """The roles of other bodies in a service (cv:role of a cv:Participation)."""
+
+    ENTRUSTING = "委托部门"
+    CO_HANDLER = "联办机构"
+
+
 _CHANNEL_TYPES = {"window": "窗口办理", "online": "网上办理"}
 _SCHEME_ENUMS: dict[str, type[Enum]] = {
     "item-type": ItemType,
@@ -220,6 +240,9 @@ _SCHEME_ENUMS: dict[str, type[Enum]] = {
     "material-mark": MaterialMark,
     "result-type": ResultType,
     "time-unit": LimitUnit,
+    "exercise-level": ExerciseLevel,
+    "handling-type": HandlingType,
+    "participation-role": ParticipationRole,
 }
 
 
@@ -244,6 +267,10 @@ class _Iris:
 
     def concept(self, scheme: str, key: str) -> str:
         return f"{self.api}/concepts/{scheme}/{key}"
+
+    def agent(self, name: str) -> str:
+        """A body known by its name only (a 委托部门 or 联办机构), shared by every guide naming it."""
+        return f"{self.api}/agents/{hashlib.sha1(name.encode('utf-8')).hexdigest()[:12]}"
 
     def hall(self, name: str) -> str:
         return f"{self.api}/halls/{hashlib.sha1(name.encode('utf-8')).hexdigest()[:12]}"
@@ -410,6 +437,40 @@ def _limit(graph: _Graph, iris: _Iris, fragment: str, limit: dict[str, Any] | No
     return graph.add(node)
 
 
+def _participations(graph: _Graph, iris: _Iris, record: dict[str, Any], country: str) -> list[str]:
+    """The 委托部门 and the 联办机构 of a guide as cv:Participation nodes, each body a foaf:Agent
+    (an organisation known by its name: the record names them, it does not code them)."""
+    bodies = [(ParticipationRole.ENTRUSTING, record.get("entrusting_department"))]
+    bodies += [(ParticipationRole.CO_HANDLER, name) for name in record.get("co_handlers") or []]
+    participations = []
+    for role, name in bodies:
+        name = _text(name)
+        if not name:
+            continue
+        agent = graph.add(
+            {
+                "@id": iris.agent(name),
+                "@type": ["Organization", "Agent"],
+                "skos:prefLabel": [_zh(name)],
+                "dct:spatial": [_ref(country)],
+            }
+        )
+        number = len(participations) + 1
+        participations.append(
+            graph.add(
+                {
+                    "@id": iris.local(f"participation-{number}"),
+                    "@type": "Participation",
+                    "dct:identifier": f"{record['code']}-participation-{number}",
+                    "dct:description": [_zh(f"{role.value}：{name}")],
+                    "cv:role": [_ref(_our_concept(graph, iris, "participation-role", role.value))],
+                    "cv:hasParticipant": [_ref(agent)],
+                }
+            )
+        )
+    return participations
+
+
 def _processing_time(limit: dict[str, Any] | None) -> dict[str, Any] | None:
     """``xsd:duration`` only where it is exact: working days have no duration."""
     if not limit:
@@ -489,7 +550,11 @@ def _build(graph: _Graph, record: dict[str, Any], *, base_url: str, checklist_ve
     classes = [_our_concept(graph, iris, "item-type", record["item_type"])] if record.get("item_type") else []
     if record.get("category"):
         classes.append(_our_concept(graph, iris, "section", record["category"]))
+    for key, scheme in (("exercise_level", "exercise-level"), ("handling_type", "handling-type")):
+        if record.get(key):
+            classes.append(_our_concept(graph, iris, scheme, record[key]))
     _set(service, "cv:isClassifiedBy", [_ref(iri) for iri in classes])
+    _set(service, "cv:hasParticipation", [_ref(iri) for iri in _participations(graph, iris, record, country)])
 
     # Requirements: the acceptance conditions, one per situation that adds materials, quantity limit
     requirements: list[str] = []
@@ -531,7 +596,7 @@ def _build(graph: _Graph, record: dict[str, Any], *, base_url: str, checklist_ve
         _set(node, "yc:deferrable", True if material.get("necessity") == Necessity.DEFERRABLE else None)
         # 免提交, 告知承诺, 容缺后补: what the counter accepts instead of the material, or later.
         _set(node, "yc:mark", [_ref(_our_concept(graph, iris, "material-mark", mark)) for mark in material.get("marks") or []])
-        for key, prop in (("spec", "yc:spec"), ("acceptance_standard", "yc:acceptanceStandard")):
+        for key, prop in (("spec", "yc:spec"), ("acceptance_standard", "yc:acceptanceStandard"), ("basis", "yc:basis")):
             _set(node, prop, [_zh(_text(material.get(key)))] if _text(material.get(key)) else [])
         _set(node, "yc:situation", [_zh(case)] if case else [])
         pages = [
@@ -598,6 +663,7 @@ def _build(graph: _Graph, record: dict[str, Any], *, base_url: str, checklist_ve
         }
         if record.get("result_type"):
             output["dct:type"] = [_ref(_our_concept(graph, iris, "result-type", record["result_type"]))]
+        _set(output, "yc:validity", [_zh(_text(record.get("result_validity")))] if _text(record.get("result_validity")) else [])
         sample = _absolute(base_url, record.get("result_sample_url"))
         _set(output, "foaf:page", [_ref(_document(graph, sample))] if sample else [])
         service["cpsv:produces"] = [_ref(graph.add(output))]
@@ -720,6 +786,26 @@ def _build(graph: _Graph, record: dict[str, Any], *, base_url: str, checklist_ve
         legal.append(graph.add(node))
     _set(service, "cv:hasLegalResource", [_ref(iri) for iri in legal])
 
+    # The steps' review standards: the rules the service follows in deciding an application
+    rules: list[str] = []
+    for step in record.get("steps") or []:
+        standard = _text(step.get("review_standard"))
+        if not standard:
+            continue
+        number = len(rules) + 1
+        rules.append(
+            graph.add(
+                {
+                    "@id": iris.local(f"rule-{number}"),
+                    "@type": "Rule",
+                    "dct:identifier": f"{code}-rule-{number}",
+                    "dct:title": [_zh(f"审查标准（{_text(step.get('name'))}）")],
+                    "dct:description": [_zh(standard)],
+                }
+            )
+        )
+    _set(service, "cpsv:follows", [_ref(iri) for iri in rules])
+
     # Time: exact durations in CPSV-AP, both limits as they are in our namespace
     _set(service, "cv:processingTime", _processing_time(record.get("promised_limit")))
     legal_limit = _limit(graph, iris, "legal-limit", record.get("legal_limit"), record.get("legal_limit_note", ""))
@@ -737,6 +823,8 @@ def _build(graph: _Graph, record: dict[str, Any], *, base_url: str, checklist_ve
     if record.get("visits") is not None:
         service["yc:visits"] = int(record["visits"])
     _set(service, "yc:visitsNote", [_zh(_text(record.get("visits_note")))] if _text(record.get("visits_note")) else [])
+    for key, prop in (("intermediary_services", "yc:intermediaryServices"), ("special_procedures", "yc:specialProcedures")):
+        _set(service, prop, [_zh(_text(record.get(key)))] if _text(record.get(key)) else [])
     service["yc:online"] = bool(record.get("online"))
     service["yc:feeCharged"] = bool(fee.get("charged"))
     service["yc:checklistFingerprint"] = fingerprint

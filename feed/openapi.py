@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from feed.api import DEFAULT_LIMIT, MAX_LIMIT
 from feed.models import ChangeEvent
-from guides.choices import ItemType, MaterialMark, Section
+from guides.choices import ExerciseLevel, HandlingType, ItemType, MaterialMark, Section
 from portal.public_urls import public_url
 
 GUIDE_SCHEMA_VERSION = "v1"
@@ -115,6 +115,7 @@ def record_schemas(ref: Callable[[str], dict]) -> dict[str, dict]:
             },
             "acceptance_standard": STRING,
             "note": STRING,
+            "basis": {**STRING, "description": "材料依据：要求提交本材料的法律法规或文件及条款"},
             "situation": {**NULLABLE_STRING, "description": "仅在该情形下需要；始终需要时为 null"},
             "blank_form_url": NULLABLE_STRING,
             "sample_url": NULLABLE_STRING,
@@ -126,6 +127,7 @@ def record_schemas(ref: Callable[[str], dict]) -> dict[str, dict]:
             "name": STRING,
             "actor": STRING,
             "description": STRING,
+            "review_standard": {**STRING, "description": "审查标准：本环节据以受理、审查或决定的标准（属于受理清单）"},
             "limit": _nullable(ref("Limit")),
             "counts_toward_limit": BOOLEAN,
         },
@@ -141,16 +143,26 @@ def record_schemas(ref: Callable[[str], dict]) -> dict[str, dict]:
             "department": {**STRING, "description": "实施主体名称"},
             "department_code": STRING,
             "item_type": {"type": "string", "enum": ItemType.values},
+            "exercise_level": {"type": "string", "enum": ["", *ExerciseLevel.values], "description": "行使层级（空为未填写）"},
+            "entrusting_department": {**STRING, "description": "委托部门（实施主体受委托实施时）"},
+            "co_handlers": {**_array(STRING), "description": "联办机构"},
             "service_object": _array(STRING),
             "themes": _array(STRING),
             "popular": BOOLEAN,
             "summary": STRING,
             "conditions": STRING,
             "quantity_limit": STRING,
+            "intermediary_services": {**STRING, "description": "中介服务"},
+            "special_procedures": {**STRING, "description": "特别程序（不计入办结时限）"},
             "legal_basis": _array(_object({"title": STRING, "document_number": STRING, "excerpt": STRING})),
             "situations": _array(_object({"key": STRING, "question": STRING, "options": _array(STRING)})),
             "materials": _array(ref("Material")),
             "steps": _array(ref("Step")),
+            "handling_type": {
+                "type": "string",
+                "enum": ["", *HandlingType.values],
+                "description": "办件类型：即办件或承诺件（空为未填写；属于受理清单）",
+            },
             "legal_limit": _nullable(ref("Limit")),
             "legal_limit_note": STRING,
             "promised_limit": _nullable(ref("Limit")),
@@ -174,6 +186,7 @@ def record_schemas(ref: Callable[[str], dict]) -> dict[str, dict]:
             "result": STRING,
             "aliases": {**_array(STRING), "description": "俗称/简称（编辑填写）"},
             "result_type": STRING,
+            "result_validity": {**STRING, "description": "结果有效期"},
             "result_sample_url": NULLABLE_STRING,
             "faq": _array(_object({"question": STRING, "answer": STRING})),
             # Added by the feed to the serializer's record:
@@ -224,9 +237,14 @@ def _components() -> dict:
             "fee": {"type": "object"},
             "intake_window": STRING,
             "delivery_window": STRING,
+            "handling_type": {**STRING, "description": "办件类型；指南未填写时没有此键"},
+            "review_standards": {
+                **_array(_object({"step": STRING, "standard": STRING})),
+                "description": "各环节的审查标准（按环节顺序，仅填写了的环节）；均未填写时没有此键",
+            },
         },
         required=["format", "code", "materials"],
-        description="规范化的受理清单：材料、情形、受理条件、时限、收费、窗口；指纹即其规范 JSON 的 SHA-256",
+        description="规范化的受理清单：材料、情形、受理条件、时限、收费、窗口、办件类型和审查标准；指纹即其规范 JSON 的 SHA-256",
     )
     schemas.update(
         {
