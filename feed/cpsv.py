@@ -437,7 +437,7 @@ def _limit(graph: _Graph, iris: _Iris, fragment: str, limit: dict[str, Any] | No
     return graph.add(node)
 
 
-def _participations(graph: _Graph, iris: _Iris, record: dict[str, Any], country: str) -> list[str]:
+def _participations(graph: _Graph, iris: _Iris, record: dict[str, Any]) -> list[str]:
     """The 委托部门 and the 联办机构 of a guide as cv:Participation nodes, each body a foaf:Agent
     (an organisation known by its name: the record names them, it does not code them)."""
     bodies = [(ParticipationRole.ENTRUSTING, record.get("entrusting_department"))]
@@ -451,8 +451,9 @@ def _participations(graph: _Graph, iris: _Iris, record: dict[str, Any], country:
             {
                 "@id": iris.agent(name),
                 "@type": ["Organization", "Agent"],
+                "dct:identifier": name,
+                "dct:title": [_zh(name)],
                 "skos:prefLabel": [_zh(name)],
-                "dct:spatial": [_ref(country)],
             }
         )
         number = len(participations) + 1
@@ -554,7 +555,7 @@ def _build(graph: _Graph, record: dict[str, Any], *, base_url: str, checklist_ve
         if record.get(key):
             classes.append(_our_concept(graph, iris, scheme, record[key]))
     _set(service, "cv:isClassifiedBy", [_ref(iri) for iri in classes])
-    _set(service, "cv:hasParticipation", [_ref(iri) for iri in _participations(graph, iris, record, country)])
+    _set(service, "cv:hasParticipation", [_ref(iri) for iri in _participations(graph, iris, record)])
 
     # Requirements: the acceptance conditions, one per situation that adds materials, quantity limit
     requirements: list[str] = []

@@ -7,8 +7,18 @@ import copy
 import pytest
 
 from guides.choices import HandlingType
-from guides.domain.checklist import CANONICAL_FORMAT, canonical_checklist, diff_checklists, fingerprint
-from guides.domain.timelimits import HANDLING_TYPES, TimeLimit, check_handling_type, handling_type_of
+from guides.domain.checklist import (
+    CANONICAL_FORMAT,
+    canonical_checklist,
+    diff_checklists,
+    fingerprint,
+)
+from guides.domain.timelimits import (
+    HANDLING_TYPES,
+    TimeLimit,
+    check_handling_type,
+    handling_type_of,
+)
 from tests.conftest import make_record
 
 
