@@ -35,6 +35,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from guides.choices import (
+    ExerciseLevel,
+    HandlingType,
     ItemType,
     LimitUnit,
     MaterialForm,
@@ -144,12 +146,16 @@ GUIDE_SHEET = Sheet(
         column("sub_item_code", "业务办理项编码", model_field="sub_item_code"),
         column("category", "版块", CHOICE, choices=_values(Section), model_field="section", width=10),
         column("item_type", "事项类型", CHOICE, choices=_values(ItemType), model_field="item_type", width=12),
+        column("exercise_level", "行使层级", CHOICE, choices=_values(ExerciseLevel), model_field="exercise_level", width=10),
+        column("entrusting_department", "委托部门", model_field="entrusting_department", width=22),
+        column("co_handlers", "联办机构", LIST, model_field="co_handlers", width=22),
         column("service_object", "服务对象", CHOICES, choices=_values(ServiceObject), model_field="service_objects", width=20),
         column("themes", "主题", LIST, model_field="themes", names=("未知主题",)),
         column("popular", "高频事项", BOOLEAN, model_field="is_popular", width=10),
         column("aliases", "俗称/简称", LIST, model_field="common_names", names=("俗称/简称",), width=20),
         column("summary", "事项简介", LINES, model_field="summary", width=40),
         column("conditions", "受理条件", LINES, model_field="conditions", width=40),
+        column("intermediary_services", "中介服务", LINES, model_field="intermediary_services", width=30),
         column("quantity_limit", "数量限制", model_field="quantity_limit"),
         column("legal_limit.value", "法定办结时限", INTEGER, model_field="legal_limit_value", width=12),
         column("legal_limit.unit", "法定时限单位", CHOICE, choices=_values(LimitUnit), model_field="legal_limit_unit", width=12),
@@ -160,6 +166,8 @@ GUIDE_SHEET = Sheet(
             width=12,
         ),
         column("promised_limit_note", "承诺时限说明", model_field="promised_limit_note"),
+        column("handling_type", "办件类型", CHOICE, choices=_values(HandlingType), model_field="handling_type", width=10),
+        column("special_procedures", "特别程序", LINES, model_field="special_procedures", width=30),
         column("fee.charged", "是否收费", BOOLEAN, model_field="fee_charged", width=10),
         column("visits", "到办事现场次数", INTEGER, choices=lambda: ["0", "1", "2"], model_field="visits", width=12),
         column("visits_note", "到现场次数说明", model_field="visits_note"),
@@ -178,6 +186,7 @@ GUIDE_SHEET = Sheet(
         column("complaint_phone", "监督投诉电话", model_field="complaint_phone", width=16),
         column("result", "办理结果", model_field="result_name", width=20),
         column("result_type", "结果类型", CHOICE, choices=_values(ResultType), model_field="result_type", width=10),
+        column("result_validity", "结果有效期", model_field="result_validity", width=14),
         # Written empty by an export: the note of the change an import makes (a checklist change
         # submitted for review needs one).
         column("change_note", "变更说明", LINES, width=30),
@@ -197,6 +206,7 @@ MATERIAL_SHEET = Sheet(
         column("source", "来源渠道", CHOICE, choices=_values(MaterialSource), model_field="source", width=14),
         column("marks", "材料标记", CHOICES, choices=_values(MaterialMark), names=("标记",), width=14),
         column("acceptance_standard", "受理标准", LINES, model_field="acceptance_standard", width=30),
+        column("basis", "材料依据", LINES, model_field="basis", width=30),
         column("note", "备注", LINES, model_field="note", width=30),
         column("situation", "适用情形", model_field="situation", names=("情形",), null=True, width=20),
     ),
@@ -213,6 +223,7 @@ STEP_SHEET = Sheet(
         column("limit.value", "环节时限", INTEGER, model_field="limit_value", width=10),
         column("limit.unit", "时限单位", CHOICE, choices=_values(LimitUnit), model_field="limit_unit", names=("单位",), width=10),
         column("counts_toward_limit", "计入办结时限", BOOLEAN, model_field="counts_toward_limit", width=12),
+        column("review_standard", "审查标准", LINES, model_field="review_standard", width=30),
     ),
     relation="steps",
     model="guidestep",

@@ -153,3 +153,45 @@ def test_the_english_page_shows_the_choices_in_english(client, site):
     html = client.get("/en/guides/t-jy-0001/").content.decode()
     assert "<dt>Handling type</dt><dd>Handled within a promised time</dd>" in html
     assert "<dt>Level of exercise</dt><dd>County level</dd>" in html
+
+
+def test_the_excel_workbook_carries_them_both_ways(site):
+    from openpyxl import load_workbook
+
+    from guides.excel import (
+        GUIDE_SHEET,
+        MATERIAL_SHEET,
+        STEP_SHEET,
+        export_records,
+        import_workbook,
+        write_workbook,
+    )
+
+    import_guides(jsonl(national_record()), publish=True)
+    records = list(export_records(GuidePage.objects.order_by("path")))
+    stream = io.BytesIO()
+    write_workbook(records, stream)
+    workbook = load_workbook(io.BytesIO(stream.getvalue()))
+
+    def cells(sheet, row=2):
+        worksheet = workbook[sheet.title]
+        return {worksheet.cell(row=1, column=n).value: worksheet.cell(row=row, column=n).value for n in range(1, worksheet.max_column + 1)}
+
+    guide = cells(GUIDE_SHEET)
+    assert (guide["行使层级"], guide["委托部门"], guide["联办机构"]) == ("县级", "江城市市场监督管理局", "测试区税务局、测试区公安分局")
+    assert (guide["办件类型"], guide["结果有效期"]) == ("承诺件", "5年")
+    assert guide["中介服务"] == NATIONAL["intermediary_services"] and guide["特别程序"] == NATIONAL["special_procedures"]
+    assert cells(MATERIAL_SHEET)["材料依据"] == MATERIAL_BASIS
+    assert cells(STEP_SHEET, row=3)["审查标准"] == REVIEW_STANDARD
+
+    # Unchanged, the workbook changes nothing; one national cell edited changes that field only.
+    assert import_workbook(stream.getvalue()).unchanged == ["T-JY-0001"]
+    sheet = workbook[GUIDE_SHEET.title]
+    header = [cell.value for cell in sheet[1]]
+    sheet.cell(row=2, column=header.index("结果有效期") + 1, value="长期")
+    edited = io.BytesIO()
+    workbook.save(edited)
+    assert import_workbook(edited.getvalue()).updated == ["T-JY-0001"]
+    page = GuidePage.objects.get(code="T-JY-0001")
+    assert page.get_latest_revision_as_object().result_validity == "长期"
+    assert page.get_latest_revision_as_object().exercise_level == "县级"
