@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('guides', '0009_hall_floor_plan'),
+        ('guides', '0010_guide_lint_counts'),
     ]
 
     operations = [
