@@ -24,6 +24,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 
 from portal.testing import find_free_port
@@ -104,7 +105,12 @@ def shared_cache(redis_server):
     import redis
 
     shared = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_server.url}
-    caches = {"default": shared, "ratelimit": shared, "versions": shared}  # as the settings make them of CACHE_URL
+    # As the settings make them of CACHE_URL: the default cache's keys carry the release (portal.release).
+    caches = {
+        "default": {**shared, "KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"]},
+        "ratelimit": shared,
+        "versions": shared,
+    }
     client = redis.Redis.from_url(redis_server.url)
     client.flushdb()
     with override_settings(CACHES=caches):
