@@ -37,7 +37,7 @@ def took_part_in_change(page, user) -> bool:
 def _guide_ids_of(departments):
     from guides.models import GuidePage
 
-    return GuidePage.objects.filter(department__in=departments).annotate(text_pk=Cast("pk", CharField())).values(
+    return GuidePage.sources.filter(department__in=departments).annotate(text_pk=Cast("pk", CharField())).values(
         "text_pk"
     )
 
@@ -104,7 +104,7 @@ def review_queue(user) -> list[tuple[object, list[QueueEntry]]]:
         .select_related("current_task_state__task", "requested_by")
         .order_by("created_at")
     )
-    guides = GuidePage.objects.select_related("department")
+    guides = GuidePage.sources.select_related("department")
     if not roles.covers_every_department:
         guides = guides.filter(department__in=roles.approver_of)
     pages = {str(page.pk): page for page in guides.filter(pk__in=[int(s.object_id) for s in states if s.object_id.isdigit()])}

@@ -15,4 +15,4 @@ def on_task_approved(sender, instance, user=None, **kwargs):
 def mark_reviewed(page_id) -> None:
     from guides.models import GuidePage
 
-    GuidePage.objects.filter(pk=page_id).update(last_reviewed_at=timezone.now())
+    GuidePage.sources.filter(pk=page_id).update(last_reviewed_at=timezone.now())

@@ -59,7 +59,7 @@ class ReviewView(WagtailAdminTemplateMixin, TemplateView):
     header_icon = "tasks"
 
     def dispatch(self, request, page_id, *args, **kwargs):
-        self.page = get_object_or_404(GuidePage.objects.select_related("department"), pk=page_id)
+        self.page = get_object_or_404(GuidePage.sources.select_related("department"), pk=page_id)
         roles = roles_of(request.user)
         if not (roles.covers_every_department or roles.can_approve(self.page.department_id)):
             raise PermissionDenied

@@ -371,7 +371,7 @@ def _page_url(request, page) -> str | None:
 def _live_guides():
     from guides.models import GuidePage
 
-    return GuidePage.objects.live().filter(last_published_at__isnull=False)
+    return GuidePage.sources.live().filter(last_published_at__isnull=False)
 
 
 def _guide_or_404(code: str, *, live: bool = True):
@@ -379,7 +379,7 @@ def _guide_or_404(code: str, *, live: bool = True):
 
     if not CODE_RE.fullmatch(code):
         raise NotFound(f"没有编码为“{code[:64]}”的已发布事项")
-    queryset = _live_guides() if live else GuidePage.objects.all()
+    queryset = _live_guides() if live else GuidePage.sources.all()
     guide = queryset.filter(code=code).select_related("department").first()
     if guide is None:
         raise NotFound(f"没有编码为“{code}”的已发布事项")

@@ -45,7 +45,7 @@ def base_url(request) -> str:
 @require_safe
 def guide(request, code: str):
     # One page: its record is usually cached, so prefetching would mostly be wasted queries.
-    page = GuidePage.objects.live().select_related("department").filter(code=code).first()
+    page = GuidePage.sources.live().select_related("department").filter(code=code).first()
     if page is None:
         return problem(404, "未找到办事指南", f"没有编码为“{code}”的已发布办事指南")
     document = cpsv_document([(live_record(page), page.checklist_version)], base_url=base_url(request))
@@ -55,7 +55,7 @@ def guide(request, code: str):
 def _catalogue_records() -> Iterator[tuple[dict, int]]:
     # Ordered by code in Python, not by the database's collation, so that the output is the same
     # on SQLite and PostgreSQL.
-    live = GuidePage.objects.live()
+    live = GuidePage.sources.live()
     pks = [pk for _code, pk in sorted(live.values_list("code", "pk"))]
     for page, record in iter_live_records(live, pks):
         yield record, page.checklist_version

@@ -31,7 +31,8 @@ from guides.checklists import history_is_restored
 def _is_guide(instance) -> bool:
     from guides.models import GuidePage
 
-    return isinstance(instance, GuidePage)
+    # A translation is not a guide of the feed: its consumer reads the Chinese checklist.
+    return isinstance(instance, GuidePage) and not instance.is_translation
 
 
 @receiver(page_published, dispatch_uid="feed.on_guide_published")

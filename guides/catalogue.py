@@ -74,7 +74,7 @@ def _querysets() -> dict[str, Any]:
         RecordKind.THEME: LifeEvent.objects.order_by("sort_order", "name", "pk"),
         RecordKind.SYNONYM: Synonym.objects.order_by("phrases"),
         # In tree order: a restore adds them to their folders in the same order.
-        RecordKind.GUIDE: GuidePage.objects.order_by("path"),
+        RecordKind.GUIDE: GuidePage.sources.order_by("path"),
         RecordKind.JOURNEY: JourneyPage.objects.order_by("path"),
         RecordKind.CHANGE: ChangeEvent.objects.order_by("pk"),
         RecordKind.PROMOTION: SearchPromotion.objects.order_by("query__query_string", "sort_order", "pk").select_related(
@@ -109,7 +109,7 @@ def iter_catalogue() -> Iterator[bytes]:
     from journeys.catalogue import serialize_journey
 
     querysets = _querysets()
-    codes = dict(GuidePage.objects.values_list("pk", "code"))
+    codes = dict(GuidePage.sources.values_list("pk", "code"))
     counts = {kind: queryset.count() for kind, queryset in querysets.items()}
     yield _line(
         RecordKind.CATALOGUE,
@@ -143,7 +143,7 @@ def document_links() -> int:
     return (
         GuideMaterial.objects.filter(blank_form__isnull=False).count()
         + GuideMaterial.objects.filter(sample__isnull=False).count()
-        + GuidePage.objects.filter(result_sample__isnull=False).count()
+        + GuidePage.sources.filter(result_sample__isnull=False).count()
     )
 
 
@@ -176,11 +176,11 @@ def _guide_lines(pks: list[int]) -> Iterator[bytes]:
     from guides.models import ChecklistVersion, GuidePage
 
     prefix = orjson.dumps({RECORD_KEY: RecordKind.GUIDE})[:-1] + b","
-    live = GuidePage.objects.live()
+    live = GuidePage.sources.live()
     for start in range(0, len(pks), RECORD_CHUNK_SIZE):
         chunk = pks[start : start + RECORD_CHUNK_SIZE]
         cached = {page.pk: (page, encoded) for page, encoded in iter_encoded_records(live, chunk, chunk_size=len(chunk))}
-        others = {page.pk: page for page in GuidePage.objects.filter(pk__in=chunk).exclude(pk__in=list(cached))}
+        others = {page.pk: page for page in GuidePage.sources.filter(pk__in=chunk).exclude(pk__in=list(cached))}
         history: dict[int, list[Any]] = {pk: [] for pk in chunk}
         for version in ChecklistVersion.objects.filter(guide_id__in=chunk).order_by("guide_id", "version"):
             history[version.guide_id].append(version)

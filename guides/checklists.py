@@ -58,7 +58,7 @@ def record_published_checklist(page, revision=None):
             published_at=timezone.now(),
         )
     if page.checklist_version != version or page.checklist_fingerprint != digest:
-        GuidePage.objects.filter(pk=page.pk).update(checklist_version=version, checklist_fingerprint=digest)
+        GuidePage.sources.filter(pk=page.pk).update(checklist_version=version, checklist_fingerprint=digest)
         page.checklist_version = version
         page.checklist_fingerprint = digest
     return created

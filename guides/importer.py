@@ -1296,7 +1296,7 @@ class CatalogueWriter:
         }
         guide_id = None
         if record["guide"] is not None:
-            guide_id = GuidePage.objects.filter(code=record["guide"]).values_list("pk", flat=True).first()
+            guide_id = GuidePage.sources.filter(code=record["guide"]).values_list("pk", flat=True).first()
             if guide_id is None:
                 raise ValidationError(_("变更记录所属的事项“%(code)s”不存在") % {"code": record["guide"]})
         event = ChangeEvent.objects.filter(pk=record["id"]).first()
@@ -1315,7 +1315,7 @@ class CatalogueWriter:
 
         page = None
         if record["guide"] is not None:
-            page = GuidePage.objects.filter(code=record["guide"]).first()
+            page = GuidePage.sources.filter(code=record["guide"]).first()
             if page is None:
                 raise ValidationError(_("推荐结果指向的事项“%(code)s”不存在") % {"code": record["guide"]})
         elif record["page"] is not None:
@@ -1699,7 +1699,7 @@ def _write_guides(
     codes = [line.record.record["code"] for line in lines]
     existing_pages = {}
     for start in range(0, len(codes), LOOKUP_CHUNK):
-        existing_pages.update((p.code, p) for p in GuidePage.objects.filter(code__in=codes[start : start + LOOKUP_CHUNK]))
+        existing_pages.update((p.code, p) for p in GuidePage.sources.filter(code__in=codes[start : start + LOOKUP_CHUNK]))
     for line in lines:
         guide: GuideLine = line.record
         code = guide.record["code"]
@@ -1837,7 +1837,7 @@ def _restore_one(writer, page, guide: GuideLine, user, report) -> GuidePage | No
             revision.publish(user=user)
             report.published.append(code)
         elif page.live:
-            GuidePage.objects.get(pk=page.pk).unpublish(user=user)
+            GuidePage.sources.get(pk=page.pk).unpublish(user=user)
     versions = state.history[known_versions:]
     ChecklistVersion.objects.bulk_create(
         ChecklistVersion(
@@ -1847,12 +1847,12 @@ def _restore_one(writer, page, guide: GuideLine, user, report) -> GuidePage | No
         for v in versions
     )
     latest = state.history[-1] if state.history else {"version": 0, "fingerprint": ""}
-    GuidePage.objects.filter(pk=page.pk).update(checklist_version=latest["version"], checklist_fingerprint=latest["fingerprint"])
+    GuidePage.sources.filter(pk=page.pk).update(checklist_version=latest["version"], checklist_fingerprint=latest["fingerprint"])
     Page.objects.filter(pk=page.pk).update(
         first_published_at=state.first_published_at, last_published_at=state.last_published_at
     )
     if state.draft is not None:
-        draft = GuidePage.objects.get(pk=page.pk).get_latest_revision_as_object()
+        draft = GuidePage.sources.get(pk=page.pk).get_latest_revision_as_object()
         writer.apply(draft, state.draft)
         clean_guide(draft, draft=True)
         draft.save_revision(user=user, log_action=False, clean=False)

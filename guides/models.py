@@ -30,8 +30,9 @@ from wagtail.admin.panels import (
     TabbedInterface,
 )
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path
-from wagtail.models import Orderable, Page, PagePermissionTester, PageViewRestriction
+from wagtail.models import Orderable, Page, PageManager, PagePermissionTester, PageViewRestriction
 from wagtail.search import index
+from wagtail_localize.fields import SynchronizedField, TranslatableField
 
 from guides.choices import (
     SECTION_BY_SLUG,
@@ -113,8 +114,12 @@ class WithLiveGuidesQuerySet(models.QuerySet):
         """Those that have live guides, each with ``guide_count``, in the model's own order: a
         query with an aggregate drops Meta.ordering, and lists must not come out in whichever
         order the database happens to group in."""
+        from guides.translations import source_locale_id
+
+        # (a guide is counted once, not once per language)
+        live = Q(guides__live=True, guides__locale=source_locale_id())
         return (
-            self.annotate(guide_count=models.Count("guides", filter=Q(guides__live=True)))
+            self.annotate(guide_count=models.Count("guides", filter=live))
             .filter(guide_count__gt=0)
             .order_by(*self.model._meta.ordering, "pk")
         )
@@ -333,20 +338,21 @@ class GuideIndexPage(PublicUrlMixin, RoutablePageMixin, Page):
         department's folder holds it."""
         if len(path_components) == 1 and self.live:
             guide = (
-                GuidePage.objects.live()
+                GuidePage.sources.live()
                 .descendant_of(self)
                 .filter(slug=path_components[0])
                 .select_related("department", "intake_window__hall", "delivery_window__hall")
                 .first()
             )
             if guide is not None:
+                guide = guide.translated_for_reader()
                 guide.routed_index = self  # the page's breadcrumbs need no query for it
                 return guide.route(request, [])
         return super().route(request, path_components)
 
     def guides(self):
         return (
-            GuidePage.objects.live()
+            GuidePage.sources.live()
             .descendant_of(self)
             .select_related("department")
             .order_by("section", "code")
@@ -440,8 +446,9 @@ class DepartmentFolderPage(PublicUrlMixin, Page):
     own views honour it). Created with its department (guides.folders); not a page for citizens:
     its address redirects to the department's listing and is never part of a guide's address."""
 
+    # (blank in the folder's copies in other locales: see save)
     department = models.OneToOneField(
-        Department, verbose_name=_("部门"), null=True, on_delete=models.SET_NULL, related_name="folder"
+        Department, verbose_name=_("部门"), null=True, blank=True, on_delete=models.SET_NULL, related_name="folder"
     )
 
     content_panels = [FieldPanel("title", read_only=True), FieldPanel("department", read_only=True)]
@@ -456,6 +463,16 @@ class DepartmentFolderPage(PublicUrlMixin, Page):
 
     def permissions_for_user(self, user):
         return RestrictedFolderPermissionTester(user, self)
+
+    def save(self, *args, **kwargs):
+        """Translating a guide copies its folder into the other locale (an alias, which Wagtail
+        copies with every field and keeps in step): the department has one folder, the Chinese
+        one, where its roles are granted, so the copy names none."""
+        from guides.translations import is_translation
+
+        if self.department_id is not None and is_translation(self):
+            self.department = None
+        return super().save(*args, **kwargs)
 
     def route(self, request, path_components):
         # /guides/<folder>/<guide>/ is not an address of the guide; /guides/<guide>/ is.
@@ -480,12 +497,30 @@ KEPT_ACROSS_REVISIONS = (
 )
 
 
+class SourceGuideManager(PageManager):
+    """The guides in the source language (Chinese) only: what every list, lookup by code and
+    export means by "the guides". Translations are reached from their source
+    (guides.translations) or through ``GuidePage.objects``, which holds every locale."""
+
+    def get_queryset(self):
+        from guides.translations import source_locale_id
+
+        return super().get_queryset().filter(locale=source_locale_id())
+
+
 class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
     """One service item (事项) as published to citizens, kiosks and the intake system."""
 
+    # Every page, translations too, as Wagtail's and wagtail-localize's own lookups expect.
+    objects = PageManager()
+    # The guides themselves, in the source language: what every list, lookup by code and export
+    # of the portal reads.
+    sources = SourceGuideManager()
+
     # Identity
     code = models.CharField(
-        _("实施编码"), max_length=64, unique=True, validators=[code_validator],
+        # Unique per language (see clean); indexed for the lookups by code.
+        _("实施编码"), max_length=64, db_index=True, validators=[code_validator],
         help_text=_("事项实施编码，全库唯一，用于短链接 /g/编码/ 和受理系统对接"),
     )
     basic_code = models.CharField(_("基本编码"), max_length=64, blank=True)
@@ -699,6 +734,28 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
     # Set by the admin's form, whose inline forms are applied after the model is validated.
     rows_checked_by_form = False
 
+    # What a translator translates: the prose of the page (guides.domain.translations). The rest
+    # is the source's, copied on every sync and not to be overridden: the codes and the address,
+    # the checklist's structure (materials, situations, steps and fees are inline rows, copied as
+    # they are), windows, time limits and the editorial fields.
+    translatable_fields = [
+        TranslatableField(name)
+        for name in (
+            "title", "seo_title", "search_description", "summary", "conditions", "quantity_limit",
+            "legal_limit_note", "promised_limit_note", "visits_note", "result_name",
+        )
+    ] + [
+        SynchronizedField(name, overridable=False)
+        for name in (
+            "slug", "code", "basic_code", "sub_item_code", "section", "department", "item_type",
+            "service_objects", "is_popular", "common_names", "legal_limit_value", "legal_limit_unit",
+            "promised_limit_value", "promised_limit_unit", "fee_charged", "visits", "online",
+            "online_url", "intake_window", "delivery_window", "phone", "complaint_phone",
+            "result_type", "result_sample", "legal_bases", "situations", "materials", "steps",
+            "fee_items", "faqs",
+        )
+    ]
+
     class Meta:
         verbose_name = _("办事指南")
         verbose_name_plural = _("办事指南")
@@ -733,8 +790,16 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
 
         # (the admin's form checks the rows once it has applied its inline forms)
         errors = guide_errors(self, inline=not self.rows_checked_by_form)
-        # Guides share one address space, /guides/<slug>/, whichever folder holds them.
-        if self.slug and GuidePage.objects.filter(slug=self.slug).exclude(pk=self.pk).exists():
+        # A code names one guide: one page per code and language (its translations share it).
+        # (Checked here: the locale is a column of Wagtail's page table, no constraint of ours
+        # can span both tables.)
+        same_code = GuidePage.objects.filter(code__iexact=self.code, locale_id=self.locale_id)
+        if self.code and self.locale_id and same_code.exclude(pk=self.pk).exists():
+            errors.setdefault("code", []).append(_("实施编码“%(code)s”已被另一条指南使用") % {"code": self.code})
+        # Guides share one address space, /guides/<slug>/, whichever folder holds them (per
+        # language: a translation keeps its source's slug).
+        same_slug = GuidePage.objects.filter(slug=self.slug, locale_id=self.locale_id)
+        if self.slug and same_slug.exclude(pk=self.pk).exists():
             errors.setdefault("__all__", []).append(
                 _("网址标识“%(slug)s”已被另一条指南使用") % {"slug": self.slug}
             )
@@ -759,6 +824,7 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
         from editorial.permissions import GuidePermissionTester
 
         return GuidePermissionTester(user, self)
+
 
     def save_revision(self, *args, **kwargs):
         from guides.quality import findings_of, store_counts
@@ -798,10 +864,30 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
             for field_name, value in search_field_values(record).items():
                 setattr(self, field_name, value)
         result = super().save(*args, **kwargs)
-        if full_save:
+        # Completions and aliases are of the Chinese guides (search answers with the source).
+        if full_save and not self.is_translation:
             refresh_suggestions(self, record)
             forget_alias_lexicon()
         return result
+
+    def translated_for_reader(self) -> GuidePage:
+        """The page a reader of the active language is shown: the live translation into it
+        (which then knows its source), else this page."""
+        from guides.translations import live_translation
+        from portal.languages import DEFAULT, current
+
+        language = current()
+        translation = live_translation(self, language) if language != DEFAULT else None
+        if translation is None:
+            return self
+        translation.source_page = self
+        return translation
+
+    @property
+    def is_translation(self) -> bool:
+        from guides.translations import is_translation
+
+        return is_translation(self)
 
     def with_content_json(self, content):
         """Checklist version and fingerprint, the published change note and the last review

@@ -11,7 +11,7 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -37,6 +37,7 @@ from guides.domain.situations import (
     select_materials,
 )
 from guides.domain.timelimits import TimeLimit, TimeUnit
+from guides.domain.translations import translated_record
 from guides.serializers import checklist_of, live_record, serialize_guide
 from journeys.records import journeys_of_guide
 from portal.public_urls import public_url
@@ -305,13 +306,35 @@ def government_service_jsonld(record: dict[str, Any], url: str, fingerprint: str
 
 
 def guide_page_context(page, request) -> dict[str, Any]:
+    """The context of a guide's page: of the guide, or of its translation (then the source's
+    record with the translation's prose, guides.domain.translations)."""
     from feedback.models import Channel
     from feedback.views import feedback_context
+    from guides.translations import is_out_of_date, source_of
+    from portal.languages import DEFAULT, bcp47, current
 
-    record = serialize_guide(page) if getattr(request, "is_preview", False) else live_record(page)
+    preview = getattr(request, "is_preview", False)
+    translation = None
+    if page.is_translation:
+        translation, page = page, page.__dict__.get("source_page") or source_of(page)
+    record = serialize_guide(page) if preview and translation is None else live_record(page)
     view = build_guide_view(record, request.GET)
-    url = page.full_url or page.url or ""
+    url = (translation or page).full_url or (translation or page).url or ""
+    language = current()
+    if translation is not None:
+        shown = serialize_guide(translation) if preview else live_record(translation)
+        record = translated_record(record, shown)
+        # The counter's checklist is one record in every language: the translation shows the
+        # source's checklist and fingerprint (its own prose is not part of what is accepted).
+        view = replace(build_guide_view(record, request.GET), checklist=view.checklist, fingerprint=view.fingerprint)
+    untranslated = translation is None and language != DEFAULT
     return {
+        # The language the guide's text is in, when it is not the page's (an English page of a
+        # guide not translated yet shows the Chinese text).
+        "content_lang": bcp47(DEFAULT) if untranslated else "",
+        "guide_untranslated": untranslated,
+        "content_untranslated": untranslated,
+        "translation_out_of_date": translation is not None and is_out_of_date(page),
         "guide": record,
         "guide_index": page.index_page(),
         "section_slug": SECTION_SLUGS[record["category"]],

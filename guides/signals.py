@@ -13,7 +13,8 @@ def on_page_published(sender, instance, revision=None, **kwargs):
 
     # A publish scheduled for later also sends page_published; the checklist is in force only
     # once the page is live.
-    if isinstance(instance, GuidePage) and instance.live:
+    # A translation has no checklist, change note or sheets of its own (its source's are shown).
+    if isinstance(instance, GuidePage) and instance.live and not instance.is_translation:
         # A restore writes the checklist history of its file; the published note is the
         # restored revision's, as on any publish.
         if not history_is_restored():
@@ -45,7 +46,7 @@ def publish_change_note(page, revision) -> None:
 
     note = RevisionChangeNote.text_of(getattr(revision, "pk", None))
     if page.published_change_note != note:
-        GuidePage.objects.filter(pk=page.pk).update(published_change_note=note)
+        GuidePage.sources.filter(pk=page.pk).update(published_change_note=note)
         page.published_change_note = note
 
 
@@ -81,11 +82,11 @@ def on_page_moved(sender, instance, parent_page_before, parent_page_after, **kwa
     if not issubclass(sender, GuidePage) or parent_page_before.pk == parent_page_after.pk:
         return
     folder = DepartmentFolderPage.objects.filter(pk=parent_page_after.pk).select_related("department").first()
-    guide = GuidePage.objects.select_related("department").get(pk=instance.pk)
+    guide = GuidePage.sources.select_related("department").get(pk=instance.pk)
     if folder is None or folder.department_id is None or folder.department_id == guide.department_id:
         return
     before = guide.department
-    GuidePage.objects.filter(pk=guide.pk).update(department=folder.department)
+    GuidePage.sources.filter(pk=guide.pk).update(department=folder.department)
     guide.department = folder.department
     log(
         instance=guide,

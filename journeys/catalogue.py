@@ -129,7 +129,7 @@ def write_journey(record: dict[str, Any], *, page_id: int | None = None) -> str:
     if index is None:
         raise ValidationError(_("站点中没有“一件事目录”页面：请导入含一件事目录的站点结构（record 为 site）"))
     codes = journey_codes(record)
-    ids = dict(GuidePage.objects.filter(code__in=codes).values_list("code", "pk"))
+    ids = dict(GuidePage.sources.filter(code__in=codes).values_list("code", "pk"))
     missing = sorted(codes - set(ids))
     if missing:
         raise ValidationError(_("一件事引用的事项不存在：%(codes)s") % {"codes": "、".join(missing)})

@@ -95,7 +95,7 @@ def member_pages(definition: JourneyDefinition, *, live_only: bool = True) -> di
     """The member guide pages by code (published ones only unless told otherwise)."""
     from guides.models import GuidePage
 
-    pages = GuidePage.objects.filter(pk__in=definition.guide_ids).select_related(
+    pages = GuidePage.sources.filter(pk__in=definition.guide_ids).select_related(
         "department", "intake_window__hall", "delivery_window__hall"
     )
     if live_only:

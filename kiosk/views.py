@@ -134,13 +134,13 @@ def today_hours(now=None) -> dict[str, Any] | None:
 
 
 def _live_guides():
-    return GuidePage.objects.live().select_related("department")
+    return GuidePage.sources.live().select_related("department")
 
 
 def _section_tiles() -> list[dict[str, Any]]:
     counts = {
         row["section"]: row["n"]
-        for row in GuidePage.objects.live().order_by().values("section").annotate(n=Count("pk"))
+        for row in GuidePage.sources.live().order_by().values("section").annotate(n=Count("pk"))
     }
     return [
         {

@@ -34,7 +34,16 @@ class HomePage(PublicUrlMixin, Page):
         tree version (portal.routing); Wagtail's routing looks a child up on every request, as a
         page and again as its specific page. Anything else is Wagtail's routing."""
         from guides.models import GuideIndexPage
+        from guides.translations import source_locale_id
 
+        # Wagtail routes an English request from the home page's English copy (wagtail-localize
+        # makes one when a guide is translated). Every address is routed through the Chinese
+        # tree, which holds every page: a guide's page then shows its translation
+        # (GuideIndexPage.route), every other page is in the reader's language as before.
+        if self.locale_id != source_locale_id():
+            source = HomePage.objects.filter(translation_key=self.translation_key, locale=source_locale_id()).first()
+            if source is not None:
+                return source.route(request, path_components)
         if path_components:
             slug = path_components[0]
             index = cached(
@@ -49,7 +58,7 @@ class HomePage(PublicUrlMixin, Page):
         from guides.models import Department, GuideIndexPage, GuidePage, LifeEvent
 
         context = super().get_context(request, *args, **kwargs)
-        live = GuidePage.objects.live()
+        live = GuidePage.sources.live()
         counts = dict(live.order_by().values_list("section").annotate(n=Count("pk")).values_list("section", "n"))
         context["sections"] = [
             {"label": section.label, "slug": SECTION_SLUGS[section], "count": counts.get(section.value, 0)}

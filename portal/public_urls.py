@@ -58,10 +58,19 @@ class PublicUrlMixin:
     the Wagtail Site they belong to."""
 
     def get_url_parts(self, request=None):
+        """The page's address in the active language: every page is routed through the Chinese
+        tree (HomePage.route), so a Chinese page's English address is its path under /en/
+        (Wagtail's i18n would give a page the prefix of its own locale), and a translation's
+        is its source's (it keeps the source's slug)."""
+        from guides.translations import source_locale_id
+        from portal.languages import current, path_in
+
         parts = super().get_url_parts(request=request)
         if parts is None or parts[1] is None:
             return parts
         site_id, _site_root_url, page_path = parts
+        if self.locale_id == source_locale_id():
+            page_path = path_in(page_path, current())
         return site_id, public_base_url(), page_path
 
     def get_sitemap_urls(self, request=None):

@@ -17,7 +17,7 @@ def guide_short_url(request, code: str):
     """/g/<code>/ → the guide page. A temporary redirect, because the page's slug or place in the
     tree may change while the code printed on QR codes never does; situation answers in the query
     string are carried over."""
-    page = GuidePage.objects.live().filter(code__iexact=code).only("url_path", "path", "depth").first()
+    page = GuidePage.sources.live().filter(code__iexact=code).only("url_path", "path", "depth").first()
     if page is None:
         raise Http404("No published guide with this code")
     url = page.get_url(request)
@@ -101,7 +101,7 @@ def guide_share_image(request, code: str):
     from guides.serializers import live_record
     from portal.share import CARD_FORMAT, share_card
 
-    page = GuidePage.objects.live().filter(code__iexact=code).first()
+    page = GuidePage.sources.live().filter(code__iexact=code).first()
     if page is None:
         raise Http404("No published guide with this code")
     site_name = _site_name(request)

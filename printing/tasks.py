@@ -13,7 +13,7 @@ def prerender_guide(page_id: int) -> dict:
     from guides.models import GuidePage
     from printing.cache import prerender
 
-    page = GuidePage.objects.live().filter(pk=page_id).first()
+    page = GuidePage.sources.live().filter(pk=page_id).first()
     if page is None:
         return {"page_id": page_id, "skipped": "not live"}
     return prerender(page).as_dict()

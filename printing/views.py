@@ -41,7 +41,7 @@ SERVE_BLOCK_SIZE = 64 * 1024
 
 def live_guide(code: str) -> GuidePage:
     # The record comes from live_record's cache; only the page row is read here.
-    page = GuidePage.objects.live().filter(code__iexact=code).select_related("department").first()
+    page = GuidePage.sources.live().filter(code__iexact=code).select_related("department").first()
     if page is None:
         raise Http404("No published guide with this code")
     return page

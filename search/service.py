@@ -128,11 +128,11 @@ def alias_lexicon() -> frozenset[str]:
         return lexicon
     with _alias_lock:
         terms = set()
-        for text in GuidePage.objects.live().exclude(search_alias="").values_list("search_alias", flat=True).iterator():
+        for text in GuidePage.sources.live().exclude(search_alias="").values_list("search_alias", flat=True).iterator():
             terms.update(token for token in text.split() if not token.isascii())
         # Other names of what guides issue (网络文化经营许可证 → 网文证) must stay whole in a
         # query too; results repeat across guides, so each distinct one is read once.
-        results = GuidePage.objects.live().exclude(result_name="").values_list("result_name", flat=True).distinct()
+        results = GuidePage.sources.live().exclude(result_name="").values_list("result_name", flat=True).distinct()
         for result in results.iterator():
             terms.update(result_aliases(result))
         lexicon = frozenset(terms)
@@ -244,7 +244,7 @@ def search_guides(
 
     analyzed = analyze_query(query, synonyms=synonym_set(), aliases=alias_lexicon())
     outcome = SearchOutcome(query=analyzed.normalized, analyzed=analyzed, page=page, per_page=per_page)
-    queryset = GuidePage.objects.live().select_related("department")
+    queryset = GuidePage.sources.live().select_related("department")
     if section:
         queryset = queryset.filter(section=section)
     if department:
@@ -289,7 +289,7 @@ def search_guides(
     # Re-rank on the segmented texts alone (the candidates already passed the queryset's
     # filters); only the guides shown become page objects.
     if len(texts) < len(candidates):
-        rows = GuidePage.objects.filter(pk__in=candidates).values_list("pk", *SEARCH_FIELDS)
+        rows = GuidePage.sources.filter(pk__in=candidates).values_list("pk", *SEARCH_FIELDS)
         texts = {row[0]: row[1:] for row in rows}
     vocabulary = Vocabulary(analyzed)
     found = ranked(
@@ -351,7 +351,7 @@ def search_guides(
 
     if not outcome.total:
         outcome.suggestions = suggest(analyzed.normalized) if analyzed.normalized else []
-        outcome.popular = list(GuidePage.objects.live().filter(is_popular=True).order_by("code")[:8])
+        outcome.popular = list(GuidePage.sources.live().filter(is_popular=True).order_by("code")[:8])
     if log and analyzed.normalized:
         query_log.record(analyzed.normalized, outcome.total)
     return outcome

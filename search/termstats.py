@@ -91,7 +91,7 @@ def _database_counts(engine, terms: list[str]) -> Frequencies:
 
     from guides.models import GuidePage
 
-    live = GuidePage.objects.live()
+    live = GuidePage.sources.live()
 
     def containing(term: str, names: tuple[str, ...]):
         query = Q()

@@ -124,7 +124,7 @@ def _browse_context() -> dict:
 
     from guides.models import GuideIndexPage, GuidePage, LifeEvent
 
-    live = GuidePage.objects.live()
+    live = GuidePage.sources.live()
     return {
         "popular": list(live.filter(is_popular=True).select_related("department").order_by("code")[:12]),
         "guide_index": GuideIndexPage.objects.live().first(),
@@ -253,7 +253,7 @@ def search_click(request):
     from guides.models import GuidePage
 
     code = request.GET.get("code", "")[:64]
-    page = GuidePage.objects.live().filter(code=code).only("pk", "url_path", "code").first() if code else None
+    page = GuidePage.sources.live().filter(code=code).only("pk", "url_path", "code").first() if code else None
     if page is None:
         raise Http404("No published guide with this code")
     query = " ".join(normalize(request.GET.get("q", "")).split())[:MAX_QUERY_CHARS]

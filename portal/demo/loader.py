@@ -175,7 +175,7 @@ def add_journey(data: dict) -> JourneyPage:
     """Create and publish a journey described as in journeys.json (guides named by code)."""
     from guides.models import GuidePage
 
-    ids = dict(GuidePage.objects.filter(code__in=journey_codes(data)).values_list("code", "pk"))
+    ids = dict(GuidePage.sources.filter(code__in=journey_codes(data)).values_list("code", "pk"))
     journey = JourneyPage(slug=data["slug"], **journey_fields(data, ids))
     ensure_journey_index().add_child(instance=journey)
     journey.save_revision().publish()

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "feed",
     "editorial",
     "feedback",
+    "wagtail_localize",
+    "wagtail_localize.locales",
     "django_tasks_db",
     "csp",
     "axes",
@@ -282,7 +284,10 @@ WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "") or PUBLIC_BA
 # against releases.wagtail.org (upgrades are made and checked as docs/deploy.md describes).
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAIL_ENABLE_UPDATE_CHECK = False
-WAGTAIL_I18N_ENABLED = False
+# Guides are translated into English with wagtail-localize (docs/i18n.md): the content languages
+# are the interface's. Chinese is the source of every guide; an English page is its translation.
+WAGTAIL_I18N_ENABLED = True
+WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 # Every approval in the review workflow is of the content that goes live: an edit during review
 # sends the guide through the steps it had passed again (editorial.models.ReviewTask).
 WAGTAIL_WORKFLOW_REQUIRE_REAPPROVAL_ON_EDIT = True

@@ -26,9 +26,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, note: str, **options):
         refreshed = []
-        pks = list(GuidePage.objects.live().order_by("pk").values_list("pk", flat=True))
+        pks = list(GuidePage.sources.live().order_by("pk").values_list("pk", flat=True))
         for pk in pks:
-            page = GuidePage.objects.live().filter(pk=pk).first()
+            page = GuidePage.sources.live().filter(pk=pk).first()
             if page is None:  # unpublished meanwhile
                 continue
             if checklist_of(serialize_guide(page))[1] == page.checklist_fingerprint:

@@ -35,7 +35,7 @@ def prerender_one(page_id: int) -> dict:
     from printing.cache import prerender
 
     try:
-        page = GuidePage.objects.live().get(pk=page_id)
+        page = GuidePage.sources.live().get(pk=page_id)
         return prerender(page).as_dict()
     except Exception as error:  # noqa: BLE001 - reported per guide, the batch goes on
         return {"page_id": page_id, "code": str(page_id), "failed": [f"{type(error).__name__}: {error}"]}
@@ -59,7 +59,7 @@ class Command(BaseCommand):
 
         if not options["all"] and not options["code"]:
             raise CommandError("Give --all or --code CODE.")
-        pages = GuidePage.objects.live().order_by("code")
+        pages = GuidePage.sources.live().order_by("code")
         if not options["all"]:
             wanted = {code.lower(): code for code in options["code"]}
             pages = [p for p in pages.only("pk", "code") if p.code.lower() in wanted]
