@@ -10,6 +10,21 @@ from editorial.roles import roles_of
 
 
 class GuidePermissionTester(PagePermissionTester):
+    def __init__(self, user, page):
+        """A translation sits in the other locale's copy of the tree, where no role is granted:
+        translating is editing the department's guide, so the translation has the permissions
+        its source has (a department's editors translate their own department's guides)."""
+        super().__init__(user, page)
+        from guides.translations import is_translation, source_of
+
+        if self.user.is_active and not self.user.is_superuser and is_translation(page):
+            source = source_of(page)
+            self.permissions = {
+                perm.permission.codename.rsplit("_", maxsplit=1)[0]
+                for perm in self.permission_policy.get_cached_permissions_for_user(user)
+                if source is not None and source.path.startswith(perm.page.path)
+            }
+
     def can_move_to(self, destination):
         """Moving a guide to another department's folder hands it to that department: a centre
         reviewer's act (or an administrator's), whatever rights the mover holds in both."""

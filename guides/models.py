@@ -883,6 +883,29 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
         translation.source_page = self
         return translation
 
+    def get_workflow(self):
+        """A translation's draft goes through its source's review workflow (the workflow is
+        assigned on the Chinese guide index; the translation is outside it)."""
+        if self.is_translation:
+            from guides.translations import source_of
+
+            source = source_of(self)
+            return source.get_workflow() if source is not None else None
+        return super().get_workflow()
+
+    @property
+    def status_string(self):
+        """Wagtail's status, and for a translation whose source was published since its last
+        sync, that it may be out of date (the admin's page lists and the editor show it)."""
+        status = super().status_string
+        if self.is_translation:
+            from guides.translations import is_out_of_date, source_of
+
+            source = source_of(self)
+            if source is not None and is_out_of_date(source):
+                return _("%(status)s，译文可能已过时") % {"status": status}
+        return status
+
     @property
     def is_translation(self) -> bool:
         from guides.translations import is_translation

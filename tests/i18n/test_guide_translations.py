@@ -147,3 +147,30 @@ def test_the_importer_stays_idempotent_beside_a_translation(translated):
     assert GuidePage.sources.get(code=CODE).summary == "导入的新简介"
     assert GuidePage.objects.get(pk=english.pk).summary == ENGLISH["summary"]
     assert GuidePage.objects.filter(code=CODE).count() == 2
+
+
+def test_a_department_editor_translates_own_department_guides_only(translated, publish_guide):
+    from django.contrib.auth import get_user_model
+
+    from editorial.models import Role
+    from editorial.roles import grant_department_role
+    from guides.translations import translate
+
+    source, english = translated
+    other = publish_guide(code="T-GM-0001", name="居民身份证换领", category="公民类", department="测试区公安分局", item_type="公共服务")
+    other_english = translate(other, "en", {"title": "Renewing an identity card"})
+    User = get_user_model()
+    editor = User.objects.create_user("editor", "editor@example.invalid", "pw")
+    grant_department_role(editor, source.department, Role.EDITOR)
+    assert english.permissions_for_user(editor).can_edit()
+    assert not other_english.permissions_for_user(editor).can_edit()
+    # The translation's draft goes through its source's review workflow.
+    assert english.get_workflow() is not None and english.get_workflow() == source.get_workflow()
+
+
+def test_the_admin_status_says_a_translation_may_be_out_of_date(translated):
+    source, english = translated
+    assert "out of date" not in english.status_string and "过时" not in english.status_string
+    source.save_revision().publish()
+    english.refresh_from_db()
+    assert "过时" in english.status_string
