@@ -18,7 +18,14 @@ from editorial.models import Role
 from editorial.roles import grant_centre_role, grant_department_role, roles_of
 from guides.choices import CalendarDayKind
 from guides.importer import import_guides, split_lines
-from guides.models import Department, GuideIndexPage, LifeEvent, ServiceHall, ServiceWindow
+from guides.models import (
+    Department,
+    GuideIndexPage,
+    GuidePage,
+    LifeEvent,
+    ServiceHall,
+    ServiceWindow,
+)
 from journeys.catalogue import journey_codes, journey_fields
 from journeys.models import JourneyIndexPage, JourneyPage
 from portal.models import HomePage
@@ -224,6 +231,17 @@ def ensure_demo_accounts(stdout) -> None:
         _print_login(stdout, username, label)
 
 
+def ensure_translations() -> None:
+    """The demo's English guides (translations.json), as an editor translates them in the admin
+    (guides.translations.translate); a guide translated already is left as it is."""
+    from guides.translations import live_translation, translate
+
+    for data in _load_json("translations.json"):
+        source = GuidePage.sources.filter(code=data["code"]).first()
+        if source is not None and live_translation(source, data["language"]) is None:
+            translate(source, data["language"], data["fields"])
+
+
 def load_demo(stdout, *, progress=None):
     with transaction.atomic():
         index = ensure_site(title=f"{_load_json('hall.json')['name']}办事指南")
@@ -236,6 +254,7 @@ def load_demo(stdout, *, progress=None):
         lines = split_lines((DEMO_DIR / "guides.jsonl").read_text(encoding="utf-8"))
         report = import_guides(lines, publish=True, progress=progress)
         ensure_journeys()
+        ensure_translations()
         ensure_demo_accounts(stdout)
     ensure_admin(stdout)
     return report

@@ -174,3 +174,21 @@ def test_the_admin_status_says_a_translation_may_be_out_of_date(translated):
     source.save_revision().publish()
     english.refresh_from_db()
     assert "过时" in english.status_string
+
+
+def test_the_demo_has_english_guides_and_loads_them_once(client, capsys):
+    from django.core.management import call_command
+
+    from guides.models import GuidePage
+    from guides.translations import is_out_of_date
+
+    call_command("load_demo")
+    english = GuidePage.objects.live().filter(locale__language_code="en")
+    assert sorted(english.values_list("code", flat=True)) == ["YX-GM-0001", "YX-JY-0001"]
+    for page in english:
+        source = GuidePage.sources.get(code=page.code)
+        assert not is_out_of_date(source)
+        html = client.get(f"/en{chinese_path(source)}").content.decode()
+        assert f"<h1>{page.title}</h1>" in html and OUT_OF_DATE not in html
+    call_command("load_demo")
+    assert GuidePage.objects.filter(locale__language_code="en").count() == 2
