@@ -5,6 +5,7 @@ both languages; every lookup by code finds the Chinese guide."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -119,10 +120,13 @@ def test_every_lookup_by_code_finds_the_chinese_guide(client, translated):
     # The short link leads to the page of the reader's language.
     assert client.get(f"/g/{CODE}/")["Location"] == chinese_path(source)
     assert client.get(f"/en/g/{CODE}/")["Location"] == f"/en{chinese_path(source)}"
-    # The feed lists the guide once, in Chinese.
-    feed = client.get("/api/v1/guides/").json()
-    listed = [item for item in feed["results"] if item["code"] == CODE] if "results" in feed else None
-    assert listed is None or [item["name"] for item in listed] == ["食品经营许可证核发"]
+    # The feed lists the guide once, in Chinese, and its detail is the Chinese record.
+    items = json.loads(client.get("/api/v1/guides/").content)["items"]
+    assert [(item["code"], item["name"]) for item in items] == [(CODE, "食品经营许可证核发")]
+    detail = json.loads(client.get(f"/api/v1/guides/{CODE}/").content)
+    assert detail["name"] == "食品经营许可证核发"
+    # The sheet is printed from the one guide, in either language.
+    assert client.get(f"/en/g/{CODE}/pdf/").status_code == 200
 
 
 def test_a_code_is_unique_per_language(translated):
