@@ -196,3 +196,12 @@ def test_the_demo_has_english_guides_and_loads_them_once(client, capsys):
         assert f"<h1>{page.title}</h1>" in html and OUT_OF_DATE not in html
     call_command("load_demo")
     assert GuidePage.objects.filter(locale__language_code="en").count() == 2
+
+
+def test_search_finds_the_chinese_guide_once(client, translated):
+    from django.core.management import call_command
+
+    call_command("update_index", verbosity=0)
+    for language in ("zh-hans", "en"):
+        results = json.loads(client.get("/api/v1/search/", {"q": "食品经营", "lang": language}).content)
+        assert [item["code"] for item in results["results"]] == [CODE], language
