@@ -752,7 +752,8 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
             "promised_limit_value", "promised_limit_unit", "fee_charged", "visits", "online",
             "online_url", "intake_window", "delivery_window", "phone", "complaint_phone",
             "result_type", "result_sample", "legal_bases", "situations", "materials", "steps",
-            "fee_items", "faqs",
+            "fee_items", "faqs", "exercise_level", "entrusting_department", "co_handlers",
+            "intermediary_services", "special_procedures", "handling_type", "result_validity",
         )
     ]
 

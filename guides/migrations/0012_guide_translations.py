@@ -15,7 +15,7 @@ def add_english_locale(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('guides', '0010_guide_lint_counts'),
+        ('guides', '0011_national_fields'),
         ('wagtailcore', '0094_alter_page_locale'),
     ]
 

@@ -54,7 +54,7 @@ def screens(role: str) -> list[str]:
     folder = DepartmentFolderPage.objects.get(department=page.department)
     revision = Revision.page_revisions.filter(object_id=str(page.pk)).order_by("-pk").first()
     common = [
-        "/admin/", f"/admin/pages/{GuideIndexPage.objects.get().pk}/", f"/admin/pages/{folder.pk}/",
+        "/admin/", f"/admin/pages/{GuideIndexPage.objects.get(alias_of__isnull=True).pk}/", f"/admin/pages/{folder.pk}/",
         "/admin/guides/", "/admin/guides/?status=live&section=经营类", f"/admin/pages/{page.pk}/edit/",
         f"/admin/pages/{page.pk}/history/", f"/admin/pages/{page.pk}/usage/",
         f"/admin/pages/{page.pk}/revisions/compare/earliest...{revision.pk}/",
@@ -95,6 +95,8 @@ def site_data() -> frozenset[str]:
     values |= set(Department.objects.values_list("code", flat=True))
     values |= set(LifeEvent.objects.values_list("slug", flat=True))
     values |= set(Page.objects.values_list("slug", flat=True))
+    # The demo's English guides (translations) are named in English.
+    values |= set(Page.objects.filter(locale__language_code="en").values_list("title", flat=True))
     values |= set(Site.objects.values_list("hostname", flat=True))
     return frozenset(values)
 
