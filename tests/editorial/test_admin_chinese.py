@@ -95,8 +95,10 @@ def site_data() -> frozenset[str]:
     values |= set(Department.objects.values_list("code", flat=True))
     values |= set(LifeEvent.objects.values_list("slug", flat=True))
     values |= set(Page.objects.values_list("slug", flat=True))
-    # The demo's English guides (translations) are named in English.
+    # The demo's English guides (translations) are named in English, and the listings name each
+    # page's language (its locale) in its own tongue.
     values |= set(Page.objects.filter(locale__language_code="en").values_list("title", flat=True))
+    values |= {name for _code, name in settings.LANGUAGES}
     values |= set(Site.objects.values_list("hostname", flat=True))
     return frozenset(values)
 
