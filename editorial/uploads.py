@@ -59,7 +59,7 @@ class _Upload:
         roles = roles_of(self.user)
         departments = {department.name: department for department in Department.objects.all()}
         codes = [guide.record.get("code") for guide in workbook.guides]
-        existing = {page.code: page for page in GuidePage.objects.filter(code__in=codes).select_related("department")}
+        existing = {page.code: page for page in GuidePage.sources.filter(code__in=codes).select_related("department")}
         errors = []
 
         def refuse(row: int, header: str, message: str) -> None:
@@ -100,7 +100,7 @@ class _Upload:
         submissions = []
         for code in [*report.created, *report.updated]:
             row = workbook.by_code(code).row
-            page = GuidePage.objects.get(code=code)
+            page = GuidePage.sources.get(code=code)
 
             def refuse(header: str, message: str, code=code, row=row) -> None:
                 errors.append(CellError(GUIDE_SHEET.title, row, header, f"（{code}）{message}"))

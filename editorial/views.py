@@ -241,7 +241,7 @@ class DownloadView(EditorsOnlyMixin, View):
         from guides.excel import XLSX_CONTENT_TYPE, export_records, write_workbook
 
         departments = roles_of(request.user).editable_departments()
-        pages = GuidePage.objects.filter(department__in=departments).order_by("path")
+        pages = GuidePage.sources.filter(department__in=departments).order_by("path")
         stream = io.BytesIO()
         write_workbook(export_records(pages), stream)
         response = HttpResponse(stream.getvalue(), content_type=XLSX_CONTENT_TYPE)

@@ -23,7 +23,7 @@ def write_xlsx(stream) -> int:
     from guides.excel import export_records, write_workbook
     from guides.models import GuidePage
 
-    return write_workbook(export_records(GuidePage.objects.order_by("path")), stream)
+    return write_workbook(export_records(GuidePage.sources.order_by("path")), stream)
 
 
 # One writer per file format; each writes the whole catalogue to a binary stream and returns the
