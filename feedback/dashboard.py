@@ -59,7 +59,7 @@ def stale_guides(departments, now=None):
 
     cutoff = (now or timezone.now()) - timedelta(days=STALE_AFTER_DAYS)
     return (
-        GuidePage.objects.live()
+        GuidePage.sources.live()
         .filter(department__in=departments)
         .filter(Q(last_reviewed_at__lt=cutoff) | Q(last_reviewed_at__isnull=True))
         .select_related("department")
@@ -77,7 +77,7 @@ def waiting_submissions(departments):
 
     in_review = WorkflowState.objects.filter(status=WorkflowState.STATUS_IN_PROGRESS).values("object_id")
     counts = (
-        GuidePage.objects.filter(department__in=departments)
+        GuidePage.sources.filter(department__in=departments)
         .annotate(text_pk=Cast("pk", CharField()))
         .filter(text_pk__in=in_review)
         .order_by()
@@ -96,7 +96,7 @@ def least_useful(departments) -> list[GuideUsefulness]:
     from guides.models import GuidePage
 
     guides = (
-        with_usefulness(GuidePage.objects.live().filter(department__in=departments))
+        with_usefulness(GuidePage.sources.live().filter(department__in=departments))
         .annotate(votes=F("useful_yes") + F("useful_no"))
         .filter(votes__gte=MIN_VOTES)
         .annotate(ratio=ExpressionWrapper(F("useful_yes") * 1.0 / F("votes"), output_field=FloatField()))

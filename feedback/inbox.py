@@ -77,7 +77,7 @@ def _departments(request):
 def _guides(request):
     from guides.models import GuidePage
 
-    return GuidePage.objects.filter(department__in=_departments(request)).order_by("code")
+    return GuidePage.sources.filter(department__in=_departments(request)).order_by("code")
 
 
 class ErrorReportFilterSet(WagtailFilterSet):

@@ -86,7 +86,9 @@ def see_other(url: str):
 
 
 def _live_guide(code: str) -> GuidePage:
-    page = GuidePage.objects.live().filter(code__iexact=code).select_related("department").first()
+    """The guide of ``code``: the Chinese page, whose votes and reports count for the guide in
+    every language (its translations share the code)."""
+    page = GuidePage.sources.live().filter(code__iexact=code).select_related("department").first()
     if page is None:
         raise Http404("No published guide with this code")
     return page
@@ -143,7 +145,7 @@ def _message(request, page, channel: str, *, title: str, message: str, status: i
             "base_template": base_template,
             "title": title,
             "message": message,
-            "guide_name": page.title,
+            "guide_name": page.translated_for_reader().title,
             "guide_url": guide_address(page, channel),
         },
         status=status,
@@ -198,7 +200,7 @@ def _report_page(request, page, channel: str, form: ErrorReportForm, *, status: 
         {
             **base_context,
             "base_template": base_template,
-            "guide_name": page.title,
+            "guide_name": page.translated_for_reader().title,
             "guide_url": guide_address(page, channel),
             "notice": notice,
             "feedback": feedback_context(request, page.code, channel, form),
