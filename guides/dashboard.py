@@ -9,10 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from wagtail.admin.ui.components import Component
+from wagtail.coreutils import get_supported_content_language_variant
 
 from guides.views import LintStatusFilter
 
@@ -32,7 +34,7 @@ def findings_by_department(departments) -> list[DepartmentFindings]:
     from guides.models import GuidePage
 
     counts = (
-        GuidePage.objects.filter(department__in=departments)
+        GuidePage.sources.filter(department__in=departments)
         .values("department")
         .annotate(
             blocking=Count("pk", filter=Q(lint_blocking__gt=0)),
@@ -42,13 +44,15 @@ def findings_by_department(departments) -> list[DepartmentFindings]:
     )
     by_pk = {department.pk: department for department in departments}
     guide_list = reverse("guide_list:index")
+    # The guide list shows every locale: its links list the Chinese guides counted here.
+    source_language = get_supported_content_language_variant(settings.LANGUAGE_CODE)
     rows = []
     for row in counts:
         if not (row["blocking"] or row["warnings"] or row["unchecked"]):
             continue
         department = by_pk[row["department"]]
         links = {
-            status: f"{guide_list}?{urlencode({'department': department.pk, 'lint_status': status})}"
+            status: f"{guide_list}?{urlencode({'department': department.pk, 'lint_status': status, 'locale': source_language})}"
             for status in (LintStatusFilter.BLOCKING, LintStatusFilter.WARNINGS, LintStatusFilter.UNCHECKED)
         }
         rows.append(DepartmentFindings(department, row["blocking"], row["warnings"], row["unchecked"], links))

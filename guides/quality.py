@@ -71,6 +71,8 @@ def store_counts(page, findings: Sequence[Finding]) -> None:
 
     page.lint_blocking = sum(1 for finding in findings if finding.is_blocking)
     page.lint_warnings = len(findings) - page.lint_blocking
+    # (the page's own row, a translation's too: its revisions pass the same gate, and the guide
+    # list shows every locale; the catalogue's lint and the dashboard read the Chinese guides)
     GuidePage.objects.filter(pk=page.pk).update(lint_blocking=page.lint_blocking, lint_warnings=page.lint_warnings)
 
 
@@ -117,7 +119,8 @@ def lint_catalogue(*, department: str | None = None) -> list[GuideReport]:
     from guides.models import GuidePage
     from guides.serializers import serialize_guide
 
-    guides = GuidePage.objects.select_related("department", "intake_window__hall", "delivery_window__hall").order_by(
+    # (the Chinese guides: a translation is checked on its own revisions, not counted again here)
+    guides = GuidePage.sources.select_related("department", "intake_window__hall", "delivery_window__hall").order_by(
         "department__sort_order", "department__name", "code"
     )
     if department is not None:
