@@ -40,6 +40,21 @@ def browser_form_data(html: str, form_id: str = "page-edit-form"):
 def now_minute() -> str:
     return timezone.localtime().strftime("%Y-%m-%d %H:%M")
 
+def client_for(user):
+    """A test client logged in as ``user``."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def edit_data(client, page):
+    """The edit form of ``page`` as a browser would submit it."""
+    response = client.get(f"/admin/pages/{page.pk}/edit/")
+    assert response.status_code == 200
+    return browser_form_data(response.content.decode())
+
 
 @pytest.fixture
 def guides(publish_guide):

@@ -8,30 +8,17 @@ import re
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from wagtail.models import WorkflowState
 
 from guides.models import GuidePage
 from guides.quality import PublicationRefused, gate_waived
 from tests.conftest import jsonl, make_record
-from tests.editorial.conftest import browser_form_data, now_minute
+from tests.editorial.conftest import client_for, edit_data, now_minute
 
 pytestmark = pytest.mark.django_db
 
 CATCH_ALL = "其他相关材料"
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def edit_data(client, page):
-    response = client.get(f"/admin/pages/{page.pk}/edit/")
-    assert response.status_code == 200
-    return browser_form_data(response.content.decode())
 
 
 def with_catch_all(client, page, **actions):

@@ -16,23 +16,11 @@ from wagtail.models import PageLogEntry, TaskState
 
 from feed.models import ChangeEvent, WebhookDelivery, WebhookSubscription
 from guides.models import GuidePage, RevisionChangeNote
-from tests.editorial.conftest import browser_form_data, now_minute
+from tests.editorial.conftest import browser_form_data, client_for, edit_data, now_minute
 
 pytestmark = pytest.mark.django_db
 
 NOTE = "营业执照复印件由 1 份改为 2 份"
-
-
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def edit_data(client, page):
-    response = client.get(f"/admin/pages/{page.pk}/edit/")
-    assert response.status_code == 200
-    return browser_form_data(response.content.decode())
 
 
 def submit_checklist_change(client, page, *, note=NOTE, effective=None, copies="2"):
