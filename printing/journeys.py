@@ -72,6 +72,12 @@ def journey_pdf_key(view: JourneyView, *, revision: Any, language: str = setting
     return f"journeys:pdf:{revision}:{view.merged.fingerprint}:{template_digest()}:{language}"
 
 
+def stored_journey_pdf(view: JourneyView, *, revision: Any, language: str = settings.LANGUAGE_CODE) -> bytes | None:
+    """The sheet kept from an earlier render, or None: a stored sheet is served straight away,
+    without queueing behind the renders of the process."""
+    return cache.get(journey_pdf_key(view, revision=revision, language=language))
+
+
 def render_journey_pdf(
     view: JourneyView,
     *,

@@ -217,7 +217,7 @@ def journey_pdf(request, slug: str):
     """/j/<slug>/pdf/: the journey sheet, answers to the shared questions as query parameters."""
     from journeys.models import JourneyPage
     from journeys.records import build_journey_view
-    from printing.journeys import journey_pdf_key, render_journey_pdf
+    from printing.journeys import journey_pdf_key, render_journey_pdf, stored_journey_pdf
 
     page = JourneyPage.objects.live().filter(slug=slug).first()
     if page is None:
@@ -226,7 +226,7 @@ def journey_pdf(request, slug: str):
     language, revision, base_url = languages.current(), page.live_revision_id, public_base_url()
     try:
         # Rendered by a thread of this process like a guide sheet; the reader waits a few seconds at most.
-        content = render_for_reader(
+        content = stored_journey_pdf(view, revision=revision, language=language) or render_for_reader(
             journey_pdf_key(view, revision=revision, language=language),
             lambda: render_journey_pdf(view, base_url=base_url, revision=revision, language=language),
         )
