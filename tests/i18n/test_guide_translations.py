@@ -188,14 +188,16 @@ def test_the_demo_has_english_guides_and_loads_them_once(client, capsys):
 
     call_command("load_demo")
     english = GuidePage.objects.live().filter(locale__language_code="en")
-    assert sorted(english.values_list("code", flat=True)) == ["YX-GM-0001", "YX-JY-0001"]
+    # Five guides that foreign residents ask for (issue 19).
+    demo_codes = ["YX-GM-0001", "YX-GM-0004", "YX-GM-0027", "YX-JY-0001", "YX-JY-0002"]
+    assert sorted(english.values_list("code", flat=True)) == demo_codes
     for page in english:
         source = GuidePage.sources.get(code=page.code)
         assert not is_out_of_date(source)
         html = client.get(f"/en{chinese_path(source)}").content.decode()
         assert f"<h1>{page.title}</h1>" in html and OUT_OF_DATE not in html
     call_command("load_demo")
-    assert GuidePage.objects.filter(locale__language_code="en").count() == 2
+    assert GuidePage.objects.filter(locale__language_code="en").count() == len(demo_codes)
 
 
 def test_search_finds_the_chinese_guide_once(client, translated):
