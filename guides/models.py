@@ -846,11 +846,11 @@ class GuidePage(PublicUrlMixin, LoadedDirectly, Page):
         import, the create view): refused while the revision has blocking findings
         (guides.quality). A revision scheduled for later passed the gate when it was approved and
         goes live as it is (``publish_scheduled``)."""
-        from guides.quality import check_publishable
+        from guides.quality import check_revision_publishable
 
         scheduled = revision.approved_go_live_at is not None and revision.approved_go_live_at <= timezone.now()
         if not scheduled:
-            check_publishable(revision.as_object())
+            check_revision_publishable(revision)
         return super().publish(revision, *args, **kwargs)
 
     def save(self, *args, **kwargs):

@@ -65,6 +65,15 @@ def check_publishable(page) -> None:
         raise PublicationRefused(page, refused)
 
 
+def check_revision_publishable(revision) -> None:
+    """``check_publishable`` for a revision's content, which is read back from the revision only
+    when the gate applies: an import publishes under a waived gate (it checked each record
+    itself), and reading a guide's revision back is a large part of its publication."""
+    if _waived.get():
+        return
+    check_publishable(revision.as_object())
+
+
 def store_counts(page, findings: Sequence[Finding]) -> None:
     """Keep the counts of ``findings`` on the guide's row (and on ``page``)."""
     from guides.models import GuidePage

@@ -32,11 +32,11 @@ def on_task_submitted(sender, instance, user=None, **kwargs):
     for, the centre review after the department's approval): a revision with blocking findings
     goes no further (guides.quality). Raising rolls the submission back."""
     from guides.models import GuidePage
-    from guides.quality import check_publishable
+    from guides.quality import check_revision_publishable
 
     revision = instance.revision
     if revision is not None and issubclass(revision.content_type.model_class() or object, GuidePage):
-        check_publishable(revision.as_object())
+        check_revision_publishable(revision)
 
 
 def publish_change_note(page, revision) -> None:
