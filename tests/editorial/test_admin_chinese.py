@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.test import Client
+from django.db import transaction
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from tests.editorial.admin_crawl import english_in
@@ -27,12 +28,16 @@ UNTRANSLATABLE = {"/admin/sites/": {"Port", "Site name", "Root page"}}
 KNOWN_GAPS = ("1-50 of 75", "Date updated", "Toggle checks", "There are no", "Moderators approval", "Submit to")
 
 
-@pytest.fixture
-def demo(settings, tmp_path):
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The demo site, loaded once for the module's tests (each reads it in a transaction of its
+    own) and rolled back after them: loading it is most of what these tests cost."""
     from portal.demo.loader import load_demo
 
-    settings.VAR_DIR = tmp_path
-    load_demo(StringIO())
+    with django_db_blocker.unblock(), override_settings(VAR_DIR=tmp_path_factory.mktemp("demo")), transaction.atomic():
+        load_demo(StringIO())
+        yield
+        transaction.set_rollback(True)
 
 
 def screens(role: str) -> list[str]:
