@@ -33,6 +33,7 @@ from guides.serializers import (
     serialize_site,
     serialize_synonym,
     serialize_theme,
+    serialize_translation,
     serialize_window,
 )
 
@@ -60,6 +61,7 @@ def _querysets() -> dict[str, Any]:
 
     from feed.models import ChangeEvent
     from guides.models import Department, GuidePage, LifeEvent, ServiceHall, ServiceWindow
+    from guides.translations import source_locale_id
     from journeys.models import JourneyPage
     from search.models import Synonym
 
@@ -76,6 +78,10 @@ def _querysets() -> dict[str, Any]:
         # In tree order: a restore adds them to their folders in the same order.
         RecordKind.GUIDE: GuidePage.sources.order_by("path"),
         RecordKind.JOURNEY: JourneyPage.objects.order_by("path"),
+        # The translations of guides (pages in another locale with a source's translation_key).
+        RecordKind.TRANSLATION: GuidePage.objects.filter(translation_key__in=GuidePage.sources.values("translation_key"))
+        .exclude(locale_id=source_locale_id())
+        .select_related("locale"),
         RecordKind.CHANGE: ChangeEvent.objects.order_by("pk"),
         RecordKind.PROMOTION: SearchPromotion.objects.order_by("query__query_string", "sort_order", "pk").select_related(
             "query", "page"
@@ -129,10 +135,25 @@ def iter_catalogue() -> Iterator[bytes]:
     yield from _guide_lines(list(querysets[RecordKind.GUIDE].values_list("pk", flat=True)))
     for journey in querysets[RecordKind.JOURNEY]:
         yield _line(RecordKind.JOURNEY, serialize_journey(journey))
+    yield from _translation_lines(querysets[RecordKind.TRANSLATION])
     for event in querysets[RecordKind.CHANGE].iterator(chunk_size=2000):
         yield _line(RecordKind.CHANGE, serialize_change_event(event, codes.get(event.guide_id)))
     for promotion in querysets[RecordKind.PROMOTION]:
         yield _line(RecordKind.PROMOTION, serialize_promotion(promotion, codes.get(promotion.page_id)))
+
+
+def _translation_lines(translations) -> Iterator[bytes]:
+    """A line per translation, in the tree order of their source guides, then by language."""
+    from guides.models import GuidePage
+    from guides.translations import synced_at, translated_texts
+
+    translations = list(translations)
+    sources = {page.translation_key: page for page in GuidePage.sources.filter(translation_key__in={t.translation_key for t in translations})}
+    translations.sort(key=lambda t: (sources[t.translation_key].path, t.locale.language_code))
+    for translation in translations:
+        source = sources[translation.translation_key]
+        texts = translated_texts(source, translation.locale)
+        yield _line(RecordKind.TRANSLATION, serialize_translation(translation, source.code, texts, synced_at(source)))
 
 
 def document_links() -> int:

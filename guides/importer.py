@@ -1042,6 +1042,26 @@ def normalize_promotion(data: dict) -> dict[str, Any]:
     return _check(errors, record)
 
 
+def normalize_translation(data: dict) -> dict[str, Any]:
+    """A guide's translation (guides.translations.write_translation): the times are kept only
+    when the line names them, so that a line written by hand (the demo's) leaves them to the
+    publish."""
+    errors: list[str] = []
+    record = {
+        "code": _text(data, "code", errors),
+        "language": _text(data, "language", errors),
+        "fields": _object(data, "fields", errors),
+        "live": _boolean(data, "live", errors, default=True),
+        "synced_at": _moment(data, "synced_at", errors, nullable=True),
+    }
+    if not all(isinstance(text, str) for text in record["fields"].values()):
+        errors.append(_("字段 fields 应为“字段：译文”的对象，译文为文本"))
+    for key in ("first_published_at", "last_published_at"):
+        if key in data:
+            record[key] = _moment(data, key, errors, nullable=True)
+    return _check(errors, record)
+
+
 def normalize_header(data: dict) -> dict[str, Any]:
     errors: list[str] = []
     version = _integer(data, "format", errors)
@@ -1066,6 +1086,7 @@ NORMALIZERS: dict[str, Callable[[dict], Any]] = {
     RecordKind.SYNONYM: normalize_synonym,
     RecordKind.GUIDE: normalize_guide,
     RecordKind.JOURNEY: normalize_journey,
+    RecordKind.TRANSLATION: normalize_translation,
     RecordKind.CHANGE: normalize_change,
     RecordKind.PROMOTION: normalize_promotion,
 }
@@ -1081,6 +1102,7 @@ NATURAL_KEYS: dict[str, Callable[[Any], Any]] = {
     RecordKind.SYNONYM: lambda record: record["phrases"],
     RecordKind.GUIDE: lambda line: line.record["code"],
     RecordKind.JOURNEY: lambda record: record["slug"],
+    RecordKind.TRANSLATION: lambda record: (record["code"], record["language"]),
     RecordKind.CHANGE: lambda record: record["id"],
     RecordKind.PROMOTION: lambda record: (record["query"], record["guide"], record["page"], record["external_link_url"]),
 }
@@ -1280,6 +1302,11 @@ class CatalogueWriter:
         from journeys.catalogue import write_journey
 
         self._count(RecordKind.JOURNEY, write_journey(record, page_id=self._page_id(record["page"]["id"])))
+
+    def write_translation(self, record) -> None:
+        from guides.translations import write_translation
+
+        self._count(RecordKind.TRANSLATION, write_translation(record))
 
     def write_change(self, record) -> None:
         from feed.models import ChangeEvent
@@ -1661,9 +1688,14 @@ def import_guides(
                     with transaction.atomic():
                         catalogue.write(kind, line.record)
                 except ValidationError as error:
-                    errors.append(LineError(line.number, None, _message(error)))
+                    errors.append(LineError(line.number, _line_code(kind, line.record), _message(error)))
                 except IntegrityError as error:
-                    errors.append(LineError(line.number, None, _("与数据库中已有的记录冲突：%(reason)s") % {"reason": error}))
+                    errors.append(
+                        LineError(
+                            line.number, _line_code(kind, line.record),
+                            _("与数据库中已有的记录冲突：%(reason)s") % {"reason": error},
+                        )
+                    )
                 if progress:
                     progress(1)
             if kind == RecordKind.CHANGE and by_kind[kind]:
@@ -1671,6 +1703,11 @@ def import_guides(
         if errors:
             raise ImportFailed(sorted(errors, key=lambda e: e.line))
     return report
+
+
+def _line_code(kind: str, record: dict[str, Any]) -> str | None:
+    """The guide code a line error names: a translation's (its guide's)."""
+    return record["code"] if kind == RecordKind.TRANSLATION else None
 
 
 def _page_ids(parsed: list[ParsedLine]) -> list[int]:

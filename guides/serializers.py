@@ -498,11 +498,14 @@ class RecordKind:
     SYNONYM = "synonym"
     GUIDE = "guide"
     JOURNEY = "journey"  # a one-thing journey (journeys.catalogue)
+    TRANSLATION = "translation"  # a guide's translation into another language (guides.translations)
     CHANGE = "change"
     PROMOTION = "promotion"
 
     # The order of an export and of an import: each kind refers only to kinds before it.
-    ORDER = (SITE, DEPARTMENT, HALL, WINDOW, THEME, SYNONYM, GUIDE, JOURNEY, CHANGE, PROMOTION)
+    # (Translations come after the journeys, as load_demo adds them: the pages a restore creates
+    # without ids from the file then come in the same order as in a portal set up by the demo.)
+    ORDER = (SITE, DEPARTMENT, HALL, WINDOW, THEME, SYNONYM, GUIDE, JOURNEY, TRANSLATION, CHANGE, PROMOTION)
 
 
 def catalogue_time(value) -> str | None:
@@ -628,6 +631,22 @@ def serialize_promotion(promotion, guide_code: str | None) -> dict[str, Any]:
         "external_link_url": promotion.external_link_url,
         "external_link_text": promotion.external_link_text,
         "description": promotion.description,
+    }
+
+
+def serialize_translation(translation, code: str, texts: dict[str, str], synced_at) -> dict[str, Any]:
+    """A guide's translation (a page in another locale): its source guide by code, its language,
+    the translated texts by segment path (the ``fields`` of portal/demo/translations.json), when
+    the source's content was last taken for translation (what tells whether the translation is
+    out of date: guides.translations.is_out_of_date) and the page's state."""
+    return {
+        "code": code,
+        "language": translation.locale.language_code,
+        "fields": texts,
+        "synced_at": catalogue_time(synced_at),
+        "live": translation.live,
+        "first_published_at": catalogue_time(translation.first_published_at),
+        "last_published_at": catalogue_time(translation.last_published_at),
     }
 
 

@@ -26,6 +26,7 @@ from guides.models import (
     ServiceHall,
     ServiceWindow,
 )
+from guides.serializers import RECORD_KEY, RecordKind
 from journeys.catalogue import journey_codes, journey_fields
 from journeys.models import JourneyIndexPage, JourneyPage
 from portal.models import HomePage
@@ -232,14 +233,20 @@ def ensure_demo_accounts(stdout) -> None:
 
 
 def ensure_translations() -> None:
-    """The demo's English guides (translations.json), as an editor translates them in the admin
-    (guides.translations.translate); a guide translated already is left as it is."""
-    from guides.translations import live_translation, translate
+    """The demo's English guides. translations.json holds translation lines of a catalogue
+    without their ``record`` key, imported as a restore imports them (guides.translations.
+    write_translation: as an editor translates in the admin); a guide translated already is left
+    as it is (an editor may have changed the translation since)."""
+    from guides.translations import live_translation
 
-    for data in _load_json("translations.json"):
-        source = GuidePage.sources.filter(code=data["code"]).first()
-        if source is not None and live_translation(source, data["language"]) is None:
-            translate(source, data["language"], data["fields"])
+    records = [
+        {RECORD_KEY: RecordKind.TRANSLATION, **data}
+        for data in _load_json("translations.json")
+        if (source := GuidePage.sources.filter(code=data["code"]).first()) is not None
+        and live_translation(source, data["language"]) is None
+    ]
+    if records:
+        import_guides([json.dumps(record, ensure_ascii=False) for record in records])
 
 
 def load_demo(stdout, *, progress=None):

@@ -29,8 +29,10 @@ def page_tree() -> dict:
     from wagtail.models import Page, WorkflowPage
 
     from guides.models import DepartmentFolderPage, GuideIndexPage, GuidePage
+    from guides.translations import source_locale_id
 
-    index = GuideIndexPage.objects.get()
+    # (The tree of the source locale: translations have copies of the index and folders.)
+    index = GuideIndexPage.objects.get(locale_id=source_locale_id())
     folders = {f.path: f for f in DepartmentFolderPage.objects.child_of(index).select_related("department")}
     link = WorkflowPage.objects.filter(page=index).select_related("workflow").first()
     return {
@@ -39,7 +41,7 @@ def page_tree() -> dict:
         ),
         "guides": {
             g.code: [folders[g.path[: -Page.steplen]].slug, g.department.code, g.url_path]
-            for g in GuidePage.objects.select_related("department")
+            for g in GuidePage.sources.select_related("department")
         },
         "workflow": link and [link.workflow.name, link.workflow.active, [t.specific_class.__name__ for t in link.workflow.tasks]],
         "ids": dict(Page.objects.filter(depth__gt=1).values_list("url_path", "pk")),

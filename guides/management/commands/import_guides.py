@@ -27,6 +27,7 @@ KIND_LABELS = {
     RecordKind.THEME: "主题",
     RecordKind.SYNONYM: "同义词",
     RecordKind.JOURNEY: "一件事",
+    RecordKind.TRANSLATION: "译文",
     RecordKind.CHANGE: "变更记录",
     RecordKind.PROMOTION: "推荐结果",
 }
