@@ -2,7 +2,8 @@
 reads back: see RecordKind in guides.serializers for the kinds of lines and their order.
 
 A restore from it reproduces every guide (live or not) with its checklist history and page
-state, the change log with its ids, and everything a guide refers to. The lines are written
+state, its translations (out of date or not, as they were), the change log with its ids, and
+everything a guide refers to. The lines are written
 from one snapshot of the database (``catalogue_snapshot``).
 """
 

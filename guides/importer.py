@@ -5,7 +5,7 @@ string may hold U+2028 or U+0085, which ``str.splitlines`` would break. A line i
 in the schema of ``guides.serializers`` (the corpus schema extended by the record's keys), or,
 when it names its kind under ``"record"``, one of the other records of a catalogue as
 ``manage.py export_guides`` writes them (departments, halls, windows, themes, synonyms, the site's
-skeleton, the change log, promoted results; see ``RecordKind``).
+skeleton, journeys, the guides' translations, the change log, promoted results; see ``RecordKind``).
 
 The import is all or nothing: every line is checked first (JSON, shape) and then written inside
 one transaction, each in a savepoint, with the validation the admin runs (the models' full_clean
