@@ -1,4 +1,4 @@
-"""Guide translations survive an export and a restore: the demo (with its English guides), one
+"""Guide translations survive an export and a restore: three translated guides, one
 translation made out of date by a later publish of its source and one unpublished, exported with
 ``export_guides`` and imported with ``import_guides`` into a new, empty database (on the same
 kind of server as the test database) in a subprocess. The restored portal exports the same
@@ -24,10 +24,16 @@ from tests.portal.restore_probe import answers
 
 pytestmark = pytest.mark.django_db
 
-UP_TO_DATE = "YX-JY-0001"  # translated by the demo, not changed since
-OUT_OF_DATE = "YX-GM-0001"  # translated by the demo, then its Chinese summary changed and was published
-UNPUBLISHED = "YX-GM-0002"  # translated, then the translation unpublished
+UP_TO_DATE = "T-JY-0001"  # translated, not changed since
+OUT_OF_DATE = "T-JY-0002"  # translated, then its Chinese summary changed and was published
+UNPUBLISHED = "T-JY-0003"  # translated, then the translation unpublished
 UNPUBLISHED_TITLE = "Withdrawn translation"
+GUIDES = {UP_TO_DATE: "食品经营许可证核发", OUT_OF_DATE: "食品经营备案", UNPUBLISHED: "小餐饮经营登记"}
+TRANSLATED = {
+    UP_TO_DATE: {"title": "Food business licence", "summary": "Sellers of food need a licence.", "result_name": "Food business licence"},
+    OUT_OF_DATE: {"title": "Food business filing", "summary": "Small food sellers file with the bureau."},
+    UNPUBLISHED: {"title": UNPUBLISHED_TITLE},
+}
 OUT_OF_DATE_NOTICE = "This translation may be out of date; the Chinese version is authoritative."
 NOT_TRANSLATED = "This guide has not been translated yet; it is shown in the original Chinese."
 
@@ -41,17 +47,26 @@ def h1_of(html: str) -> str:
 
 
 def build_source() -> dict:
-    """The demo with its English guides, one made out of date and one unpublished; what the
-    English pages must show after the restore."""
+    """Three guides with English translations, one made out of date by a later publish of its
+    source and one unpublished; what the English pages must show after the restore. (Small on
+    purpose: the restore of a whole catalogue is tests/portal/test_restore.py's.)"""
+    from guides.importer import import_guides
     from guides.models import GuidePage
     from guides.translations import is_out_of_date, translate
+    from portal.demo.loader import ensure_site
+    from tests.conftest import build_hall
 
-    call_command("load_demo", stdout=io.StringIO())
+    ensure_site()
+    build_hall()
+    import_guides(
+        jsonl(*(make_record(code=code, name=name) for code, name in GUIDES.items())), publish=True
+    )
+    for code, texts in TRANSLATED.items():
+        translate(GuidePage.sources.get(code=code), "en", texts)
     source = GuidePage.sources.get(code=OUT_OF_DATE).get_latest_revision_as_object()
     source.summary += "（已更新）"
     source.save_revision().publish()
-    withdrawn = translate(GuidePage.sources.get(code=UNPUBLISHED), "en", {"title": UNPUBLISHED_TITLE})
-    withdrawn.unpublish()
+    GuidePage.objects.get(code=UNPUBLISHED, locale__language_code="en").unpublish()
     english = {page.code: page for page in GuidePage.objects.filter(locale__language_code="en")}
     sources = {code: GuidePage.sources.get(code=code) for code in english}
     with django_translation.override("zh-hans"):
@@ -133,16 +148,13 @@ def test_the_export_has_a_line_per_translation(restore):
     lines = _lines(restore["export"])
     translations = {line["code"]: line for line in lines if line["record"] == "translation"}
     assert lines[0]["counts"]["translation"] == len(translations) == len(restore["source"]["english"]) >= 3
-    demo = json.loads((Path(__file__).resolve().parents[2] / "portal/demo/translations.json").read_text(encoding="utf-8"))
-    for entry in demo:
-        line = translations[entry["code"]]
-        assert (line["language"], line["fields"]) == (entry["language"], entry["fields"])
-    assert translations[UNPUBLISHED]["fields"] == {"title": UNPUBLISHED_TITLE}
+    for code, texts in TRANSLATED.items():
+        assert (translations[code]["language"], translations[code]["fields"]) == ("en", texts)
     assert translations[UNPUBLISHED]["live"] is False and translations[UP_TO_DATE]["live"] is True
-    # Each line comes after the journeys and before the change log (RecordKind.ORDER).
+    # Each line comes after the guides (and journeys) and before the change log (RecordKind.ORDER).
     kinds = [line["record"] for line in lines]
     first = kinds.index("translation")
-    assert kinds[first - 1] == "journey" and kinds[first + len(translations)] == "change"
+    assert kinds[first - 1] == "guide" and kinds[first + len(translations)] == "change"
 
 
 def test_the_restored_database_exports_the_same_catalogue(restore):
