@@ -119,31 +119,3 @@ def test_nobody_below_administrator_changes_users_groups_or_roles(guides, accoun
     assert not fresh(user).is_superuser
     if role != "reviewer":
         assert not roles_of(fresh(user)).is_centre_reviewer
-
-
-def test_load_demo_creates_one_account_per_role_once(settings, tmp_path):
-    from portal.demo.loader import DEMO_ACCOUNTS, DEMO_DEPARTMENT_CODE, load_demo, password_file
-
-    settings.VAR_DIR = tmp_path
-    out = StringIO()
-    load_demo(out)
-    User = get_user_model()
-    passwords = {name: password_file(name).read_text().strip() for name, _role in DEMO_ACCOUNTS}
-    for name, _role in DEMO_ACCOUNTS:
-        assert password_file(name).parent == tmp_path  # (the test database is in memory)
-        assert password_file(name).stat().st_mode & 0o777 == 0o600
-        assert f"用户名：{name}  密码：{passwords[name]}" in out.getvalue()
-        # (django-axes refuses a login without a request: the password is checked directly)
-        assert User.objects.get(username=name).check_password(passwords[name])
-    editor = roles_of(User.objects.get(username="editor"))
-    approver = roles_of(User.objects.get(username="approver"))
-    assert [d.code for d in editor.editable_departments()] == [DEMO_DEPARTMENT_CODE]
-    assert [d.code for d in approver.approvable_departments()] == [DEMO_DEPARTMENT_CODE]
-    assert roles_of(User.objects.get(username="reviewer")).is_centre_reviewer
-    assert User.objects.get(username="admin").is_superuser
-
-    load_demo(StringIO())
-    assert User.objects.count() == 4
-    for name, _role in DEMO_ACCOUNTS:
-        assert password_file(name).read_text().strip() == passwords[name]
-        assert User.objects.get(username=name).groups.count() == 1

@@ -178,32 +178,3 @@ def test_the_admin_status_says_a_translation_may_be_out_of_date(translated):
     source.save_revision().publish()
     english.refresh_from_db()
     assert "过时" in english.status_string
-
-
-def test_the_demo_has_english_guides_and_loads_them_once(client, capsys):
-    from django.core.management import call_command
-
-    from guides.models import GuidePage
-    from guides.translations import is_out_of_date
-
-    call_command("load_demo")
-    english = GuidePage.objects.live().filter(locale__language_code="en")
-    # Five guides that foreign residents ask for (issue 19).
-    demo_codes = ["YX-GM-0001", "YX-GM-0004", "YX-GM-0027", "YX-JY-0001", "YX-JY-0002"]
-    assert sorted(english.values_list("code", flat=True)) == demo_codes
-    for page in english:
-        source = GuidePage.sources.get(code=page.code)
-        assert not is_out_of_date(source)
-        html = client.get(f"/en{chinese_path(source)}").content.decode()
-        assert f"<h1>{page.title}</h1>" in html and OUT_OF_DATE not in html
-    call_command("load_demo")
-    assert GuidePage.objects.filter(locale__language_code="en").count() == len(demo_codes)
-
-
-def test_search_finds_the_chinese_guide_once(client, translated):
-    from django.core.management import call_command
-
-    call_command("update_index", verbosity=0)
-    for language in ("zh-hans", "en"):
-        results = json.loads(client.get("/api/v1/search/", {"q": "食品经营", "lang": language}).content)
-        assert [item["code"] for item in results["results"]] == [CODE], language

@@ -1,9 +1,8 @@
 import re
 
 import pytest
-from django.core.management import call_command
 
-from guides.models import Department, GuidePage, LifeEvent, ServiceWindow
+from guides.models import Department, LifeEvent
 from tests.conftest import make_record
 
 pytestmark = pytest.mark.django_db
@@ -81,43 +80,3 @@ def test_search_finds_names_first_then_materials(client, catalogue):
         assert client.get("/search/", {"q": hostile}).status_code == 200
 
 
-def test_demo_site_loads_once_and_looks_like_a_district_centre(db, capsys):
-    call_command("load_demo")
-    first = capsys.readouterr().out
-    assert "用户名：admin" in first
-    guides = GuidePage.objects.live()
-    assert guides.count() >= 60
-    assert Department.objects.count() >= 15
-    assert {g.section for g in guides} == {"工程类", "经营类", "公民类"}
-    assert guides.filter(situations__isnull=False).distinct().count() >= 40
-    intake = ServiceWindow.objects.filter(role="intake", numbers="1-9").get()
-    assert ServiceWindow.objects.filter(role="delivery", numbers="10-11").exists()
-    assert ServiceWindow.objects.filter(role="consultation").exists()
-    assert intake.hall.calendar_days.filter(date="2026-10-01", kind="closed").exists()
-    assert intake.hall.calendar_days.filter(date="2026-10-10", kind="workday").exists()
-
-    from journeys.models import JourneyPage
-    from journeys.records import build_journey_view
-
-    journeys = {j.slug: j for j in JourneyPage.objects.live()}
-    assert {j.title for j in journeys.values()} >= {"新生儿出生一件事", "开办企业一件事", "身后一件事"}
-    business_or = [j for j in journeys.values() if j.audience == "business" and any(b.value["logic"] == "or" for b in j.steps)]
-    assert business_or, "a business journey with an “or” step"
-    for journey in journeys.values():
-        merged = build_journey_view(journey).merged
-        assert merged.material_count < merged.item_material_count, journey.slug  # something merged
-
-    counts = (GuidePage.objects.count(), Department.objects.count(), ServiceWindow.objects.count(), JourneyPage.objects.count())
-    call_command("load_demo")
-    second = capsys.readouterr().out
-    assert "新建 0，更新 0" in second
-    assert first.split("密码：")[1].split()[0] == second.split("密码：")[1].split()[0]
-    assert (GuidePage.objects.count(), Department.objects.count(), ServiceWindow.objects.count(), JourneyPage.objects.count()) == counts
-
-
-def test_every_demo_guide_renders(client, db):
-    call_command("load_demo")
-    for page in GuidePage.objects.live():
-        response = client.get(page.url)
-        assert response.status_code == 200, page.code
-        assert page.checklist_fingerprint in response.content.decode()
