@@ -9,6 +9,10 @@ server down and removes the directory; a server still running when the process e
 too, and the kernel stops it if the process dies (Linux). Only the standard library is used, so
 the module can be imported without Django.
 
+``PostgresServer(directory=DIR)`` keeps the cluster in ``DIR`` instead (the benchmarks'
+``--workdir``): ``start()`` creates it there the first time and starts the existing one after
+that, ``stop()`` shuts the server down and leaves the directory, so the next run finds its data.
+
 The cluster is made for tests: no fsync, no full-page writes, UTF-8 with the ``C.UTF-8`` locale
 (code-point collation, the order SQLite sorts text in; character classes that know Chinese, which
 the full-text parser needs). Its superuser is ``portal``, trusted on the socket, and it holds an
@@ -57,6 +61,8 @@ SUPERUSER = "portal"
 DATABASE = "portal"
 # The socket's file is named after the port; no TCP port is opened.
 SOCKET_PORT = 5432
+# The longest path a Unix socket may have (sun_path, with its terminating NUL, on Linux).
+MAX_SOCKET_PATH = 107
 DEFAULT_STARTUP_TIMEOUT = 60.0
 DEFAULT_STOP_TIMEOUT = 30.0
 LOG_TAIL_LINES = 40
@@ -115,11 +121,19 @@ def _stop_leftover_servers() -> None:
 
 
 class PostgresServer:
-    """One PostgreSQL cluster in a temporary directory, served on a Unix socket there."""
+    """One PostgreSQL cluster in a temporary directory (or the kept ``directory``), served on a
+    Unix socket there."""
 
-    def __init__(self, *, run_as: str | None = None, startup_timeout: float = DEFAULT_STARTUP_TIMEOUT):
+    def __init__(
+        self,
+        *,
+        directory: str | Path | None = None,
+        run_as: str | None = None,
+        startup_timeout: float = DEFAULT_STARTUP_TIMEOUT,
+    ):
         self.run_as = run_as or os.environ.get("PG_SERVER_USER", "nobody")
         self.startup_timeout = startup_timeout
+        self.directory = Path(directory).resolve() if directory is not None else None
         self.bin_dir: Path | None = None
         self._workdir: Path | None = None
         self._process: subprocess.Popen | None = None
@@ -144,8 +158,12 @@ class PostgresServer:
     @property
     def url(self) -> str:
         """A ``DATABASE_URL`` for the ``portal`` database (the host is the socket directory)."""
+        return self.database_url(DATABASE)
+
+    def database_url(self, name: str) -> str:
+        """A ``DATABASE_URL`` for the database ``name`` on this server."""
         host = urllib.parse.quote(str(self.socket_dir), safe="")
-        return f"postgres://{SUPERUSER}@{host}:{SOCKET_PORT}/{DATABASE}"
+        return f"postgres://{SUPERUSER}@{host}:{SOCKET_PORT}/{name}"
 
     def connection_settings(self) -> dict[str, str]:
         """What Django's ``DATABASES`` entry needs to reach the ``portal`` database."""
@@ -160,21 +178,33 @@ class PostgresServer:
     # -------------------------------------------------------------------- lifecycle
 
     def start(self) -> PostgresServer:
-        """Create the cluster and start the server; returns once it accepts connections."""
+        """Create the cluster (unless the kept directory holds one) and start the server;
+        returns once it accepts connections."""
         if self.is_running():
             return self
         self.bin_dir = find_bin_dir()
         account = self._account()
-        self._workdir = Path(tempfile.mkdtemp(prefix="postgresql-"))
+        if self.directory is None:
+            self._workdir = Path(tempfile.mkdtemp(prefix="postgresql-"))
+        else:
+            self._workdir = self.directory
+            socket_file = self.socket_dir / f".s.PGSQL.{SOCKET_PORT}"
+            if len(os.fsencode(socket_file)) > MAX_SOCKET_PATH:
+                self._workdir = None
+                raise PostgresServerError(f"{socket_file} is longer than a Unix socket path may be; choose a shorter directory")
+            self._workdir.mkdir(parents=True, exist_ok=True)
+        created = not (self.workdir / "data" / "PG_VERSION").exists()
         try:
-            self.socket_dir.mkdir()
+            self.socket_dir.mkdir(exist_ok=True)
             if account is not None:
                 for path in (self._workdir, self.socket_dir):
                     os.chown(path, account.pw_uid, account.pw_gid)
-            self._initdb(account)
+            if created:
+                self._initdb(account)
             self._launch(account)
             self._wait_until_ready(time.monotonic() + self.startup_timeout)
-            self._run("createdb", DATABASE)
+            if created:
+                self._run("createdb", DATABASE)
         except BaseException:
             self.stop(timeout=5)
             raise
@@ -182,7 +212,8 @@ class PostgresServer:
         return self
 
     def stop(self, *, timeout: float = DEFAULT_STOP_TIMEOUT) -> None:
-        """Fast shutdown (SIGINT; SIGKILL after ``timeout``), then remove the cluster."""
+        """Fast shutdown (SIGINT; SIGKILL after ``timeout``), then remove the cluster (unless
+        it is in the kept ``directory``)."""
         process = self._process
         if process is not None:
             if process.poll() is None:
@@ -199,9 +230,9 @@ class PostgresServer:
             self._log.close()
             self._log = None
         _LIVE_SERVERS.discard(self)
-        if self._workdir is not None:
+        if self._workdir is not None and self.directory is None:
             shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
+        self._workdir = None
 
     def __enter__(self) -> PostgresServer:
         return self.start()
