@@ -8,6 +8,11 @@ Typical use::
     workdir = common.setup_django()          # before any model import
     site = common.prepare_database(10_000)   # migrate, site tree, hall, N published guides
 
+The database is a SQLite file in the work directory, or with ``database="postgresql"`` (the
+benchmarks' ``--database postgresql``) a throw-away PostgreSQL server
+(``portal.testing.pg_server``) whose cluster lives in the work directory too, so that
+``--workdir`` reuses it like the SQLite file; ``run_in_workdir`` stops it at the end.
+
 Guides are made in two ways. A few demo records go through the product's import path
 (``import_guides(..., publish=True)``), so they have revisions, checklist versions and search
 entries. The rest are clones of the demo records, mapped onto pages by the importer's own
@@ -23,11 +28,13 @@ material carries a blank form, every third a sample document, as editors attach 
 
 from __future__ import annotations
 
+import argparse
 import gc
 import io
 import json
 import os
 import shutil
+import signal
 import statistics
 import sys
 import tempfile
@@ -45,19 +52,52 @@ SETTINGS_MODULE = "benchmarks.settings"
 
 MAX_MATERIALS = 12
 MAX_STEPS = 9
+DATABASES = ("sqlite", "postgresql")
+
+# The PostgreSQL server of this run, if it has one (setup_django starts it, stop_database stops it).
+_database_server = None
 
 
 # --- Django ----------------------------------------------------------------------------------
 
 
-def setup_django(workdir: str | Path | None = None) -> Path:
-    """Point Django at a SQLite file in ``workdir`` (a new temporary directory by default) and
-    start it. Must run before anything imports models."""
+def add_database_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--database``, ``--workdir`` and ``--keep``, as ``run_in_workdir`` reads them."""
+    parser.add_argument(
+        "--database", choices=DATABASES, default="sqlite",
+        help="a SQLite file, or a throw-away PostgreSQL server (portal.testing.pg_server), in the work directory",
+    )
+    parser.add_argument("--workdir", type=Path, help="database directory to build or reuse (default: a temporary one)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary database")
+
+
+def setup_django(workdir: str | Path | None = None, database: str = "sqlite") -> Path:
+    """Point Django at a SQLite file in ``workdir`` (a new temporary directory by default), or
+    at a PostgreSQL server started for the run, and start it. Must run before anything imports
+    models.
+
+    The PostgreSQL cluster lives in ``workdir/postgresql``: the next run on the same ``workdir``
+    starts it again on the same data."""
+    global _database_server
+    if database not in DATABASES:
+        raise ValueError(f"database must be one of {', '.join(DATABASES)}, not {database!r}")
     path = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="portal-bench-"))
     path.mkdir(parents=True, exist_ok=True)
+    if database == "postgresql" and not workdir:
+        # Run as root, the server runs as an unprivileged account (pg_server), which must reach
+        # its cluster inside this directory (mkdtemp makes it private).
+        path.chmod(0o755)
     os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
     os.environ["PORTAL_BENCHMARK_DIR"] = str(path)
-    os.environ["DATABASE_URL"] = f"sqlite:///{(path / 'bench.sqlite3').resolve()}"
+    if database == "postgresql":
+        from portal.testing.pg_server import PostgresServer
+
+        # SIGTERM ends the run as Ctrl-C does, through the finally blocks that stop the server.
+        signal.signal(signal.SIGTERM, _interrupt)
+        _database_server = PostgresServer(directory=path / "postgresql").start()
+        os.environ["DATABASE_URL"] = _database_server.url
+    else:
+        os.environ["DATABASE_URL"] = f"sqlite:///{(path / 'bench.sqlite3').resolve()}"
     os.environ["PORTAL_VAR_DIR"] = str(path)
     os.environ["MEDIA_ROOT"] = str(path / "media")
     import django
@@ -66,16 +106,36 @@ def setup_django(workdir: str | Path | None = None) -> Path:
     return path
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+def database_server():
+    """The PostgreSQL server of this run (``portal.testing.pg_server.PostgresServer``), or None."""
+    return _database_server
+
+
+def stop_database() -> None:
+    """Close the connections and stop the run's PostgreSQL server, if it has one."""
+    global _database_server
+    from django.db import connections
+
+    connections.close_all()
+    if _database_server is not None:
+        _database_server.stop()
+        _database_server = None
+
+
 def run_in_workdir(args, run: Callable[[Any, Path], int]) -> int:
-    """Run a benchmark on the database in ``args.workdir`` (a new temporary one by default),
-    removing a temporary one afterwards unless ``args.keep``."""
-    workdir = setup_django(args.workdir)
+    """Run a benchmark on the ``args.database`` database in ``args.workdir`` (a new temporary
+    one by default), removing a temporary one afterwards unless ``args.keep``. A PostgreSQL
+    server is stopped at the end, also on Ctrl-C or an error; its cluster stays in the work
+    directory unless that is removed."""
+    workdir = setup_django(args.workdir, getattr(args, "database", "sqlite"))
     try:
         return run(args, workdir)
     finally:
-        from django.db import connections
-
-        connections.close_all()
+        stop_database()
         if args.workdir is None and not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
         elif args.keep:
@@ -123,12 +183,11 @@ def prepare_database(guides: int, *, imported: int = 8, workdir: Path | None = N
 
     A database that already holds at least ``guides`` guides (``--workdir`` reuse) is left as is."""
     from django.core.management import call_command
-    from django.db import connection
 
     from guides.models import GuideIndexPage, GuidePage
 
     timings: dict[str, float] = {}
-    workdir = workdir or Path(connection.settings_dict["NAME"]).parent
+    workdir = workdir or Path(os.environ["PORTAL_BENCHMARK_DIR"])
     _fast_sqlite_writes()
     with phase(timings, "migrate"):
         call_command("migrate", interactive=False, verbosity=0)
