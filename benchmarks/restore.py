@@ -3,20 +3,24 @@
 Run::
 
     .venv/bin/python -m benchmarks.restore [--guides 10000] [--restore 300] [--workdir DIR]
+        [--database sqlite|postgresql]
 
 What it does:
 
-1. Builds (or, with ``--workdir``, reuses) the throwaway SQLite database of ``benchmarks.common``
-   with ``--guides`` published guides.
+1. Builds (or, with ``--workdir``, reuses) the throwaway database of ``benchmarks.common`` with
+   ``--guides`` published guides: a SQLite file, or with ``--database postgresql`` a PostgreSQL
+   server started for the run.
 2. Export: ``export_guides`` of the whole catalogue into a file, with the record cache cleared and
    again with the records cached, beside its floor, the feed's full export of the same guides
    (``GET /api/v1/guides.ndjson``, the same records without history, through the WSGI handler).
    Prints seconds, guides/s, the ratio to the floor and the highest resident set size.
 3. Restore: the first ``--restore`` guides of that export (with the site, departments, halls,
-   windows and themes) imported by ``import_guides`` into a new, migrated SQLite database, beside
-   its floor, the plain import (``--publish``) of the same guides' records without their state
-   (no history, drafts, times) into another new database. Both run as ``manage.py`` in a
-   subprocess; their CPU time (user + system) is compared, as the machine is shared.
+   windows and themes) imported by ``import_guides`` into a new, migrated database of the same
+   kind (a SQLite file, or a database created on the same PostgreSQL server), beside its floor,
+   the plain import (``--publish``) of the same guides' records without their state (no
+   history, drafts, times) into another new database. Both run as ``manage.py`` in a
+   subprocess; their CPU time (user + system) is compared, as the machine is shared (on
+   PostgreSQL the server's own CPU time is not in it).
 
 There are no targets: the figures describe what a restore costs (the issue measured the full
 NDJSON export of 10,000 guides at 2.9 s, RSS 206 MB). The exit status is 1 only if a restore
@@ -41,8 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--guides", type=int, default=10_000, help="published guides in the database")
     parser.add_argument("--restore", type=int, default=300, help="guides restored into a new database")
-    parser.add_argument("--workdir", help="database directory to build or reuse (default: a temporary one)")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary database")
+    common.add_database_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -96,14 +99,31 @@ def subset(export_path: Path, guides: int, target: Path, *, plain: bool) -> int:
     return kept
 
 
-def manage(database: Path, *args: str) -> float:
-    """CPU seconds (user + system) of ``manage.py *args`` on the SQLite file ``database``."""
+def empty_database(directory: Path) -> str:
+    """The URL of a new database without tables, of the kind the run's is: a SQLite file in
+    ``directory``, or a database named after it, created anew on the run's PostgreSQL server."""
+    server = common.database_server()
+    if server is None:
+        database = directory / "portal.sqlite3"
+        database.unlink(missing_ok=True)
+        return f"sqlite:///{database}"
+    from django.db import connection
+
+    name = f"bench_{directory.name.replace('-', '_')}"
+    with connection.cursor() as cursor:  # autocommit: CREATE DATABASE runs outside a transaction
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    return server.database_url(name)
+
+
+def manage(database_url: str, directory: Path, *args: str) -> float:
+    """CPU seconds (user + system) of ``manage.py *args`` on the database ``database_url``."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": common.SETTINGS_MODULE,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "PORTAL_VAR_DIR": str(database.parent),
-        "PORTAL_BENCHMARK_DIR": str(database.parent),
+        "DATABASE_URL": database_url,
+        "PORTAL_VAR_DIR": str(directory),
+        "PORTAL_BENCHMARK_DIR": str(directory),
     }
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     subprocess.run([sys.executable, "manage.py", *args], cwd=common.REPO_DIR, env=env, check=True, capture_output=True)
@@ -111,11 +131,17 @@ def manage(database: Path, *args: str) -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def restored_guides(database: Path) -> int:
-    import sqlite3
+def restored_guides(database_url: str) -> int:
+    statement = "SELECT count(*) FROM guides_guidepage"
+    if database_url.startswith("sqlite:///"):
+        import sqlite3
 
-    with sqlite3.connect(database) as db:
-        return db.execute("SELECT count(*) FROM guides_guidepage").fetchone()[0]
+        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as db:
+            return db.execute(statement).fetchone()[0]
+    import psycopg
+
+    with psycopg.connect(database_url) as db:
+        return db.execute(statement).fetchone()[0]
 
 
 def run(args: argparse.Namespace, workdir: Path) -> int:
@@ -139,14 +165,13 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     for name, plain in (("restore", False), ("plain import", True)):
         directory = workdir / name.replace(" ", "-")
         directory.mkdir(exist_ok=True)
-        database = directory / "portal.sqlite3"
-        database.unlink(missing_ok=True)
+        database = empty_database(directory)
         kept = subset(catalogue, args.restore, directory / "input.jsonl", plain=plain)
-        manage(database, "migrate", "--noinput", "-v0")
+        manage(database, directory, "migrate", "--noinput", "-v0")
         if plain:  # the plain import needs the site skeleton and the references made beforehand
             subset(catalogue, 0, directory / "skeleton.jsonl", plain=False)
-            manage(database, "import_guides", str(directory / "skeleton.jsonl"), "--no-progress")
-        seconds = manage(database, "import_guides", str(directory / "input.jsonl"), "--no-progress", *(["--publish"] if plain else []))
+            manage(database, directory, "import_guides", str(directory / "skeleton.jsonl"), "--no-progress")
+        seconds = manage(database, directory, "import_guides", str(directory / "input.jsonl"), "--no-progress", *(["--publish"] if plain else []))
         results[name] = seconds
         if restored_guides(database) != kept:
             print(f"{name}: {restored_guides(database)} guides in the new database, expected {kept}")
