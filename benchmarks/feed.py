@@ -3,11 +3,13 @@
 Run::
 
     .venv/bin/python -m benchmarks.feed [--guides 10000] [--polls 200] [--workdir DIR]
+        [--database sqlite|postgresql]
 
 What it does:
 
-1. Builds (or, with ``--workdir``, reuses) the throwaway SQLite database of ``benchmarks.common``
-   with ``--guides`` published guides. Generated guides have no change events, so when the log
+1. Builds (or, with ``--workdir``, reuses) the throwaway database of ``benchmarks.common`` with
+   ``--guides`` published guides (a SQLite file, or with ``--database postgresql`` a PostgreSQL
+   server started for the run). Generated guides have no change events, so when the log
    is empty a few ``ChangeEvent`` rows are written, as publishing does (under
    ``lock_change_log``), so that a changes cursor exists.
 2. Full dump, the way the intake system syncs everything, through Django's WSGI handler:
@@ -60,8 +62,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--guides", type=int, default=10_000, help="published guides in the database")
     parser.add_argument("--polls", type=int, default=200, help="timed unchanged polls")
     parser.add_argument("--cpsv-timeout", type=float, default=60.0, help="abandon the CPSV stream after this many s")
-    parser.add_argument("--workdir", help="database directory to build or reuse (default: a temporary one)")
-    parser.add_argument("--keep", action="store_true", help="keep the temporary database")
+    common.add_database_arguments(parser)
     return parser.parse_args(argv)
 
 
