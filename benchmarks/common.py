@@ -277,7 +277,9 @@ _PLAIN_TYPES = {
 
 def fast_insert(model, objs: Sequence[Any], fields: Sequence[Any] | None = None) -> None:
     """INSERT model instances with one ``executemany``: no signals, no RETURNING, no per-row SQL
-    compilation. ``fields`` defaults to the model's own columns except an auto primary key."""
+    compilation. ``fields`` defaults to the model's own columns except an auto primary key, so
+    ids come from the table's own counter (on PostgreSQL its sequence): the ORM's inserts after
+    the bulk ones need no sequence reset (tests/benchmarks)."""
     from django.db import connections
 
     if not objs:
