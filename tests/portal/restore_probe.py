@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 
 def answers(paths: list[str]) -> dict[str, list]:
@@ -45,6 +46,41 @@ def page_tree() -> dict:
         },
         "workflow": link and [link.workflow.name, link.workflow.active, [t.specific_class.__name__ for t in link.workflow.tasks]],
         "ids": dict(Page.objects.filter(depth__gt=1).values_list("url_path", "pk")),
+    }
+
+
+def printed_json(completed) -> dict:
+    """The JSON a script run with tests.databases.run_portal printed on its last line."""
+    return json.loads(completed.stdout.decode().strip().splitlines()[-1])
+
+
+def restore_in_subprocess(
+    database: str, work: Path, export: Path, paths: list[str], *, after_first_import: str | None = None
+) -> dict:
+    """Restore ``export`` into the empty ``database`` as an operator would, in processes of their
+    own (tests.databases.run_portal): migrate, import, import again (which must change nothing),
+    export again, and probe ``paths`` and the page tree. ``after_first_import``, a script run
+    between the two imports, prints a JSON line, kept as ``after_first_import``."""
+    from tests.databases import run_portal
+
+    run_portal(database, work, "manage.py", "migrate", "--noinput", "-v0")
+    first = run_portal(database, work, "manage.py", "import_guides", str(export), "--no-progress")
+    between = run_portal(database, work, "-c", after_first_import) if after_first_import else None
+    second = run_portal(database, work, "manage.py", "import_guides", str(export), "--no-progress")
+    again = work / "again.jsonl"
+    run_portal(database, work, "manage.py", "export_guides", str(again))
+    (work / "paths.json").write_text(json.dumps(paths), encoding="utf-8")
+    run_portal(
+        database, work, "-m", "tests.portal.restore_probe",
+        str(work / "paths.json"), str(work / "answers.json"), str(work / "tree.json"),
+    )
+    return {
+        "first_import": first.stdout.decode(),
+        "second_import": second.stdout.decode(),
+        "again": again,
+        "answers": json.loads((work / "answers.json").read_text(encoding="utf-8")),
+        "restored_tree": json.loads((work / "tree.json").read_text(encoding="utf-8")),
+        "after_first_import": printed_json(between) if between else None,
     }
 
 

@@ -20,7 +20,7 @@ from django.db import transaction
 
 from tests.conftest import corpus_lines, jsonl, make_record
 from tests.databases import empty_database, run_portal
-from tests.portal.restore_probe import answers, page_tree
+from tests.portal.restore_probe import answers, page_tree, printed_json, restore_in_subprocess
 
 pytestmark = pytest.mark.django_db
 
@@ -195,26 +195,10 @@ def restore(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 def _restore_in_subprocess(database: str, work: Path, export: Path, paths: list[str]) -> dict:
-    run_portal(database, work, "manage.py", "migrate", "--noinput", "-v0")
-    first = run_portal(database, work, "manage.py", "import_guides", str(export), "--no-progress")
-    second = run_portal(database, work, "manage.py", "import_guides", str(export), "--no-progress")
-    again = work / "again.jsonl"
-    run_portal(database, work, "manage.py", "export_guides", str(again))
-    (work / "paths.json").write_text(json.dumps(paths), encoding="utf-8")
-    run_portal(
-        database, work, "-m", "tests.portal.restore_probe",
-        str(work / "paths.json"), str(work / "answers.json"), str(work / "tree.json"),
-    )
+    restored = restore_in_subprocess(database, work, export, paths)
     # The next publish on the restored database continues the history and the change log.
-    after = run_portal(database, work, "-c", PUBLISH_AFTER_RESTORE)
-    return {
-        "first_import": first.stdout.decode(),
-        "second_import": second.stdout.decode(),
-        "again": again,
-        "answers": json.loads((work / "answers.json").read_text(encoding="utf-8")),
-        "restored_tree": json.loads((work / "tree.json").read_text(encoding="utf-8")),
-        "after": json.loads(after.stdout.decode().strip().splitlines()[-1]),
-    }
+    restored["after"] = printed_json(run_portal(database, work, "-c", PUBLISH_AFTER_RESTORE))
+    return restored
 
 
 PUBLISH_AFTER_RESTORE = f"""

@@ -20,7 +20,7 @@ from django.utils import translation as django_translation
 
 from tests.conftest import jsonl, make_record
 from tests.databases import empty_database, run_portal
-from tests.portal.restore_probe import answers
+from tests.portal.restore_probe import answers, printed_json, restore_in_subprocess
 
 pytestmark = pytest.mark.django_db
 
@@ -104,26 +104,10 @@ def restore(django_db_setup, django_db_blocker, tmp_path_factory):
 
 
 def _restore_in_subprocess(database: str, work: Path, export: Path, paths: list[str]) -> dict:
-    run_portal(database, work, "manage.py", "migrate", "--noinput", "-v0")
-    first = run_portal(database, work, "manage.py", "import_guides", str(export), "--no-progress")
-    after_first = run_portal(database, work, "-c", RESTORED_STATE)
-    second = run_portal(database, work, "manage.py", "import_guides", str(export), "--no-progress")
-    again = work / "again.jsonl"
-    run_portal(database, work, "manage.py", "export_guides", str(again))
-    (work / "paths.json").write_text(json.dumps(paths), encoding="utf-8")
-    run_portal(
-        database, work, "-m", "tests.portal.restore_probe",
-        str(work / "paths.json"), str(work / "answers.json"), str(work / "tree.json"),
-    )
-    state = run_portal(database, work, "-c", RESTORED_STATE)
-    return {
-        "first_import": first.stdout.decode(),
-        "second_import": second.stdout.decode(),
-        "again": again,
-        "answers": json.loads((work / "answers.json").read_text(encoding="utf-8")),
-        "state": json.loads(state.stdout.decode().strip().splitlines()[-1]),
-        "state_after_first_import": json.loads(after_first.stdout.decode().strip().splitlines()[-1]),
-    }
+    restored = restore_in_subprocess(database, work, export, paths, after_first_import=RESTORED_STATE)
+    restored["state"] = printed_json(run_portal(database, work, "-c", RESTORED_STATE))
+    restored["state_after_first_import"] = restored.pop("after_first_import")
+    return restored
 
 
 RESTORED_STATE = """
